@@ -1,0 +1,67 @@
+"""Shared helpers for benchmark scripts: timing and writing sections of RESULTS.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def median_time(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> float:
+    """Median wall time of `fn()` over `repeats` runs, after `warmup` untimed runs.
+
+    Args:
+      fn: a callable that does the whole measured work and blocks until it is done.
+      repeats: timed runs.
+      warmup: untimed runs first (compilation, caches).
+
+    Returns:
+      The median time in seconds.
+    """
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def machine_line() -> str:
+    """One line describing the machine and software the benchmark ran on."""
+    import jax
+
+    devices = ", ".join(sorted({d.device_kind for d in jax.devices()}))
+    return (
+        f"{platform.node() or 'host'}: {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"Python {platform.python_version()}, jax {jax.__version__} on {jax.default_backend()} "
+        f"({devices})"
+    )
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or append) the section `name` of benchmarks/RESULTS.md with `body`.
+
+    Args:
+      name: a short identifier; the section sits between BEGIN/END markers with it.
+      body: markdown text, including the table, the command and the machine line.
+    """
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    block = f"{begin}\n{body.rstrip()}\n{end}\n"
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text + "\n" + block
+    RESULTS.write_text(text)
+
+
+def command_line() -> str:
+    """The command that ran this benchmark, for the results file."""
+    return "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
