@@ -1,0 +1,94 @@
+"""Trace-time argument checks shared by the pure modules.
+
+Every error names the argument, what was expected and what was received. Shapes and dtypes are
+static under ``jax.jit``, so these checks fire while tracing, before anything runs.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+from jax.typing import ArrayLike
+
+
+def _as_array(name: str, value: ArrayLike) -> Array:
+    try:
+        return jnp.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"`{name}` must be an array or number, got {type(value).__name__}: {value!r}"
+        ) from error
+
+
+def _check_shape(name: str, array: Array, shape: tuple[int, ...]) -> None:
+    if array.shape != shape:
+        raise ValueError(
+            f"`{name}` must have shape {shape} (one value per environment of the statistics), "
+            f"got shape {array.shape}"
+        )
+
+
+def reward_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
+    """A real-valued per-environment input as float32.
+
+    Args:
+      name: the argument's name, for errors.
+      value: the input (bool, integer or floating).
+      shape: the expected shape.
+
+    Returns:
+      A float32 array of `shape`.
+    """
+    array = _as_array(name, value)
+    if not (
+        jnp.issubdtype(array.dtype, jnp.floating)
+        or jnp.issubdtype(array.dtype, jnp.integer)
+        or array.dtype == jnp.bool_
+    ):
+        raise TypeError(f"`{name}` must be a real number (float, int or bool), got {array.dtype}")
+    _check_shape(name, array, shape)
+    return array.astype(jnp.float32)
+
+
+def flag_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
+    """A per-environment flag as bool; numbers are read as ``value != 0`` (brax uses floats).
+
+    Args:
+      name: the argument's name, for errors.
+      value: the input (bool, integer or floating).
+      shape: the expected shape.
+
+    Returns:
+      A bool array of `shape`.
+    """
+    array = _as_array(name, value)
+    if array.dtype != jnp.bool_ and not (
+        jnp.issubdtype(array.dtype, jnp.integer) or jnp.issubdtype(array.dtype, jnp.floating)
+    ):
+        raise TypeError(
+            f"`{name}` must be a boolean flag (bool, or an int/float read as != 0), "
+            f"got dtype {array.dtype}"
+        )
+    _check_shape(name, array, shape)
+    return array if array.dtype == jnp.bool_ else array != 0
+
+
+def check_num_envs(num_envs: int | None) -> None:
+    """Raises unless `num_envs` is None or a Python int >= 1."""
+    if num_envs is None:
+        return
+    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        raise ValueError(
+            f"`num_envs` must be None (one environment) or an int >= 1, got {num_envs!r}"
+        )
+
+
+def check_buffer_length(buffer_length: int) -> None:
+    """Raises unless `buffer_length` is a Python int >= 1."""
+    if (
+        isinstance(buffer_length, bool)
+        or not isinstance(buffer_length, (int, np.integer))
+        or buffer_length < 1
+    ):
+        raise ValueError(f"`buffer_length` must be an int >= 1, got {buffer_length!r}")
