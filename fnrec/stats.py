@@ -176,7 +176,7 @@ def step(
         length_queue=queue.length_queue,
         terminated_queue=queue.terminated_queue,
         queue_head=queue.queue_head,
-        episode_count=counter.add(stats.episode_count, jnp.sum(done, dtype=jnp.uint32)),
+        episode_count=counter.add(stats.episode_count, queue.num_finished),
         env_steps=counter.add(stats.env_steps, num_envs),
     )
     return jax.tree.map(lax.stop_gradient, new_stats), jax.tree.map(lax.stop_gradient, ended)
@@ -227,29 +227,45 @@ class _Queue(NamedTuple):
     length_queue: Array
     terminated_queue: Array
     queue_head: Array
+    num_finished: Array
 
 
 def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
     """Writes this step's finished episodes into the shared ring, in env-index order.
 
-    Why a gather and not a scatter: the naive update (cumulative sum of the done flags, then a
-    scatter of all N envs into the ring) touches N entries and a scatter with colliding slots
-    every step. Only the last ``min(k, B)`` of the k finished episodes can survive in a ring of
-    B slots, so instead each of the B slots asks which episode lands on it: slot ``j`` sits at
-    offset ``d = (j - head) mod B`` from the head, receives the episode of rank
-    ``r = d + B * floor((k - 1 - d) / B)`` (the last rank congruent to d) when ``d < k``, and that
-    rank's env index is found by a binary search in the cumulative done count. The work is a
-    cumsum over N plus B * log2(N) comparisons and B gathers, instead of an N-wide scatter.
+    Why this formulation: the naive update (a cumulative sum of the N done flags, then a
+    scatter of all N envs into the ring) costs about 1.18x a 4096-env CartPole rollout on a CPU,
+    where the cost is mostly the number of small kernels, not arithmetic. Two observations
+    make it cheap:
+    - Only the last ``min(k, B)`` of the k episodes finished on this step can survive in a ring
+      of B slots, so each of the B slots *gathers* the episode that lands on it instead of all
+      N envs scattering: slot j sits at offset ``d = (j - head) mod B`` and receives, when
+      ``d < k``, the episode of rank ``r = d + B * floor((k - 1 - d) / B)`` (the last rank
+      congruent to d).
+    - Finding the env of rank r needs prefix counts of the done flags; packed 32 to a uint32
+      word, the prefix sum runs over N/32 popcounts, the word of rank r is a [B, N/32]
+      compare-and-count (one fused kernel), and the bit inside the word a 5-step binary
+      search on popcounts, all elementwise on [B].
     """
     mask = ended.mask.reshape(-1)
+    num_envs = mask.shape[0]
     buffer_length = stats.return_queue.shape[0]
-    finished_before = jnp.cumsum(mask, dtype=jnp.int32)
-    num_finished = finished_before[-1]
+    num_words = -(-num_envs // 32)
+    bits = jnp.pad(mask, (0, num_words * 32 - num_envs)).reshape(num_words, 32)
+    words = jnp.sum(
+        bits.astype(jnp.uint32) << jnp.arange(32, dtype=jnp.uint32), axis=1, dtype=jnp.uint32
+    )
+    word_counts = lax.population_count(words).astype(jnp.int32)
+    finished_through_word = jnp.cumsum(word_counts)
+    num_finished = finished_through_word[-1]
+
     offset = (jnp.arange(buffer_length, dtype=jnp.int32) - stats.queue_head) % buffer_length
     written = offset < num_finished
     rank = offset + buffer_length * ((num_finished - 1 - offset) // buffer_length)
-    env = jnp.searchsorted(finished_before, rank, side="right", method="scan_unrolled")
-    env = jnp.minimum(env, mask.shape[0] - 1)
+    word = jnp.sum(finished_through_word[None, :] <= rank[:, None], axis=1, dtype=jnp.int32)
+    word = jnp.minimum(word, num_words - 1)
+    rank_in_word = rank - (finished_through_word[word] - word_counts[word])
+    env = jnp.minimum(word * 32 + _nth_set_bit(words[word], rank_in_word), num_envs - 1)
 
     def fill(queue: Array, values: Array) -> Array:
         return jnp.where(written, values.reshape(-1)[env], queue)
@@ -259,7 +275,21 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
         length_queue=fill(stats.length_queue, ended.length),
         terminated_queue=fill(stats.terminated_queue, ended.terminated),
         queue_head=(stats.queue_head + num_finished) % buffer_length,
+        num_finished=num_finished,
     )
+
+
+def _nth_set_bit(word: Array, n: Array) -> Array:
+    """Position of the n-th (0-based) set bit of each uint32 `word`, by binary search."""
+    position = jnp.zeros_like(n)
+    for width in (16, 8, 4, 2, 1):
+        below = lax.population_count(
+            (word >> position.astype(jnp.uint32)) & jnp.uint32((1 << width) - 1)
+        ).astype(jnp.int32)
+        skip = n >= below
+        n = jnp.where(skip, n - below, n)
+        position = jnp.where(skip, position + width, position)
+    return position
 
 
 # ----------------------------------------------------------------------------- host side
