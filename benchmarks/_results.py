@@ -64,4 +64,4 @@ def write_section(name: str, body: str) -> None:
 
 def command_line() -> str:
     """The command that ran this benchmark, for the results file."""
-    return "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
+    return "python " + " ".join([os.path.relpath(sys.argv[0]), *sys.argv[1:]])

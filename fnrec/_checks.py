@@ -13,6 +13,10 @@ from jax.typing import ArrayLike
 
 
 def _as_array(name: str, value: ArrayLike) -> Array:
+    if isinstance(value, (str, bytes)):
+        raise TypeError(
+            f"`{name}` must be an array or number, got {type(value).__name__}: {value!r}"
+        )
     try:
         return jnp.asarray(value)
     except (TypeError, ValueError) as error:
@@ -21,12 +25,16 @@ def _as_array(name: str, value: ArrayLike) -> Array:
         ) from error
 
 
-def _check_shape(name: str, array: Array, shape: tuple[int, ...]) -> None:
-    if array.shape != shape:
-        raise ValueError(
-            f"`{name}` must have shape {shape} (one value per environment of the statistics), "
-            f"got shape {array.shape}"
-        )
+def _check_shape(name: str, array: Array, shape: tuple[int, ...]) -> Array:
+    """Returns `array` broadcast to `shape`; only a scalar (one value for all envs) broadcasts."""
+    if array.shape == shape:
+        return array
+    if array.shape == ():
+        return jnp.broadcast_to(array, shape)
+    raise ValueError(
+        f"`{name}` must have shape {shape} (one value per environment of the statistics, "
+        f"or a scalar for all), got shape {array.shape}"
+    )
 
 
 def reward_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
@@ -47,8 +55,7 @@ def reward_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
         or array.dtype == jnp.bool_
     ):
         raise TypeError(f"`{name}` must be a real number (float, int or bool), got {array.dtype}")
-    _check_shape(name, array, shape)
-    return array.astype(jnp.float32)
+    return _check_shape(name, array, shape).astype(jnp.float32)
 
 
 def flag_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
@@ -70,7 +77,7 @@ def flag_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
             f"`{name}` must be a boolean flag (bool, or an int/float read as != 0), "
             f"got dtype {array.dtype}"
         )
-    _check_shape(name, array, shape)
+    array = _check_shape(name, array, shape)
     return array if array.dtype == jnp.bool_ else array != 0
 
 

@@ -131,7 +131,9 @@ def step(
       autoreset_mode: ``"same_step"`` (gymnax/brax: the done step's reward counts and the
         next step starts a new episode), ``"next_step"`` (Gymnasium's vector default: the step
         after a done is a reset step whose reward and length are not counted), or
-        ``"disabled"`` (the caller resets with ``reset(stats, mask)``; counted as same-step).
+        ``"disabled"`` (the caller resets finished envs with ``reset(stats, mask)``; a finished
+        env that is stepped without that reset is counted as in ``"next_step"``, as Gymnasium
+        does).
 
     Returns:
       ``(stats, ended)``: the updated statistics and the episodes that finished on this step.
@@ -148,8 +150,9 @@ def step(
     terminated = flag_array("terminated", terminated, env_shape)
     truncated = flag_array("truncated", truncated, env_shape)
 
-    # On a next-step reset step the running sums are already zero; only skip counting.
-    counts = ~stats.prev_done if autoreset_mode == "next_step" else jnp.ones(env_shape, jnp.bool_)
+    # On a next-step reset step the running sums are already zero; only skip counting. As in
+    # Gymnasium, "disabled" counts like "next_step": `reset(stats, mask)` clears the flag.
+    counts = jnp.ones(env_shape, jnp.bool_) if autoreset_mode == "same_step" else ~stats.prev_done
     total, compensation = _kahan_add(stats.episode_return, stats.return_compensation, reward)
     total = jnp.where(counts, total, stats.episode_return)
     compensation = jnp.where(counts, compensation, stats.return_compensation)
@@ -196,9 +199,7 @@ def reset(stats: EpisodeStats, mask: ArrayLike | None = None) -> EpisodeStats:
     if not isinstance(stats, EpisodeStats):
         raise TypeError(f"fnrec.stats.reset: `stats` must be an EpisodeStats, got {type(stats)!r}")
     env_shape = stats.episode_return.shape
-    keep = (
-        jnp.zeros(env_shape, jnp.bool_) if mask is None else ~flag_array("mask", mask, env_shape)
-    )
+    keep = jnp.zeros(env_shape, jnp.bool_) if mask is None else ~flag_array("mask", mask, env_shape)
     return stats._replace(
         episode_return=jnp.where(keep, stats.episode_return, 0.0),
         return_compensation=jnp.where(keep, stats.return_compensation, 0.0),
@@ -208,7 +209,7 @@ def reset(stats: EpisodeStats, mask: ArrayLike | None = None) -> EpisodeStats:
 
 
 def _kahan_add(total: Array, compensation: Array, value: Array) -> tuple[Array, Array]:
-    """Adds `value` to a compensated sum (Kahan summation); the true sum is ``total - compensation``.
+    """Adds `value` to a Kahan-compensated sum; the true sum is ``total - compensation``.
 
     Keeps float32 returns of million-step episodes within float32 rounding of the exact sum
     (a naive float32 sum of a million rewards of 0.1 is 1% off). The compensation stays below
@@ -311,7 +312,11 @@ def queues(stats: EpisodeStats) -> dict[str, np.ndarray] | list[dict[str, np.nda
     batch_shape = np.shape(host.return_queue)[:-1]
     if batch_shape:
         return [
-            _one_queue(jax.tree.map(lambda x, i=i: np.asarray(x).reshape(-1, *x.shape[len(batch_shape):])[i], host))
+            _one_queue(
+                jax.tree.map(
+                    lambda x, i=i: np.asarray(x).reshape(-1, *x.shape[len(batch_shape) :])[i], host
+                )
+            )
             for i in range(int(np.prod(batch_shape)))
         ]
     return _one_queue(host)

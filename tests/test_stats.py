@@ -1,0 +1,378 @@
+"""Tests of fnrec.stats: the pure core against a plain-Python reference, under jit/vmap/scan."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from stats_reference import ReferenceStats
+
+import fnrec
+from fnrec import counter
+
+MODES = ["same_step", "next_step", "disabled"]
+jit_step = jax.jit(fnrec.stats.step, static_argnames="autoreset_mode")
+jit_reset = jax.jit(fnrec.stats.reset)
+
+
+@st.composite
+def streams(draw):
+    """A stream of (reward, terminated, truncated, reset_mask) steps for a few envs."""
+    num_envs = draw(st.integers(1, 6))
+    length = draw(st.integers(1, 40))
+    done_rate = draw(st.sampled_from([0.05, 0.3, 0.8]))
+    reward = st.one_of(st.floats(-100, 100, width=32), st.sampled_from([0.0, 1.0, -1.0, 0.1]))
+    steps = []
+    for _ in range(length):
+        rewards = draw(st.lists(reward, min_size=num_envs, max_size=num_envs))
+        term = [draw(st.floats(0, 1)) < done_rate for _ in range(num_envs)]
+        trunc = [draw(st.floats(0, 1)) < done_rate / 2 for _ in range(num_envs)]
+        reset = None
+        if draw(st.floats(0, 1)) < 0.1:
+            reset = draw(st.lists(st.booleans(), min_size=num_envs, max_size=num_envs))
+        steps.append((rewards, term, trunc, reset))
+    return num_envs, steps
+
+
+def _check_queue(stats, ref: ReferenceStats):
+    queues = fnrec.stats.queues(stats)
+    expected = list(ref.queue)
+    assert len(queues["return_queue"]) == len(expected)
+    np.testing.assert_allclose(
+        queues["return_queue"], [e[0] for e in expected], rtol=1e-6, atol=1e-4
+    )
+    np.testing.assert_array_equal(queues["length_queue"], [e[1] for e in expected])
+    np.testing.assert_array_equal(queues["terminated_queue"], [e[2] for e in expected])
+    assert fnrec.stats.episode_count(stats) == ref.episode_count
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=streams(), mode=st.sampled_from(MODES), buffer_length=st.integers(1, 7))
+def test_batched_matches_reference(data, mode, buffer_length):
+    num_envs, steps = data
+    stats = fnrec.stats.init(num_envs, buffer_length)
+    ref = ReferenceStats(num_envs, buffer_length)
+    for rewards, term, trunc, reset in steps:
+        if reset is not None:
+            stats = jit_reset(stats, np.array(reset))
+            ref.reset(reset)
+        stats, ended = jit_step(
+            stats, np.float32(rewards), np.array(term), np.array(trunc), autoreset_mode=mode
+        )
+        expected = ref.step([float(np.float32(r)) for r in rewards], term, trunc, mode)
+        np.testing.assert_array_equal(ended.mask, [e[0] for e in expected])
+        np.testing.assert_allclose(
+            ended.episode_return, [e[1] for e in expected], rtol=1e-6, atol=1e-4
+        )
+        np.testing.assert_array_equal(ended.length, [e[2] for e in expected])
+        np.testing.assert_array_equal(ended.terminated, [e[3] for e in expected])
+        np.testing.assert_array_equal(ended.truncated, [e[4] for e in expected])
+    _check_queue(stats, ref)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=streams(), mode=st.sampled_from(MODES), buffer_length=st.integers(1, 7))
+def test_single_env_and_vmap_and_scan_match_reference(data, mode, buffer_length):
+    """One state per env, vmapped, rolled out in lax.scan: one queue per env."""
+    num_envs, steps = data
+    steps = [s for s in steps if s[3] is None]
+    if not steps:
+        return
+    rewards = np.float32([s[0] for s in steps])
+    term = np.array([s[1] for s in steps])
+    trunc = np.array([s[2] for s in steps])
+
+    def rollout(stats, xs):
+        def body(carry, x):
+            carry, ended = jax.vmap(
+                lambda s, r, te, tr: fnrec.stats.step(s, r, te, tr, autoreset_mode=mode)
+            )(carry, *x)
+            return carry, ended.mask
+
+        return jax.lax.scan(body, stats, xs)
+
+    init = jax.vmap(lambda _: fnrec.stats.init(None, buffer_length))(jnp.arange(num_envs))
+    stats, masks = jax.jit(rollout)(init, (rewards, term, trunc))
+    per_env = fnrec.stats.queues(stats)
+    counts = fnrec.stats.episode_count(stats)
+    assert isinstance(per_env, list) and len(per_env) == num_envs
+    np.testing.assert_array_equal(masks, term | trunc)
+    for i in range(num_envs):
+        ref = ReferenceStats(1, buffer_length)
+        for t in range(len(steps)):
+            ref.step([float(rewards[t, i])], [term[t, i]], [trunc[t, i]], mode)
+        expected = list(ref.queue)
+        np.testing.assert_allclose(
+            per_env[i]["return_queue"], [e[0] for e in expected], rtol=1e-6, atol=1e-4
+        )
+        np.testing.assert_array_equal(per_env[i]["length_queue"], [e[1] for e in expected])
+        assert counts[i] == ref.episode_count
+
+
+def test_unbatched_python_loop_matches_reference(x64):
+    stats = fnrec.stats.init(buffer_length=3)
+    ref = ReferenceStats(1, 3)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        r, te, tr = float(rng.normal()), bool(rng.random() < 0.2), bool(rng.random() < 0.1)
+        stats, ended = jit_step(stats, r, te, tr, autoreset_mode="next_step")
+        (exp,) = ref.step([float(np.float32(r))], [te], [tr], "next_step")
+        assert bool(ended.mask) == exp[0]
+        assert ended.mask.shape == ()
+    _check_queue(stats, ref)
+
+
+def test_shared_queue_is_filled_in_env_index_order():
+    stats = fnrec.stats.init(num_envs=4, buffer_length=10)
+    stats, _ = fnrec.stats.step(stats, jnp.array([1.0, 2.0, 3.0, 4.0]), jnp.zeros(4, bool), False)
+    stats, _ = fnrec.stats.step(
+        stats,
+        jnp.array([10.0, 20.0, 30.0, 40.0]),
+        jnp.array([False, True, False, True]),
+        jnp.array([True, False, False, False]),
+    )
+    queues = fnrec.stats.queues(stats)
+    np.testing.assert_array_equal(queues["return_queue"], [11.0, 22.0, 44.0])
+    np.testing.assert_array_equal(queues["length_queue"], [2, 2, 2])
+    np.testing.assert_array_equal(queues["terminated_queue"], [False, True, True])
+
+
+@pytest.mark.parametrize("num_envs", [1, 31, 32, 33, 100, 1000])
+def test_many_finishing_at_once_keeps_the_last_in_env_order(num_envs):
+    """More episodes finish on one step than the queue holds: the highest env indices stay."""
+    buffer_length = 7
+    stats = fnrec.stats.init(num_envs, buffer_length)
+    for step in range(3):
+        done = (np.arange(num_envs) + step) % 3 != 0
+        stats, _ = jit_step(stats, np.arange(num_envs, dtype=np.float32), done, False)
+    ref = ReferenceStats(num_envs, buffer_length)
+    for step in range(3):
+        done = (np.arange(num_envs) + step) % 3 != 0
+        ref.step(
+            list(np.arange(num_envs, dtype=float)), list(done), [False] * num_envs, "same_step"
+        )
+    _check_queue(stats, ref)
+
+
+def test_zero_return_is_a_real_episode_and_empty_slots_are_not():
+    stats = fnrec.stats.init(num_envs=2, buffer_length=5)
+    assert fnrec.stats.queues(stats)["return_queue"].shape == (0,)
+    stats, _ = fnrec.stats.step(stats, jnp.zeros(2), jnp.array([True, False]), jnp.zeros(2, bool))
+    queues = fnrec.stats.queues(stats)
+    np.testing.assert_array_equal(queues["return_queue"], [0.0])
+    np.testing.assert_array_equal(queues["length_queue"], [1])
+
+
+def test_reset_mask_drops_only_masked_partial_episodes():
+    stats = fnrec.stats.init(num_envs=3, buffer_length=5)
+    for _ in range(4):
+        stats, _ = fnrec.stats.step(stats, jnp.ones(3), jnp.zeros(3, bool), jnp.zeros(3, bool))
+    stats = fnrec.stats.reset(stats, jnp.array([False, True, False]))
+    np.testing.assert_array_equal(stats.episode_length, [4, 0, 4])
+    np.testing.assert_array_equal(stats.episode_return, [4.0, 0.0, 4.0])
+    assert fnrec.stats.episode_count(stats) == 0
+    stats = fnrec.stats.reset(stats)
+    np.testing.assert_array_equal(stats.episode_length, [0, 0, 0])
+
+
+def test_next_step_reset_step_is_not_counted_and_reset_clears_it():
+    stats = fnrec.stats.init(num_envs=2)
+    stats, _ = fnrec.stats.step(
+        stats,
+        jnp.array([5.0, 5.0]),
+        jnp.array([True, True]),
+        jnp.zeros(2, bool),
+        autoreset_mode="next_step",
+    )
+    # Env 1 is reset by the caller, so its next step is a real step.
+    stats = fnrec.stats.reset(stats, jnp.array([False, True]))
+    stats, _ = fnrec.stats.step(
+        stats,
+        jnp.array([7.0, 7.0]),
+        jnp.zeros(2, bool),
+        jnp.zeros(2, bool),
+        autoreset_mode="next_step",
+    )
+    np.testing.assert_array_equal(stats.episode_length, [0, 1])
+    np.testing.assert_array_equal(stats.episode_return, [0.0, 7.0])
+
+
+def test_compensated_sum_of_a_million_steps(x64):
+    def body(stats, _):
+        stats, _ = fnrec.stats.step(stats, 0.1, False, False)
+        return stats, None
+
+    stats, _ = jax.jit(lambda s: jax.lax.scan(body, s, None, length=1_000_000))(fnrec.stats.init())
+    _, ended = fnrec.stats.step(stats, 0.0, True, False)
+    exact = 1_000_000 * float(np.float32(0.1))
+    assert abs(float(ended.episode_return) - exact) / exact < 1e-6
+    assert int(ended.length) == 1_000_001
+
+
+def test_counters_are_exact_past_two_to_the_32():
+    near = jnp.uint32(2**32 - 3)
+    stats = fnrec.stats.init(num_envs=5)
+    stats = stats._replace(
+        episode_count=counter.Counter64(jnp.uint32(0), near),
+        env_steps=counter.Counter64(jnp.uint32(1), near),
+    )
+    for _ in range(2):
+        stats, _ = jit_step(stats, jnp.ones(5), jnp.ones(5, bool), jnp.zeros(5, bool))
+    assert fnrec.stats.episode_count(stats) == 2**32 - 3 + 10
+    assert counter.to_int(stats.env_steps) == 2**32 + 2**32 - 3 + 10
+    assert stats.episode_count.lo.dtype == jnp.uint32
+
+
+def test_counter_add_carries_at_two_to_the_31_and_32():
+    c = counter.Counter64(jnp.uint32(0), jnp.uint32(2**31 - 1))
+    c = counter.add(c, 1)
+    assert counter.to_int(c) == 2**31
+    c = counter.add(counter.Counter64(jnp.uint32(7), jnp.uint32(2**32 - 1)), 2)
+    assert counter.to_int(c) == 8 * 2**32 + 1
+
+
+def test_dtypes_and_structure_do_not_depend_on_x64(x64):
+    stats = fnrec.stats.init(num_envs=3, buffer_length=4)
+    stats, ended = jit_step(stats, np.ones(3), np.zeros(3), np.ones(3))
+    expected = {
+        "episode_return": jnp.float32,
+        "return_compensation": jnp.float32,
+        "episode_length": jnp.int32,
+        "prev_done": jnp.bool_,
+        "return_queue": jnp.float32,
+        "length_queue": jnp.int32,
+        "terminated_queue": jnp.bool_,
+        "queue_head": jnp.int32,
+    }
+    for name, dtype in expected.items():
+        assert getattr(stats, name).dtype == dtype, name
+    assert stats.episode_count.hi.dtype == jnp.uint32
+    assert ended.episode_return.dtype == jnp.float32 and ended.length.dtype == jnp.int32
+    assert jax.tree.structure(stats) == jax.tree.structure(fnrec.stats.init(3, 4))
+
+
+def test_no_retracing_for_same_shapes():
+    traces = []
+
+    @jax.jit
+    def f(stats, reward, done):
+        traces.append(1)
+        return fnrec.stats.step(stats, reward, done, jnp.zeros_like(done))
+
+    stats = fnrec.stats.init(num_envs=4, buffer_length=9)
+    for i in range(5):
+        stats, _ = f(stats, jnp.full(4, float(i)), jnp.array([i % 2 == 0] * 4))
+    assert len(traces) == 1
+
+
+def test_statistics_do_not_break_grad():
+    def rollout(theta, with_stats):
+        def body(carry, t):
+            stats, total = carry
+            reward = theta * jnp.sin(t + jnp.arange(3.0))
+            if with_stats:
+                stats, _ = fnrec.stats.step(stats, reward, t % 4 == 3, jnp.zeros(3, bool))
+            return (stats, total + reward.sum()), None
+
+        (stats, total), _ = jax.lax.scan(body, (fnrec.stats.init(3), 0.0), jnp.arange(10.0))
+        return total + 0.0 * stats.episode_return.sum()
+
+    g_with = jax.grad(rollout)(1.5, True)
+    g_without = jax.grad(rollout)(1.5, False)
+    assert np.isfinite(g_with) and np.isclose(g_with, g_without)
+
+
+def test_nan_reward_spoils_only_its_own_episode():
+    stats = fnrec.stats.init(num_envs=2, buffer_length=5)
+    stats, _ = fnrec.stats.step(stats, jnp.array([jnp.nan, 1.0]), jnp.zeros(2, bool), False)
+    stats, e1 = fnrec.stats.step(stats, jnp.array([1.0, 1.0]), jnp.ones(2, bool), False)
+    stats, e2 = fnrec.stats.step(stats, jnp.array([2.0, 2.0]), jnp.ones(2, bool), False)
+    assert math.isnan(float(e1.episode_return[0])) and float(e1.episode_return[1]) == 2.0
+    np.testing.assert_array_equal(e2.episode_return, [2.0, 2.0])
+
+
+def test_infinite_reward_gives_infinite_return_then_recovers():
+    stats = fnrec.stats.init()
+    stats, _ = fnrec.stats.step(stats, jnp.inf, False, False)
+    stats, e1 = fnrec.stats.step(stats, 1.0, True, False)
+    stats, e2 = fnrec.stats.step(stats, 3.0, True, False)
+    assert float(e1.episode_return) == math.inf and float(e2.episode_return) == 3.0
+
+
+def test_flags_accept_ints_and_floats_like_brax():
+    stats = fnrec.stats.init(num_envs=3)
+    _, ended = fnrec.stats.step(
+        stats, jnp.ones(3), jnp.array([0.0, 1.0, 0.0]), jnp.array([0, 0, 2])
+    )
+    np.testing.assert_array_equal(ended.mask, [False, True, True])
+    np.testing.assert_array_equal(ended.truncated, [False, False, True])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"reward": jnp.ones(3)}, ValueError, ["`reward`", "(4,)", "(3,)"]),
+        ({"terminated": jnp.zeros((4, 1), bool)}, ValueError, ["`terminated`", "(4,)", "(4, 1)"]),
+        ({"truncated": jnp.zeros(4, jnp.complex64)}, TypeError, ["`truncated`", "complex64"]),
+        ({"reward": "a"}, TypeError, ["`reward`"]),
+        ({"autoreset_mode": "sometimes"}, ValueError, ["`autoreset_mode`", "sometimes"]),
+    ],
+)
+def test_bad_input_fails_at_trace_time_with_a_clear_message(kwargs, error, words):
+    args = {
+        "reward": jnp.ones(4),
+        "terminated": jnp.zeros(4, bool),
+        "truncated": jnp.zeros(4, bool),
+        "autoreset_mode": "same_step",
+    }
+    args.update(kwargs)
+    mode = args.pop("autoreset_mode")
+    traced = jax.jit(lambda s: fnrec.stats.step(s, autoreset_mode=mode, **args))
+    with pytest.raises(error) as info:
+        traced.lower(fnrec.stats.init(num_envs=4))
+    for word in words:
+        assert word in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"buffer_length": 0}, ["`buffer_length`", ">= 1", "0"]),
+        ({"buffer_length": 2.5}, ["`buffer_length`", "2.5"]),
+        ({"num_envs": 0}, ["`num_envs`", "0"]),
+        ({"num_envs": True}, ["`num_envs`", "True"]),
+    ],
+)
+def test_bad_init_arguments(kwargs, words):
+    with pytest.raises(ValueError) as info:
+        fnrec.stats.init(**kwargs)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_reset_mask_shape_is_checked():
+    with pytest.raises(ValueError, match=r"`mask`.*\(3,\).*\(2,\)"):
+        fnrec.stats.reset(fnrec.stats.init(3), jnp.ones(2, bool))
+
+
+def test_to_info_layouts():
+    stats = fnrec.stats.init(num_envs=3)
+    stats, ended = fnrec.stats.step(stats, jnp.array([1.0, 2.0, 3.0]), jnp.array([1, 0, 1]), 0)
+    info = fnrec.stats.to_info(ended, elapsed=np.array([0.1234567, 9.0, 2.0]))
+    np.testing.assert_array_equal(info["_episode"], [True, False, True])
+    np.testing.assert_array_equal(info["episode"]["r"], [1.0, 0.0, 3.0])
+    np.testing.assert_array_equal(info["episode"]["l"], [1, 0, 1])
+    np.testing.assert_array_equal(info["episode"]["t"], [0.123457, 0.0, 2.0])
+    traced = jax.jit(lambda e: e.to_info())(ended)
+    np.testing.assert_array_equal(traced["episode"]["r"], info["episode"]["r"])
+
+    single = fnrec.stats.init()
+    single, ended = fnrec.stats.step(single, 2.0, False, False)
+    assert fnrec.stats.to_info(ended) == {}
+    single, ended = fnrec.stats.step(single, 2.0, True, False)
+    assert fnrec.stats.to_info(ended, elapsed=1.5) == {"episode": {"r": 4.0, "l": 2, "t": 1.5}}
