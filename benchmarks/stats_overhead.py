@@ -1,0 +1,172 @@
+"""Overhead of fnrec's episode statistics in a jitted, vmapped lax.scan rollout of gymnax CartPole.
+
+Compares, in one process, a 1000-step random-action rollout of gymnax CartPole-v1 at several
+batch sizes:
+- no statistics;
+- a LogWrapper-style baseline (per-env masked arithmetic keeping only the last finished
+  episode, terminated and truncated merged, as purejaxrl does);
+- a naive shared ring (cumulative sum of the done flags and a scatter into the ring every step);
+- fnrec.stats (full shared queue of the last 100 episodes, terminated/truncated kept apart).
+
+Each variant is compiled and warmed up first; then the variants run interleaved, round after
+round, and the median per variant is reported, so that load on the machine hits all alike.
+
+Run (needs gymnax: see README): python benchmarks/stats_overhead.py [--envs 16 256 4096]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import gymnax
+import jax
+import jax.numpy as jnp
+from _results import command_line, machine_line, write_section
+
+import fnrec
+
+STEPS = 1000
+BUFFER_LENGTH = 100
+
+
+def _log_wrapper_init(n: int):
+    zf, zi = jnp.zeros(n, jnp.float32), jnp.zeros(n, jnp.int32)
+    return (zf, zi, zf, zi)
+
+
+def _log_wrapper_step(carry, reward, terminated, truncated):
+    """purejaxrl's LogWrapper arithmetic: only the last finished episode per env."""
+    returns, lengths, last_returns, last_lengths = carry
+    done = (terminated | truncated).astype(jnp.float32)
+    new_returns, new_lengths = returns + reward, lengths + 1
+    return (
+        new_returns * (1 - done),
+        (new_lengths * (1 - done)).astype(jnp.int32),
+        last_returns * (1 - done) + new_returns * done,
+        (last_lengths * (1 - done) + new_lengths * done).astype(jnp.int32),
+    )
+
+
+def _naive_ring_init(n: int):
+    return (
+        jnp.zeros(n, jnp.float32),
+        jnp.zeros(n, jnp.int32),
+        jnp.zeros(BUFFER_LENGTH, jnp.float32),
+        jnp.zeros(BUFFER_LENGTH, jnp.int32),
+        jnp.zeros((), jnp.int32),
+    )
+
+
+def _naive_ring_step(carry, reward, terminated, truncated):
+    """Shared ring by cumulative sum of dones and a scatter of all envs, every step."""
+    returns, lengths, ring_returns, ring_lengths, head = carry
+    done = terminated | truncated
+    returns, lengths = returns + reward, lengths + 1
+    rank = jnp.cumsum(done, dtype=jnp.int32)
+    count = rank[-1]
+    keep = done & (rank > count - BUFFER_LENGTH)
+    slot = jnp.where(keep, (head + rank - 1) % BUFFER_LENGTH, BUFFER_LENGTH)
+    ring_returns = ring_returns.at[slot].set(returns, mode="drop")
+    ring_lengths = ring_lengths.at[slot].set(lengths, mode="drop")
+    return (
+        jnp.where(done, 0.0, returns),
+        jnp.where(done, 0, lengths),
+        ring_returns,
+        ring_lengths,
+        (head + count) % BUFFER_LENGTH,
+    )
+
+
+def _fnrec_step(stats, reward, terminated, truncated):
+    stats, _ = fnrec.stats.step(stats, reward, terminated, truncated)
+    return stats
+
+
+VARIANTS: dict[str, tuple[Callable | None, Callable | None]] = {
+    "no statistics": (None, None),
+    "LogWrapper-style": (_log_wrapper_init, _log_wrapper_step),
+    "naive shared ring": (_naive_ring_init, _naive_ring_step),
+    "fnrec.stats": (lambda n: fnrec.stats.init(n, BUFFER_LENGTH), _fnrec_step),
+}
+
+
+def make_rollout(num_envs: int, init: Callable | None, update: Callable | None):
+    """A jitted rollout of `num_envs` CartPoles for STEPS steps with the given statistics."""
+    env, params = gymnax.make("CartPole-v1")
+    step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+
+    def rollout(key):
+        obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(key, num_envs), params)
+        extra = None if init is None else init(num_envs)
+
+        def body(carry, _):
+            state, key, extra = carry
+            key, action_key, step_key = jax.random.split(key, 3)
+            action = jax.random.randint(action_key, (num_envs,), 0, 2)
+            _, state, reward, terminated, truncated, _ = step(
+                jax.random.split(step_key, num_envs), state, action, params
+            )
+            if update is not None:
+                extra = update(extra, reward, terminated, truncated)
+            return (state, key, extra), None
+
+        carry, _ = jax.lax.scan(body, (state, key, extra), None, length=STEPS)
+        return carry
+
+    return jax.jit(rollout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--envs", type=int, nargs="+", default=[16, 256, 4096])
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args()
+
+    key = jax.random.key(0)
+    rows = []
+    for num_envs in args.envs:
+        rollouts = {name: make_rollout(num_envs, *fns) for name, fns in VARIANTS.items()}
+        for fn in rollouts.values():  # compile and warm up
+            jax.block_until_ready(fn(key))
+            jax.block_until_ready(fn(key))
+        times: dict[str, list[float]] = {name: [] for name in rollouts}
+        for _ in range(args.rounds):
+            for name, fn in rollouts.items():
+                start = time.perf_counter()
+                jax.block_until_ready(fn(key))
+                times[name].append(time.perf_counter() - start)
+        median = {name: statistics.median(t) for name, t in times.items()}
+        base = median["no statistics"]
+        log = median["LogWrapper-style"]
+        for name, t in median.items():
+            rows.append(
+                f"| {num_envs} | {name} | {t * 1e3:.1f} | {num_envs * STEPS / t / 1e6:.2f} "
+                f"| {t / base:.3f} | {t / log:.3f} |"
+            )
+            print(rows[-1], flush=True)
+
+    body = "\n".join(
+        [
+            "## Statistics overhead in a jitted gymnax CartPole rollout (`stats_overhead.py`)",
+            "",
+            f"{STEPS} steps, random actions, buffer_length={BUFFER_LENGTH}; median of "
+            f"{args.rounds} interleaved rounds after warm-up, one process.",
+            "",
+            "| envs | variant | ms / rollout | M env-steps/s | vs no statistics "
+            "| vs LogWrapper-style |",
+            "|---:|---|---:|---:|---:|---:|",
+            *rows,
+            "",
+            f"Command: `{command_line()}`",
+            "",
+            f"Machine: {machine_line()}",
+        ]
+    )
+    write_section("stats_overhead", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Host side: code that runs outside traced functions (numpy, files, clocks, encoders)."""

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything the tests need into fresh virtual environments and runs the whole suite.
+#
+# Three environments, because gymnax 1.0.1 pins gymnasium<1.4 while the Gymnasium parity tests
+# need gymnasium>=1.4 (1.3 mis-counts same-step autoreset):
+#   .venv         gymnasium>=1.4: the core, Gymnasium adapters, video, renderers, parity tests
+#   .venv-gymnax  gymnax 1.0.1 + gymnasium 1.3: the gymnax adapter, and the core again on 1.3
+#   .venv-brax    brax (optional extra): the brax adapter
+# Set FNREC_SKIP_BRAX=1 to leave out the brax environment (about 900 MB with mujoco).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+make_venv() {  # make_venv DIR EXTRAS
+  [ -x "$1/bin/python" ] || "$PYTHON" -m venv "$1"
+  "$1/bin/python" -m pip install -q --upgrade pip
+  "$1/bin/python" -m pip install -q -e ".[$2]"
+}
+
+run_pytest() {  # run_pytest VENV ARGS...; pytest's exit code 5 (no tests ran) fails too
+  local venv=$1; shift
+  echo "== $venv: pytest $*"
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider "$@"
+}
+
+export SDL_VIDEODRIVER=dummy
+
+make_venv .venv test
+FNREC_REQUIRE_GYMNASIUM_PARITY=1 run_pytest .venv tests --ignore=tests/gymnax --ignore=tests/brax
+
+make_venv .venv-gymnax "test,gymnax"
+run_pytest .venv-gymnax tests/gymnax tests/test_stats.py
+
+if [ "${FNREC_SKIP_BRAX:-0}" != 1 ] && [ -d tests/brax ]; then
+  make_venv .venv-brax "test,brax"
+  run_pytest .venv-brax tests/brax
+fi
+echo "all test environments passed"
