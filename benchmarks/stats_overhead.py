@@ -99,7 +99,7 @@ def make_rollout(num_envs: int, init: Callable | None, update: Callable | None):
     step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
 
     def rollout(key):
-        obs, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(key, num_envs), params)
+        _, state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(key, num_envs), params)
         extra = None if init is None else init(num_envs)
 
         def body(carry, _):

@@ -1,4 +1,4 @@
-"""fnrec.stats inside a real gymnax rollout (jit + vmap + lax.scan), checked against the trajectory."""
+"""fnrec.stats in a real gymnax rollout (jit + vmap + lax.scan), checked against its trajectory."""
 
 from __future__ import annotations
 
