@@ -1,0 +1,7 @@
+"""Host side: video writing and Gymnasium wrappers. Runs outside traced code; may import imageio."""
+
+from fnrec.host.record_video import RecordVectorVideo, RecordVideo
+from fnrec.host.save_video import save_video
+from fnrec.host.video_writer import VideoWriteError, VideoWriter
+
+__all__ = ["RecordVectorVideo", "RecordVideo", "VideoWriteError", "VideoWriter", "save_video"]
