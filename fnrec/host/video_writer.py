@@ -49,14 +49,17 @@ class _Encoder:
         self._stderr = tempfile.TemporaryFile()
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_frames)
         self._ended = False
-        # A new session keeps a terminal's Ctrl-C away from ffmpeg: we decide what happens to it.
-        self.process = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=self._stderr,
-            start_new_session=True,
-        )
+        with warnings.catch_warnings():
+            # JAX warns on every fork; this fork is followed at once by exec, so it is harmless.
+            warnings.filterwarnings("ignore", "os.fork", RuntimeWarning)
+            # A new session keeps a terminal's Ctrl-C away from ffmpeg: we decide what happens to it.
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
+                start_new_session=True,
+            )
         self._thread = threading.Thread(target=self._feed, name=f"fnrec-{temp_path.name}")
         self._thread.daemon = True
         self._thread.start()
