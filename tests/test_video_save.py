@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 from conftest import assert_same_video, leftovers, numbered_frame, video_fps
@@ -66,10 +68,21 @@ def test_array_of_frames_and_a_bad_frame(tmp_path):
 
 
 def test_keyboard_interrupt_from_the_frames(tmp_path):
-    class Interrupting(list):
-        def __iter__(self):
-            yield from self[:5]
-            raise KeyboardInterrupt
+    class Interrupting(Sequence):
+        """Frames rendered lazily; the user presses Ctrl-C while frame 5 renders."""
+
+        def __init__(self, frames):
+            self.frames = frames
+
+        def __len__(self):
+            return len(self.frames)
+
+        def __getitem__(self, index):
+            if isinstance(index, slice):
+                return Interrupting(self.frames[index])
+            if index == 5:
+                raise KeyboardInterrupt
+            return self.frames[index]
 
     with pytest.raises(KeyboardInterrupt):
         fnrec.save_video(Interrupting(FRAMES), tmp_path, episode_trigger=lambda e: True)
