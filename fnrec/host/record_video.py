@@ -255,9 +255,9 @@ class RecordVectorVideo(VectorWrapper):
     ) -> tuple[Any, dict[str, Any]]:
         """Resets; a new episode of the recorded env starts unless `options["reset_mask"]` skips it."""
         try:
-            obs, info = self.env.reset(seed=seed, options=options)
-            mask = (options or {}).get("reset_mask")
+            mask = (options or {}).get("reset_mask")  # read first: the vector env may pop it
             recorded_env_reset = mask is None or bool(mask[self.env_index])
+            obs, info = self.env.reset(seed=seed, options=options)
             if recorded_env_reset:
                 self._reset_pending = False
                 self.episode_id += 1
