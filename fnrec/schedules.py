@@ -22,7 +22,7 @@ def capped_cubic_video_schedule(episode_id: int | jax.Array) -> bool | jax.Array
     """Gymnasium's default episode trigger: ids 0, 1, 8, 27, ..., 729, then every multiple of 1000.
 
     Args:
-      episode_id: a Python (or numpy scalar) integer, or an integer array of any shape, traced or not.
+      episode_id: a Python or numpy integer, or an integer array of any shape, traced or not.
 
     Returns:
       A Python bool for an integer input (negative ids give False), else a boolean jnp array of the

@@ -6,17 +6,17 @@ import os
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import imageio.v2 as iio  # noqa: E402
-import numpy as np  # noqa: E402
+import imageio.v2 as iio
+import numpy as np
 
 # H.264 at the default quality: mean absolute error per pixel of a decoded frame, out of 255.
 LOSSY_MAE = 4.0
 
 
 def numbered_frame(index: int, height: int = 64, width: int = 96) -> np.ndarray:
-    """A uint8 HxWx3 frame whose content identifies `index`: background level and a block's place."""
+    """A uint8 HxWx3 frame whose content identifies `index`: background level, block place."""
     frame = np.full((height, width, 3), (index * 37) % 200 + 20, dtype=np.uint8)
     cells_per_row = width // 16
     row, col = divmod(index % (cells_per_row * (height // 16)), cells_per_row)
@@ -40,7 +40,7 @@ def mae(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def assert_same_video(path: str | os.PathLike[str], sent: list[np.ndarray]) -> None:
-    """The video decodes to exactly len(sent) frames, each close to, and closest to, its sent frame."""
+    """The video decodes to exactly len(sent) frames, each close (and closest) to its sent frame."""
     decoded = decode(path)
     assert len(decoded) == len(sent), f"{path}: decoded {len(decoded)} frames, sent {len(sent)}"
     for i, frame in enumerate(decoded):

@@ -1,4 +1,4 @@
-"""capped_cubic_video_schedule against Gymnasium's, for Python ints and for jnp arrays in jit/vmap."""
+"""capped_cubic_video_schedule against Gymnasium's, for Python ints and jnp arrays in jit/vmap."""
 
 from __future__ import annotations
 

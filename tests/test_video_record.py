@@ -64,7 +64,8 @@ def test_cartpole_every_episode_recorded_with_final_frame(tmp_path):
     env.close()
     episodes = replica_episodes(7, actions, autoreset=AutoresetMode.SAME_STEP)
     assert len(episodes) >= 3
-    assert env.saved_videos == [tmp_path / f"rl-video-episode-{i}.mp4" for i in range(len(episodes))]
+    names = [f"rl-video-episode-{i}.mp4" for i in range(len(episodes))]
+    assert env.saved_videos == [tmp_path / name for name in names]
     for path, frames in zip(env.saved_videos, episodes, strict=True):
         assert_same_video(path, frames)  # L steps -> L + 1 frames, the final one included
     assert video_fps(env.saved_videos[0]) == 50  # CartPole's metadata["render_fps"]
@@ -92,7 +93,8 @@ def test_video_length_keeps_exactly_that_many_frames(tmp_path, length):
         if terminated or truncated:
             env.reset()
     env.close()
-    assert [p.name for p in env.saved_videos] == [f"rl-video-step-{s}.mp4" for s in (0, 40, 80, 120)]
+    names = [f"rl-video-step-{s}.mp4" for s in (0, 40, 80, 120)]
+    assert [p.name for p in env.saved_videos] == names
     for path in env.saved_videos:
         assert len(decode(path)) == length  # Gymnasium keeps length + 1
 
@@ -178,7 +180,8 @@ def test_vector_counts_episodes_of_the_recorded_env(tmp_path, mode):
     envs.close()
     episodes = replica_episodes(11, [int(a) for a in actions[:, 1]], autoreset=mode)
     assert len(episodes) >= 4
-    assert envs.saved_videos == [tmp_path / f"rl-video-episode-{i}.mp4" for i in range(len(episodes))]
+    names = [f"rl-video-episode-{i}.mp4" for i in range(len(episodes))]
+    assert envs.saved_videos == [tmp_path / name for name in names]
     for path, frames in zip(envs.saved_videos, episodes, strict=True):
         assert_same_video(path, frames)  # includes the final frame, also in same-step mode
     assert envs.env.unwrapped.envs[1].__class__.__name__ != "_FinalFrameTap"  # unwrapped again

@@ -59,9 +59,10 @@ def test_same_file_names_as_gymnasium(tmp_path):
 
 def test_array_of_frames_and_a_bad_frame(tmp_path):
     stacked = np.stack(FRAMES[:4])
-    assert_same_video(fnrec.save_video(stacked, tmp_path, episode_trigger=lambda e: True)[0], FRAMES[:4])
+    (path,) = fnrec.save_video(stacked, tmp_path, episode_trigger=lambda e: True)
+    assert_same_video(path, FRAMES[:4])
     bad = [*FRAMES[:3], np.zeros((10, 10, 3), np.uint8)]
-    with pytest.raises(ValueError, match="rl-video-episode-1.mp4, frame 3: expected shape"):
+    with pytest.raises(ValueError, match=r"rl-video-episode-1\.mp4, frame 3: expected shape"):
         fnrec.save_video(bad, tmp_path, episode_trigger=lambda e: True, episode_index=1)
     assert not (tmp_path / "rl-video-episode-1.mp4").exists()
     assert leftovers(tmp_path) == []

@@ -38,7 +38,7 @@ def to_rgb_uint8(frame: ArrayLike) -> np.ndarray:
         raise ValueError(f"expected a non-empty frame; received {describe(frame)}")
     if np.issubdtype(frame.dtype, np.floating):
         low, high = float(np.min(frame)), float(np.max(frame))
-        if not (0.0 <= low and high <= 1.0):  # also false for NaN
+        if not (low >= 0.0 and high <= 1.0):  # also false for NaN
             raise ValueError(
                 f"expected float frame values in [0, 1]; received {describe(frame)} with values "
                 f"in [{low}, {high}]"

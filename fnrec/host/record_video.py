@@ -1,4 +1,4 @@
-"""`RecordVideo`: Gymnasium's wrapper of that name for `gymnasium.Env` and `VectorEnv`, streaming to mp4."""
+"""`RecordVideo`: Gymnasium's wrapper for `Env` and `VectorEnv`, streaming to mp4."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, SupportsFloat
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -33,9 +33,9 @@ class RecordVideo(gym.Wrapper):
     """Records videos of episodes of a `gymnasium.Env` (or, see below, a `VectorEnv`) to mp4 files.
 
     Arguments and file names are Gymnasium's: `<name_prefix>-episode-<id>.mp4` for videos started by
-    `episode_trigger`, `<name_prefix>-step-<step>.mp4` for `step_trigger`; with no trigger the capped
-    cubic schedule. A frame is captured at reset and after every step. Frames stream to a background
-    ffmpeg encoder, so memory does not grow with the episode. Differences from Gymnasium:
+    `episode_trigger`, `<name_prefix>-step-<step>.mp4` for `step_trigger`; with no trigger the
+    capped cubic schedule. A frame is captured at reset and after every step. Frames stream to a
+    background ffmpeg encoder, so memory does not grow with the episode. Differences from Gymnasium:
     `video_length=L` keeps exactly L frames (Gymnasium keeps L+1); a whole-episode video is saved as
     soon as the episode terminates or truncates (not at the next reset); when the environment or the
     encoder raises mid-video, that video is discarded, never left truncated.
@@ -67,7 +67,7 @@ class RecordVideo(gym.Wrapper):
           env: an environment whose render() returns an image (render_mode "rgb_array").
           video_folder: folder for the videos; created if missing.
           episode_trigger: episode id (0 at the first reset) -> whether to start a video.
-          step_trigger: step id (0 at the first step, counted across episodes) -> whether to start one.
+          step_trigger: step id (0 at the first step, across episodes) -> whether to start one.
           video_length: frames per video; 0 records whole episodes.
           name_prefix: start of every file name.
           fps: frames per second; default `env.metadata["render_fps"]`, else 30.
@@ -92,7 +92,7 @@ class RecordVideo(gym.Wrapper):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
-        """Resets the environment, starts a video if the episode trigger says so, captures a frame."""
+        """Resets the env, starts a video if the episode trigger says so, captures a frame."""
         try:
             obs, info = self.env.reset(seed=seed, options=options)
             self.episode_id += 1
@@ -154,10 +154,10 @@ class RecordVectorVideo(VectorWrapper):
 
     Episodes are those of the recorded sub-environment `env_index` and are counted correctly under
     next-step, same-step and disabled autoreset. Under same-step autoreset the final frame of an
-    episode is still recorded: for a `SyncVectorEnv` it is rendered inside the sub-environment before
-    it resets (the sub-environment is wrapped while recording and unwrapped at close); other vector
-    envs can provide it as `info["final_frame"]` (masked by `info["_final_frame"]`), else the video
-    ends one frame early, with a warning at construction. Step ids count calls to `step()`.
+    episode is still recorded: for a `SyncVectorEnv` it is rendered inside the sub-environment
+    before it resets (the sub-environment is wrapped while recording and unwrapped at close); other
+    vector envs can provide it as `info["final_frame"]` (masked by `info["_final_frame"]`), else the
+    video ends one frame early, with a warning at construction. Step ids count calls to `step()`.
     """
 
     def __init__(
@@ -219,8 +219,9 @@ class RecordVectorVideo(VectorWrapper):
                 base.envs[index] = tap
         else:
             warnings.warn(
-                f"{type(base).__name__} uses same-step autoreset and is not a SyncVectorEnv: the final "
-                "frame of an episode is only recorded if step() returns it as info['final_frame']",
+                f"{type(base).__name__} uses same-step autoreset and is not a SyncVectorEnv: "
+                "the final frame of an episode is only recorded if step() returns it as "
+                "info['final_frame']",
                 stacklevel=3,
             )
 
@@ -253,7 +254,7 @@ class RecordVectorVideo(VectorWrapper):
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
-        """Resets; a new episode of the recorded env starts unless `options["reset_mask"]` skips it."""
+        """Resets; the recorded env starts an episode unless `options["reset_mask"]` skips it."""
         try:
             mask = (options or {}).get("reset_mask")  # read first: the vector env may pop it
             recorded_env_reset = mask is None or bool(mask[self.env_index])

@@ -1,4 +1,4 @@
-"""When videos start and stop: triggers, naming and the open writer, shared by the RecordVideo wrappers."""
+"""When videos start and stop: triggers, naming and the open writer, for RecordVideo wrappers."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ class VideoRecorder:
 
     A video started by the episode trigger is named `<name_prefix>-episode-<id>.mp4`, one started by
     the step trigger `<name_prefix>-step-<step>.mp4`. With `video_length=0` a video ends with its
-    episode; with `video_length=L` it ends after exactly L frames (possibly spanning episodes) or when
-    a trigger starts the next video.
+    episode; with `video_length=L` it ends after exactly L frames (possibly spanning episodes) or
+    when a trigger starts the next video.
     """
 
     def __init__(
@@ -36,8 +36,8 @@ class VideoRecorder:
         """Checks the settings and creates the folder.
 
         Args:
-          video_folder: folder for the videos; created if missing, with a warning if it already holds
-            videos with this prefix (they may be overwritten).
+          video_folder: folder for the videos; created if missing, with a warning if it already
+            holds videos with this prefix (they may be overwritten).
           episode_trigger: episode id -> bool; with neither trigger, `capped_cubic_video_schedule`.
           step_trigger: step id -> bool.
           video_length: frames per video, or 0 for whole episodes.
@@ -64,8 +64,8 @@ class VideoRecorder:
         if existing:
             warnings.warn(
                 f"Overwriting existing videos at {self.video_folder}: it already holds "
-                f"{len(existing)} video(s) named {name_prefix}-*.mp4 (choose another video_folder or "
-                "name_prefix if this is not desired)",
+                f"{len(existing)} video(s) named {name_prefix}-*.mp4 (choose another video_folder "
+                "or name_prefix if this is not desired)",
                 stacklevel=4,
             )
         self.video_folder.mkdir(parents=True, exist_ok=True)
@@ -99,7 +99,7 @@ class VideoRecorder:
             writer.abort()
 
     def capture(self, render: Callable[[], ArrayLike]) -> None:
-        """If a video is open, appends `render()` to it and closes it once it holds `video_length`."""
+        """If a video is open, appends `render()`; closes the video once it holds `video_length`."""
         if self._writer is None:
             return
         try:

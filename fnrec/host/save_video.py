@@ -40,8 +40,8 @@ def save_video(
       video_folder: folder for the videos, created if missing.
       episode_trigger: episode index -> bool; if true for `episode_index`, writes
         `frames[:video_length]` to `<name_prefix>-episode-<episode_index>.mp4`.
-      step_trigger: step index -> bool; for each step s it accepts, writes the frames from that step's
-        frame on (`video_length` of them, or all) to `<name_prefix>-step-<s>.mp4`.
+      step_trigger: step index -> bool; for each step s it accepts, writes the frames from that
+        step's frame on (`video_length` of them, or all) to `<name_prefix>-step-<s>.mp4`.
       video_length: frames per video; None keeps all.
       name_prefix: start of every file name.
       episode_index: index of this episode.

@@ -1,4 +1,4 @@
-"""Streaming mp4 writer: frames go to an ffmpeg process from a background thread, file made atomically.
+"""Streaming mp4 writer: frames go to ffmpeg from a background thread; the file appears atomically.
 
 We start imageio-ffmpeg's ffmpeg binary ourselves rather than through `imageio_ffmpeg.write_frames`:
 that generator never checks ffmpeg's exit status, so a video cut short by a full disk or a killed
@@ -8,6 +8,7 @@ encoder would look finished and be renamed into place.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import queue
 import signal
@@ -28,6 +29,7 @@ from fnrec.host.frames import describe, pad_to, padded_size, to_rgb_uint8
 
 DEFAULT_PRESET = "superfast"
 DEFAULT_CRF = 23
+_PIPE_BYTES = 1 << 20
 _END = object()  # tells the feeder thread that no more frames come
 
 
@@ -46,13 +48,13 @@ class _Encoder:
     def __init__(self, command: list[str], temp_path: Path, queue_frames: int):
         self.temp_path = temp_path
         self.error: OSError | None = None
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in discard())
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_frames)
         self._ended = False
         with warnings.catch_warnings():
             # JAX warns on every fork; this fork is followed at once by exec, so it is harmless.
             warnings.filterwarnings("ignore", "os.fork", RuntimeWarning)
-            # A new session keeps a terminal's Ctrl-C away from ffmpeg: we decide what happens to it.
+            # A new session keeps a terminal's Ctrl-C away from ffmpeg: the writer decides.
             self.process = subprocess.Popen(
                 command,
                 stdin=subprocess.PIPE,
@@ -60,6 +62,9 @@ class _Encoder:
                 stderr=self._stderr,
                 start_new_session=True,
             )
+        if hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux: fewer, larger pipe writes per frame
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(self.process.stdin.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
         self._thread = threading.Thread(target=self._feed, name=f"fnrec-{temp_path.name}")
         self._thread.daemon = True
         self._thread.start()
@@ -118,14 +123,15 @@ class _Encoder:
 class VideoWriter:
     """Writes one mp4 video frame by frame, never holding more than `queue_frames` frames.
 
-    The video is encoded while frames arrive, under a temporary name in the same folder, and renamed
-    to `path` only when ffmpeg finished successfully. On any failure (a bad frame, the encoder dying,
-    a full disk, an exception or KeyboardInterrupt inside a `with` block) the temporary file is removed,
-    no file named `path` is created, and the error names the video and the reason.
+    The video is encoded while frames arrive, under a temporary name in the same folder, and
+    renamed to `path` only when ffmpeg finished successfully. On any failure (a bad frame, the
+    encoder dying, a full disk, an exception or KeyboardInterrupt inside a `with` block) the
+    temporary file is removed, no file named `path` is created, and the error names the video and
+    the reason.
 
-    Frames: uint8 HxWx3 as is; float frames in [0, 1] and grayscale HxW or HxWx1 are converted. A size
-    that H.264 (yuv420p) cannot take, an odd height or width, is padded by one edge row or column (never
-    resized), with one warning. Every frame must have the size of the first frame.
+    Frames: uint8 HxWx3 as is; float frames in [0, 1] and grayscale HxW or HxWx1 are converted.
+    A size that H.264 (yuv420p) cannot take, an odd height or width, is padded by one edge row or
+    column (never resized), with one warning. Every frame must have the size of the first frame.
 
     Example:
       >>> with VideoWriter("videos/run.mp4", fps=50) as writer:  # doctest: +SKIP
@@ -145,7 +151,7 @@ class VideoWriter:
         """Prepares the writer; ffmpeg starts with the first frame.
 
         Args:
-          path: the final video file; its folder must exist. An existing file is replaced on success.
+          path: the final video file, in an existing folder; an older file is replaced on success.
           fps: frames per second, a positive number.
           preset: libx264 speed/size preset ("ultrafast" ... "veryslow"); faster is larger.
           crf: libx264 constant rate factor, 0 (lossless) to 51; lower is better quality.
