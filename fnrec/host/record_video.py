@@ -29,7 +29,23 @@ def _fps(fps: float | None, metadata: dict[str, Any]) -> float:
     return fps if fps is not None else metadata.get("render_fps") or 30
 
 
-class RecordVideo(gym.Wrapper):
+class _RecorderView:
+    """What both wrappers expose about their `VideoRecorder`."""
+
+    recorder: VideoRecorder
+
+    @property
+    def recording(self) -> bool:
+        """True while a video is open."""
+        return self.recorder.recording
+
+    @property
+    def saved_videos(self) -> list[Path]:
+        """Paths of the videos saved so far, oldest first."""
+        return self.recorder.saved
+
+
+class RecordVideo(_RecorderView, gym.Wrapper):
     """Records videos of episodes of a `gymnasium.Env` (or, see below, a `VectorEnv`) to mp4 files.
 
     Arguments and file names are Gymnasium's: `<name_prefix>-episode-<id>.mp4` for videos started by
@@ -117,16 +133,6 @@ class RecordVideo(gym.Wrapper):
             raise
         return obs, reward, terminated, truncated, info
 
-    @property
-    def recording(self) -> bool:
-        """True while a video is open."""
-        return self.recorder.recording
-
-    @property
-    def saved_videos(self) -> list[Path]:
-        """Paths of the videos saved so far, oldest first."""
-        return self.recorder.saved
-
     def close(self) -> None:
         """Saves the open video, if any, then closes the environment."""
         try:
@@ -149,7 +155,7 @@ class _FinalFrameTap(gym.Wrapper):
         return result
 
 
-class RecordVectorVideo(VectorWrapper):
+class RecordVectorVideo(_RecorderView, VectorWrapper):
     """Records videos of one sub-environment of a `VectorEnv` (or of all of them, tiled).
 
     Episodes are those of the recorded sub-environment `env_index` and are counted correctly under
@@ -301,16 +307,6 @@ class RecordVectorVideo(VectorWrapper):
             self.recorder.abort()
             raise
         return obs, rewards, terminations, truncations, info
-
-    @property
-    def recording(self) -> bool:
-        """True while a video is open."""
-        return self.recorder.recording
-
-    @property
-    def saved_videos(self) -> list[Path]:
-        """Paths of the videos saved so far, oldest first."""
-        return self.recorder.saved
 
     def close(self, **kwargs: Any) -> None:
         """Saves the open video, if any, unwraps tapped sub-environments and closes the env."""
