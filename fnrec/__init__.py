@@ -1,7 +1,20 @@
 """fnrec: episode statistics and videos for functional JAX environments, inside jit."""
 
 from fnrec import counter, stats
+from fnrec.host import RecordVectorVideo, RecordVideo, VideoWriteError, VideoWriter, save_video
+from fnrec.schedules import capped_cubic_video_schedule
 from fnrec.stats import EpisodeEnded, EpisodeStats
 
-__all__ = ["EpisodeEnded", "EpisodeStats", "counter", "stats"]
+__all__ = [
+    "EpisodeEnded",
+    "EpisodeStats",
+    "RecordVectorVideo",
+    "RecordVideo",
+    "VideoWriteError",
+    "VideoWriter",
+    "capped_cubic_video_schedule",
+    "counter",
+    "save_video",
+    "stats",
+]
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Shared fixtures: run tests with jax_enable_x64 off and on."""
+"""Shared test setup: headless pygame, the x64 fixture, helpers for distinguishable frames."""
 
 from __future__ import annotations
 
@@ -6,8 +6,63 @@ import os
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
+from pathlib import Path
+
+import imageio.v2 as iio
 import jax
+import numpy as np
 import pytest
+
+# H.264 at the default quality: mean absolute error per pixel of a decoded frame, out of 255.
+LOSSY_MAE = 4.0
+
+
+def numbered_frame(index: int, height: int = 64, width: int = 96) -> np.ndarray:
+    """A uint8 HxWx3 frame whose content identifies `index`: background level, block place."""
+    frame = np.full((height, width, 3), (index * 37) % 200 + 20, dtype=np.uint8)
+    cells_per_row = width // 16
+    row, col = divmod(index % (cells_per_row * (height // 16)), cells_per_row)
+    frame[row * 16 : row * 16 + 16, col * 16 : col * 16 + 16] = (255, 40 * (index % 6), 0)
+    return frame
+
+
+def decode(path: str | os.PathLike[str]) -> list[np.ndarray]:
+    """All frames of a video file, decoded with imageio."""
+    with iio.get_reader(Path(path)) as reader:
+        return [np.asarray(frame) for frame in reader]
+
+
+def video_fps(path: str | os.PathLike[str]) -> float:
+    with iio.get_reader(Path(path)) as reader:
+        return float(reader.get_meta_data()["fps"])
+
+
+def mae(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(np.abs(a.astype(np.int16) - b.astype(np.int16))))
+
+
+def assert_same_video(path: str | os.PathLike[str], sent: list[np.ndarray]) -> None:
+    """The video decodes to exactly len(sent) frames, each close (and closest) to its sent frame."""
+    decoded = decode(path)
+    assert len(decoded) == len(sent), f"{path}: decoded {len(decoded)} frames, sent {len(sent)}"
+    for i, frame in enumerate(decoded):
+        frame = frame[: sent[i].shape[0], : sent[i].shape[1]]
+        error = mae(frame, sent[i])
+        assert error < LOSSY_MAE, f"{path}: frame {i} differs from the sent frame (MAE {error:.2f})"
+        nearest = min(range(len(sent)), key=lambda j: mae(frame, sent[j]))
+        assert mae(frame, sent[nearest]) == error or nearest == i, (
+            f"{path}: decoded frame {i} looks most like sent frame {nearest}"
+        )
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Names of temporary (partial) files left in `folder`."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def pytest_configure(config):
+    # imageio's reader starts ffmpeg with fork+exec; JAX warns about any fork. Harmless here.
+    config.addinivalue_line("filterwarnings", "ignore:os.fork:RuntimeWarning")
 
 
 @pytest.fixture(params=[False, True], ids=["x64off", "x64on"])

@@ -1,0 +1,105 @@
+"""Checking and converting rendered frames to the uint8 RGB layout the encoder takes."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+ACCEPTED = "uint8 or float in [0, 1], shaped HxWx3, HxWx1 or HxW"
+
+
+def describe(frame: np.ndarray) -> str:
+    """A short `shape dtype` description of a frame for error messages."""
+    return f"{tuple(frame.shape)} {frame.dtype}"
+
+
+def to_rgb_uint8(frame: ArrayLike) -> np.ndarray:
+    """Converts one frame to an HxWx3 uint8 array.
+
+    uint8 HxWx3 frames come back as they are (not copied); float frames in [0, 1] are scaled to
+    0..255 and rounded; grayscale HxW or HxWx1 frames are repeated into three channels.
+
+    Args:
+      frame: a numpy array, jax array or anything `np.asarray` takes.
+
+    Returns:
+      An HxWx3 uint8 array.
+
+    Raises:
+      ValueError: for any other shape or dtype, for float values outside [0, 1] (or NaN), or for an
+        empty frame; the message names what was expected and what was received.
+    """
+    frame = np.asarray(frame)
+    if frame.ndim == 3 and frame.shape[-1] == 1:
+        frame = frame[..., 0]
+    if frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[-1] != 3):
+        raise ValueError(f"expected a frame {ACCEPTED}; received {describe(frame)}")
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"expected a non-empty frame; received {describe(frame)}")
+    if np.issubdtype(frame.dtype, np.floating):
+        low, high = float(np.min(frame)), float(np.max(frame))
+        if not (low >= 0.0 and high <= 1.0):  # also false for NaN
+            raise ValueError(
+                f"expected float frame values in [0, 1]; received {describe(frame)} with values "
+                f"in [{low}, {high}]"
+            )
+        frame = np.rint(frame * 255.0).astype(np.uint8)
+    elif frame.dtype != np.uint8:
+        raise ValueError(f"expected a frame {ACCEPTED}; received {describe(frame)}")
+    if frame.ndim == 2:
+        frame = np.repeat(frame[..., None], 3, axis=-1)
+    return frame
+
+
+def padded_size(height: int, width: int, block: int = 2) -> tuple[int, int]:
+    """The smallest (height, width) at least as large that is a multiple of `block`.
+
+    Args:
+      height: frame height in pixels.
+      width: frame width in pixels.
+      block: the multiple the codec needs (2 for H.264 with yuv420p chroma subsampling).
+
+    Returns:
+      (padded_height, padded_width).
+    """
+    return -(-height // block) * block, -(-width // block) * block
+
+
+def pad_to(frame: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Pads an HxWx3 frame at the bottom and right to (height, width) by repeating edge pixels.
+
+    Args:
+      frame: an HxWx3 uint8 array no larger than (height, width).
+      height: target height.
+      width: target width.
+
+    Returns:
+      A new C-contiguous array of shape (height, width, 3).
+    """
+    extra_h, extra_w = height - frame.shape[0], width - frame.shape[1]
+    return np.pad(frame, ((0, extra_h), (0, extra_w), (0, 0)), mode="edge")
+
+
+def tile(frames: list[np.ndarray]) -> np.ndarray:
+    """Tiles equally sized HxWx3 frames into a near-square grid, row by row, empty cells black.
+
+    Args:
+      frames: a non-empty list of HxWx3 uint8 frames of one size.
+
+    Returns:
+      An array of shape (rows * H, cols * W, 3).
+    """
+    count = len(frames)
+    cols = int(np.ceil(np.sqrt(count)))
+    rows = -(-count // cols)
+    h, w, c = frames[0].shape
+    grid = np.zeros((rows * h, cols * w, c), dtype=frames[0].dtype)
+    for index, frame in enumerate(frames):
+        if frame.shape != frames[0].shape:
+            raise ValueError(
+                f"cannot tile frames of different sizes: env 0 gave {describe(frames[0])}, "
+                f"env {index} gave {describe(frame)}"
+            )
+        row, col = divmod(index, cols)
+        grid[row * h : (row + 1) * h, col * w : (col + 1) * w] = frame
+    return grid

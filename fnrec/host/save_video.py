@@ -1,0 +1,75 @@
+"""`save_video`: Gymnasium's function of the same name, written with fnrec's streaming writer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from numpy.typing import ArrayLike
+
+from fnrec.host.video_writer import VideoWriter
+from fnrec.schedules import capped_cubic_video_schedule
+
+
+def write_video(frames: Sequence[ArrayLike], path: Path, fps: float) -> Path | None:
+    """Writes `frames` to `path` with a `VideoWriter`; returns the path, or None for no frames."""
+    with VideoWriter(path, fps=fps) as writer:
+        for frame in frames:
+            writer.append(frame)
+        return writer.close()
+
+
+def save_video(
+    frames: Sequence[ArrayLike],
+    video_folder: str | os.PathLike[str],
+    episode_trigger: Callable[[int], bool] | None = None,
+    step_trigger: Callable[[int], bool] | None = None,
+    video_length: int | None = None,
+    name_prefix: str = "rl-video",
+    episode_index: int = 0,
+    step_starting_index: int = 0,
+    fps: float = 30,
+) -> list[Path]:
+    """Saves videos from one episode's frames, named and triggered as Gymnasium's `save_video`.
+
+    Frame 0 is the reset frame; frame k >= 1 follows step `step_starting_index + k - 1`.
+
+    Args:
+      frames: the episode's frames (list or array), each uint8 HxWx3, float in [0, 1] or grayscale.
+      video_folder: folder for the videos, created if missing.
+      episode_trigger: episode index -> bool; if true for `episode_index`, writes
+        `frames[:video_length]` to `<name_prefix>-episode-<episode_index>.mp4`.
+      step_trigger: step index -> bool; for each step s it accepts, writes the frames from that
+        step's frame on (`video_length` of them, or all) to `<name_prefix>-step-<s>.mp4`.
+      video_length: frames per video; None keeps all.
+      name_prefix: start of every file name.
+      episode_index: index of this episode.
+      step_starting_index: step index of the episode's first step.
+      fps: frames per second of the videos.
+
+    Returns:
+      The paths written, in the order written (Gymnasium returns None).
+    """
+    if episode_trigger is None and step_trigger is None:
+        episode_trigger = capped_cubic_video_schedule
+    if video_length is not None and video_length < 1:
+        raise ValueError(f"video_length must be None or at least 1, got {video_length!r}")
+    folder = Path(video_folder).absolute()
+    folder.mkdir(parents=True, exist_ok=True)
+    end = video_length  # slice bound relative to the start frame; None keeps all
+    jobs: list[tuple[Path, Sequence[ArrayLike]]] = []
+    if episode_trigger is not None and episode_trigger(episode_index):
+        jobs.append((folder / f"{name_prefix}-episode-{episode_index}.mp4", frames[:end]))
+    if step_trigger is not None:
+        for frame_index in range(1, len(frames)):
+            step = step_starting_index + frame_index - 1
+            if step_trigger(step):
+                stop = None if end is None else frame_index + end
+                jobs.append((folder / f"{name_prefix}-step-{step}.mp4", frames[frame_index:stop]))
+    written = []
+    for path, clip in jobs:
+        result = write_video(clip, path, fps)
+        if result is not None:
+            written.append(result)
+    return written

@@ -1,0 +1,238 @@
+"""RecordVideo on Gymnasium's CartPole (pygame) and on SyncVectorEnv in every autoreset mode."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from conftest import assert_same_video, decode, leftovers, video_fps
+from gymnasium.vector import AutoresetMode
+
+import fnrec
+
+LOSSLESS = {"crf": 0}  # near-exact frames so that neighbouring CartPole frames are told apart
+
+
+def cartpole(**kwargs) -> gym.Env:
+    return gym.make("CartPole-v1", render_mode="rgb_array", **kwargs)
+
+
+def vector_cartpole(mode: AutoresetMode, num_envs: int = 3) -> gym.vector.VectorEnv:
+    return gym.make_vec(
+        "CartPole-v1", num_envs=num_envs, vectorization_mode="sync", render_mode="rgb_array",
+        vector_kwargs={"autoreset_mode": mode},
+    )  # fmt: skip
+
+
+def replica_episodes(seed: int, actions: list[int], autoreset: AutoresetMode | None):
+    """Frames of each episode of one CartPole fed `actions`, reset as a sub-env would be.
+
+    Returns a list of episodes, each [reset frame, frame after each step ..., final frame].
+    """
+    env = cartpole()
+    env.reset(seed=seed)
+    episodes, current, pending = [], [env.render()], False
+    for action in actions:
+        if pending:  # next-step autoreset: this step only resets
+            env.reset()
+            current, pending = [env.render()], False
+            continue
+        _, _, terminated, truncated, _ = env.step(action)
+        current.append(env.render())
+        if terminated or truncated:
+            episodes.append(current)
+            if autoreset == AutoresetMode.NEXT_STEP:
+                pending, current = True, None
+            else:
+                env.reset()
+                current = [env.render()]
+    if current is not None:
+        episodes.append(current)
+    env.close()
+    return episodes
+
+
+def test_cartpole_every_episode_recorded_with_final_frame(tmp_path):
+    env = fnrec.RecordVideo(cartpole(), tmp_path, episode_trigger=lambda e: True, **LOSSLESS)
+    rng = np.random.default_rng(0)
+    actions = [int(a) for a in rng.integers(0, 2, 120)]
+    env.reset(seed=7)
+    for action in actions:
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            env.reset()
+    env.close()
+    episodes = replica_episodes(7, actions, autoreset=AutoresetMode.SAME_STEP)
+    assert len(episodes) >= 3
+    names = [f"rl-video-episode-{i}.mp4" for i in range(len(episodes))]
+    assert env.saved_videos == [tmp_path / name for name in names]
+    for path, frames in zip(env.saved_videos, episodes, strict=True):
+        assert_same_video(path, frames)  # L steps -> L + 1 frames, the final one included
+    assert video_fps(env.saved_videos[0]) == 50  # CartPole's metadata["render_fps"]
+
+
+def test_whole_episode_video_is_saved_when_the_episode_ends(tmp_path):
+    env = fnrec.RecordVideo(cartpole(), tmp_path, episode_trigger=lambda e: True)
+    env.reset(seed=1)
+    done = False
+    while not done:
+        _, _, terminated, truncated, _ = env.step(0)
+        done = terminated or truncated
+    assert (tmp_path / "rl-video-episode-0.mp4").exists() and not env.recording
+    env.close()
+
+
+@pytest.mark.parametrize("length", [1, 5, 13])
+def test_video_length_keeps_exactly_that_many_frames(tmp_path, length):
+    env = fnrec.RecordVideo(
+        cartpole(), tmp_path, step_trigger=lambda s: s % 40 == 0, video_length=length
+    )
+    env.reset(seed=3)
+    for step in range(145):  # the video started at step 120 is complete before close()
+        _, _, terminated, truncated, _ = env.step(step % 2)
+        if terminated or truncated:
+            env.reset()
+    env.close()
+    names = [f"rl-video-step-{s}.mp4" for s in (0, 40, 80, 120)]
+    assert [p.name for p in env.saved_videos] == names
+    for path in env.saved_videos:
+        assert len(decode(path)) == length  # Gymnasium keeps length + 1
+
+
+def test_close_saves_the_open_video_and_closes_the_env(tmp_path):
+    env = fnrec.RecordVideo(cartpole(), tmp_path, episode_trigger=lambda e: True)
+    env.reset(seed=0)
+    for _ in range(4):
+        env.step(0)
+    assert env.recording
+    env.close()
+    assert len(decode(tmp_path / "rl-video-episode-0.mp4")) == 5
+    assert leftovers(tmp_path) == []
+
+
+def test_same_file_names_as_gymnasium_record_video(tmp_path):
+    def run(wrapper, folder):
+        env = wrapper(cartpole(), str(folder), step_trigger=lambda s: s % 25 == 0, video_length=7)
+        env.reset(seed=5)
+        for step in range(80):
+            _, _, terminated, truncated, _ = env.step(step % 2)
+            if terminated or truncated:
+                env.reset()
+        env.close()
+        return sorted(p.name for p in folder.iterdir())
+
+    names = run(gym.wrappers.RecordVideo, tmp_path / "gym")
+    assert names == run(fnrec.RecordVideo, tmp_path / "ours")
+    assert names == [f"rl-video-step-{s}.mp4" for s in (0, 25, 50, 75)]
+
+
+def test_overwrite_warning_and_bad_render_mode(tmp_path):
+    fnrec.save_video([np.zeros((8, 8, 3), np.uint8)], tmp_path, episode_trigger=lambda e: True)
+    with pytest.warns(UserWarning, match="Overwriting existing videos"):
+        fnrec.RecordVideo(cartpole(), tmp_path).close()
+    with pytest.raises(ValueError, match="render_mode=None"):
+        fnrec.RecordVideo(gym.make("CartPole-v1"), tmp_path / "x")
+
+
+class InterruptAt(gym.Wrapper):
+    """Raises KeyboardInterrupt from env.step at a given step, as Ctrl-C would."""
+
+    def __init__(self, env: gym.Env, step: int):
+        super().__init__(env)
+        self.at, self.count = step, 0
+
+    def step(self, action):
+        self.count += 1
+        if self.count == self.at:
+            raise KeyboardInterrupt
+        return self.env.step(action)
+
+
+def test_keyboard_interrupt_mid_episode_discards_only_that_video(tmp_path):
+    env = fnrec.RecordVideo(InterruptAt(cartpole(), 30), tmp_path, episode_trigger=lambda e: True)
+    env.reset(seed=2)
+    with pytest.raises(KeyboardInterrupt):
+        for _ in range(100):
+            _, _, terminated, truncated, _ = env.step(0)
+            if terminated or truncated:
+                env.reset()
+    saved = list(env.saved_videos)
+    assert saved and not env.recording
+    interrupted = tmp_path / f"rl-video-episode-{env.episode_id}.mp4"
+    assert not interrupted.exists() and leftovers(tmp_path) == []
+    for path in saved:
+        assert len(decode(path)) > 1
+    env.close()
+    assert list(env.saved_videos) == saved
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_vector_counts_episodes_of_the_recorded_env(tmp_path, mode):
+    envs = fnrec.RecordVideo(
+        vector_cartpole(mode), tmp_path, episode_trigger=lambda e: True, env_index=1, **LOSSLESS
+    )
+    assert isinstance(envs, fnrec.RecordVectorVideo)
+    rng = np.random.default_rng(1)
+    actions = rng.integers(0, 2, (150, 3))
+    envs.reset(seed=10)
+    for row in actions:
+        envs.step(row)
+    envs.close()
+    episodes = replica_episodes(11, [int(a) for a in actions[:, 1]], autoreset=mode)
+    assert len(episodes) >= 4
+    names = [f"rl-video-episode-{i}.mp4" for i in range(len(episodes))]
+    assert envs.saved_videos == [tmp_path / name for name in names]
+    for path, frames in zip(envs.saved_videos, episodes, strict=True):
+        assert_same_video(path, frames)  # includes the final frame, also in same-step mode
+    assert envs.env.unwrapped.envs[1].__class__.__name__ != "_FinalFrameTap"  # unwrapped again
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_vector_video_length_is_exact(tmp_path, mode):
+    envs = fnrec.RecordVideo(vector_cartpole(mode), tmp_path, video_length=9,
+                             episode_trigger=lambda e: e % 2 == 0)  # fmt: skip
+    envs.reset(seed=0)
+    for step in range(200):
+        envs.step(np.full(3, step % 2))
+    envs.close()
+    assert len(envs.saved_videos) >= 2
+    for path in envs.saved_videos:
+        assert len(decode(path)) == 9
+
+
+def test_vector_tiled_grid(tmp_path):
+    envs = fnrec.RecordVideo(vector_cartpole(AutoresetMode.SAME_STEP, num_envs=2), tmp_path,
+                             episode_trigger=lambda e: e == 0, tile=True)  # fmt: skip
+    envs.reset(seed=0)
+    for _ in range(40):
+        envs.step(np.zeros(2, int))
+    envs.close()
+    frames = decode(tmp_path / "rl-video-episode-0.mp4")
+    assert frames[0].shape == (400, 1200, 3)
+    assert len(frames) > 1
+
+
+def test_vector_disabled_autoreset_with_reset_mask(tmp_path):
+    envs = fnrec.RecordVideo(vector_cartpole(AutoresetMode.DISABLED, num_envs=2), tmp_path,
+                             episode_trigger=lambda e: True, env_index=1)  # fmt: skip
+    envs.reset(seed=0)
+    lengths, length = [], 0
+    for _ in range(120):
+        _, _, terminated, truncated, _ = envs.step(np.zeros(2, int))
+        length += 1
+        done = terminated | truncated
+        if done[1]:
+            lengths.append(length)
+            length = 0
+        if done.any():
+            envs.reset(options={"reset_mask": done})
+    envs.close()
+    assert len(lengths) >= 3
+    decoded = [len(decode(p)) for p in envs.saved_videos[: len(lengths)]]
+    assert decoded == [n + 1 for n in lengths]
+    assert envs.episode_id == len(lengths)
+
+
+def test_vector_env_index_must_exist(tmp_path):
+    with pytest.raises(ValueError, match=r"env_index must be in \[0, 3\), got 3"):
+        fnrec.RecordVideo(vector_cartpole(AutoresetMode.NEXT_STEP), tmp_path, env_index=3)
