@@ -2,5 +2,6 @@
 
 from fnrec.render import raster
 from fnrec.render.cartpole import cartpole
+from fnrec.render.pendulum import pendulum
 
-__all__ = ["cartpole", "raster"]
+__all__ = ["cartpole", "pendulum", "raster"]
