@@ -21,7 +21,9 @@ _OUTSET = 0.5  # pygame fills polygons and discs half a pixel beyond their outli
 _CART, _POLE, _AXLE, _TRACK = (0, 0, 0), (202, 152, 101), (129, 132, 203), (0, 0, 0)
 
 
-def cartpole(state: Any, *, x_threshold: float = 2.4, length: float = 0.5) -> jax.Array:
+def cartpole(
+    state: Any, *, x_threshold: float = 2.4, length: float = 0.5, snap: bool = True
+) -> jax.Array:
     """Render one CartPole state as Gymnasium does: a 400x600 RGB frame.
 
     Args:
@@ -29,6 +31,8 @@ def cartpole(state: Any, *, x_threshold: float = 2.4, length: float = 0.5) -> ja
         with those attributes (a gymnax CartPole EnvState). Use `jax.vmap` for a batch.
       x_threshold: the env's x_threshold; the frame spans [-x_threshold, x_threshold].
       length: the env's pole half-length.
+      snap: snap corners to whole pixels as pygame does (closest to Gymnasium's frames); False
+        keeps sub-pixel positions, for smoother motion.
 
     Returns:
       uint8[400, 600, 3].
@@ -41,18 +45,19 @@ def cartpole(state: Any, *, x_threshold: float = 2.4, length: float = 0.5) -> ja
     y_min = max(0.0, _CART_Y - _CART_H / 2 - 2, _AXLE_Y - reach)
     top, bottom = HEIGHT - 1 - int(y_max), HEIGHT - 1 - int(y_min)
     x, y = raster.pixel_grid(bottom - top + 1, WIDTH, top=top, flip=HEIGHT)
+    pixel = jnp.trunc if snap else (lambda v: v)
 
     cx = s[0] * scale + WIDTH / 2
-    sin, cos = jnp.sin(s[2]), jnp.cos(s[2])
-    axle_y = _CART_Y + _CART_H / 4
-    half = _CART_W / 2 + _OUTSET, _CART_H / 2 + _OUTSET
-    cart = raster.rect(x, y, cx - half[0], _CART_Y - half[1], cx + half[0], _CART_Y + half[1])
-    start, end = -_POLE_W / 2, pole_len - _POLE_W / 2
-    pole = raster.line(
-        x, y, cx + start * sin, axle_y + start * cos, cx + end * sin, axle_y + end * cos,
-        _POLE_W / 2 + _OUTSET,
-    )  # fmt: skip
-    axle = raster.circle(x, y, cx, _AXLE_Y, _AXLE_R + _OUTSET)
+    left, right = pixel(cx - _CART_W / 2) - _OUTSET, pixel(cx + _CART_W / 2) + _OUTSET
+    cart = raster.rect(
+        x, y, left, _CART_Y - _CART_H / 2 - _OUTSET, right, _CART_Y + _CART_H / 2 + _OUTSET
+    )
+    half = _POLE_W / 2
+    corners = raster.rect_corners(
+        -half, -half, half, pole_len - half, -s[2], cx, _CART_Y + _CART_H / 4
+    )
+    pole = raster.convex_polygon(x, y, pixel(corners)) - _OUTSET
+    axle = raster.circle(x, y, pixel(cx), _AXLE_Y, _AXLE_R + _OUTSET)
     track = jnp.abs(y - _CART_Y) - _OUTSET
 
     band = raster.blank(bottom - top + 1, WIDTH)

@@ -25,7 +25,9 @@ _MAX_TORQUE = 2.0
 _ARROW_HALF = math.ceil(_SCALE * _MAX_TORQUE / 4) + 1  # half the arrow window, static
 
 
-def pendulum(state: Any, *, last_u: jax.Array | float | None = None) -> jax.Array:
+def pendulum(
+    state: Any, *, last_u: jax.Array | float | None = None, snap: bool = True
+) -> jax.Array:
     """Render one Pendulum state as Gymnasium's Pendulum-v1 does: a 500x500 RGB frame.
 
     Args:
@@ -34,6 +36,8 @@ def pendulum(state: Any, *, last_u: jax.Array | float | None = None) -> jax.Arra
         a batch.
       last_u: the last torque in [-2, 2]; when given (or found on `state`), the torque arrow is
         drawn with a size proportional to |last_u|, mirrored for positive torque. None: no arrow.
+      snap: snap corners and centres to whole pixels as pygame does (closest to Gymnasium's
+        frames); False keeps sub-pixel positions, for smoother motion.
 
     Returns:
       uint8[500, 500, 3].
@@ -42,10 +46,13 @@ def pendulum(state: Any, *, last_u: jax.Array | float | None = None) -> jax.Arra
     if last_u is None:
         last_u = getattr(state, "last_u", None)
     x, y = raster.pixel_grid(SIZE, SIZE, flip=SIZE)
+    pixel = jnp.trunc if snap else (lambda v: v)
     c = float(_CENTRE)
-    end_x, end_y = c - _ROD_LEN * jnp.sin(s[0]), c + _ROD_LEN * jnp.cos(s[0])
+    angle = s[0] + jnp.pi / 2
+    corners = raster.rect_corners(0.0, -_ROD_W / 2, _ROD_LEN, _ROD_W / 2, angle, c, c)
+    end_x, end_y = pixel(c + _ROD_LEN * jnp.cos(angle)), pixel(c + _ROD_LEN * jnp.sin(angle))
     canvas = raster.blank(SIZE, SIZE)
-    rod = raster.line(x, y, c, c, end_x, end_y, _ROD_W / 2 + _OUTSET)
+    rod = raster.convex_polygon(x, y, pixel(corners)) - _OUTSET
     canvas = raster.paint(canvas, raster.coverage(rod), _ROD)
     for cx, cy in ((c, c), (end_x, end_y)):
         cap = raster.circle(x, y, cx, cy, _CAP_R + _OUTSET)

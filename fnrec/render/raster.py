@@ -134,6 +134,26 @@ def convex_polygon(x: Array, y: Array, vertices: Array) -> Array:
     return d
 
 
+def rect_corners(
+    left: float, bottom: float, right: float, top: float, angle: Scalar, ox: Scalar, oy: Scalar
+) -> Array:
+    """Corners of [left, right] x [bottom, top] rotated by `angle` about (0, 0), then moved.
+
+    Args:
+      left, bottom, right, top: the rectangle before rotation.
+      angle: counter-clockwise angle in radians (y up), as pygame's `Vector2.rotate_rad`.
+      ox, oy: the translation applied after the rotation.
+
+    Returns:
+      float32[4, 2] corners (x, y) in order around the rectangle.
+    """
+    local = jnp.array([[left, bottom], [left, top], [right, top], [right, bottom]], jnp.float32)
+    cos, sin = jnp.cos(angle), jnp.sin(angle)
+    x = local[:, 0] * cos - local[:, 1] * sin + ox
+    y = local[:, 0] * sin + local[:, 1] * cos + oy
+    return jnp.stack([x, y], axis=1).astype(jnp.float32)
+
+
 def coverage(distance: Array) -> Array:
     """Anti-aliased coverage of a pixel from its signed distance: clip(0.5 - d, 0, 1).
 
