@@ -42,7 +42,7 @@ def cartpole(
     pole_len = scale * 2 * length
     reach = pole_len + _POLE_W + 2  # no shape goes further than this from the axle
     y_max = min(HEIGHT, _AXLE_Y + reach)
-    y_min = max(0.0, _CART_Y - _CART_H / 2 - 2, _AXLE_Y - reach)
+    y_min = max(0.0, min(_CART_Y - _CART_H / 2 - 2, _AXLE_Y - reach))
     top, bottom = HEIGHT - 1 - int(y_max), HEIGHT - 1 - int(y_min)
     x, y = raster.pixel_grid(bottom - top + 1, WIDTH, top=top, flip=HEIGHT)
     pixel = jnp.trunc if snap else (lambda v: v)
