@@ -45,10 +45,10 @@ def cartpole(
     y_min = max(0.0, min(_CART_Y - _CART_H / 2 - 2, _AXLE_Y - reach))
     top, bottom = HEIGHT - 1 - int(y_max), HEIGHT - 1 - int(y_min)
     x, y = raster.pixel_grid(bottom - top + 1, WIDTH, top=top, flip=HEIGHT)
-    pixel = jnp.trunc if snap else (lambda v: v)
 
     cx = s[0] * scale + WIDTH / 2
-    left, right = pixel(cx - _CART_W / 2) - _OUTSET, pixel(cx + _CART_W / 2) + _OUTSET
+    left = raster.place(cx - _CART_W / 2, snap) - _OUTSET
+    right = raster.place(cx + _CART_W / 2, snap) + _OUTSET
     cart = raster.rect(
         x, y, left, _CART_Y - _CART_H / 2 - _OUTSET, right, _CART_Y + _CART_H / 2 + _OUTSET
     )
@@ -56,8 +56,8 @@ def cartpole(
     corners = raster.rect_corners(
         -half, -half, half, pole_len - half, -s[2], cx, _CART_Y + _CART_H / 4
     )
-    pole = raster.convex_polygon(x, y, pixel(corners)) - _OUTSET
-    axle = raster.circle(x, y, pixel(cx), _AXLE_Y, _AXLE_R + _OUTSET)
+    pole = raster.convex_polygon(x, y, raster.place(corners, snap)) - _OUTSET
+    axle = raster.circle(x, y, raster.place(cx, snap), _AXLE_Y, _AXLE_R + _OUTSET)
     track = jnp.abs(y - _CART_Y) - _OUTSET
 
     band = raster.blank(bottom - top + 1, WIDTH)

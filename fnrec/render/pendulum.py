@@ -46,13 +46,13 @@ def pendulum(
     if last_u is None:
         last_u = getattr(state, "last_u", None)
     x, y = raster.pixel_grid(SIZE, SIZE, flip=SIZE)
-    pixel = jnp.trunc if snap else (lambda v: v)
     c = float(_CENTRE)
     angle = s[0] + jnp.pi / 2
     corners = raster.rect_corners(0.0, -_ROD_W / 2, _ROD_LEN, _ROD_W / 2, angle, c, c)
-    end_x, end_y = pixel(c + _ROD_LEN * jnp.cos(angle)), pixel(c + _ROD_LEN * jnp.sin(angle))
+    end = raster.place(c + _ROD_LEN * jnp.stack([jnp.cos(angle), jnp.sin(angle)]), snap)
+    end_x, end_y = end[0], end[1]
     canvas = raster.blank(SIZE, SIZE)
-    rod = raster.convex_polygon(x, y, pixel(corners)) - _OUTSET
+    rod = raster.convex_polygon(x, y, raster.place(corners, snap)) - _OUTSET
     canvas = raster.paint(canvas, raster.coverage(rod), _ROD)
     for cx, cy in ((c, c), (end_x, end_y)):
         cap = raster.circle(x, y, cx, cy, _CAP_R + _OUTSET)
