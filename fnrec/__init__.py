@@ -1,6 +1,6 @@
 """fnrec: episode statistics and videos for functional JAX environments, inside jit."""
 
-from fnrec import counter, stats
+from fnrec import counter, render, stats
 from fnrec.host import RecordVectorVideo, RecordVideo, VideoWriteError, VideoWriter, save_video
 from fnrec.schedules import capped_cubic_video_schedule
 from fnrec.stats import EpisodeEnded, EpisodeStats
@@ -14,6 +14,7 @@ __all__ = [
     "VideoWriter",
     "capped_cubic_video_schedule",
     "counter",
+    "render",
     "save_video",
     "stats",
 ]

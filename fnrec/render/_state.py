@@ -1,0 +1,42 @@
+"""Reading environment states given as flat arrays or as objects with named fields (duck typing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+
+def state_fields(state: Any, fields: tuple[str, ...], where: str) -> jax.Array:
+    """The named fields of one environment state as a float32 vector.
+
+    Args:
+      state: a flat array of shape (len(fields),), or an object (gymnax EnvState, NamedTuple,
+        dataclass) with these fields as scalar attributes.
+      fields: the field names, in the flat array's order.
+      where: the calling function's name, for error messages.
+
+    Returns:
+      float32[len(fields)].
+
+    Raises:
+      ValueError: at trace time, when the shape is not the expected one.
+    """
+    if all(hasattr(state, f) for f in fields):
+        values = [jnp.asarray(getattr(state, f)) for f in fields]
+        for f, v in zip(fields, values, strict=True):
+            if v.shape != ():
+                raise ValueError(
+                    f"{where}: `state.{f}` must be a scalar (shape ()), got shape {v.shape}; "
+                    f"use jax.vmap({where}) for a batch of states"
+                )
+        return jnp.stack([v.astype(jnp.float32) for v in values])
+    arr = jnp.asarray(state)
+    expected = (len(fields),)
+    if arr.shape != expected:
+        raise ValueError(
+            f"{where}: `state` must have shape {expected} ({', '.join(fields)}) or be an object "
+            f"with those attributes, got shape {arr.shape}; use jax.vmap({where}) for a batch"
+        )
+    return arr.astype(jnp.float32)
