@@ -37,6 +37,18 @@ def _check_shape(name: str, array: Array, shape: tuple[int, ...]) -> Array:
     )
 
 
+def _real_array(name: str, value: ArrayLike, shape: tuple[int, ...], expected: str) -> Array:
+    """`value` as an array of `shape` with a bool, integer or floating dtype, else a clear error."""
+    array = _as_array(name, value)
+    if not (
+        array.dtype == jnp.bool_
+        or jnp.issubdtype(array.dtype, jnp.integer)
+        or jnp.issubdtype(array.dtype, jnp.floating)
+    ):
+        raise TypeError(f"`{name}` must be {expected}, got dtype {array.dtype}")
+    return _check_shape(name, array, shape)
+
+
 def reward_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
     """A real-valued per-environment input as float32.
 
@@ -48,14 +60,8 @@ def reward_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
     Returns:
       A float32 array of `shape`.
     """
-    array = _as_array(name, value)
-    if not (
-        jnp.issubdtype(array.dtype, jnp.floating)
-        or jnp.issubdtype(array.dtype, jnp.integer)
-        or array.dtype == jnp.bool_
-    ):
-        raise TypeError(f"`{name}` must be a real number (float, int or bool), got {array.dtype}")
-    return _check_shape(name, array, shape).astype(jnp.float32)
+    expected = "a real number (float, int or bool)"
+    return _real_array(name, value, shape, expected).astype(jnp.float32)
 
 
 def flag_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
@@ -69,15 +75,8 @@ def flag_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
     Returns:
       A bool array of `shape`.
     """
-    array = _as_array(name, value)
-    if array.dtype != jnp.bool_ and not (
-        jnp.issubdtype(array.dtype, jnp.integer) or jnp.issubdtype(array.dtype, jnp.floating)
-    ):
-        raise TypeError(
-            f"`{name}` must be a boolean flag (bool, or an int/float read as != 0), "
-            f"got dtype {array.dtype}"
-        )
-    array = _check_shape(name, array, shape)
+    expected = "a boolean flag (bool, or an int/float read as != 0)"
+    array = _real_array(name, value, shape, expected)
     return array if array.dtype == jnp.bool_ else array != 0
 
 
