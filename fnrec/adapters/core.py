@@ -69,6 +69,7 @@ class StepResult(NamedTuple):
       info: ``{"episode": {"r", "l"}, "_episode": mask}`` (see ``EpisodeEnded.to_info``) plus the
         env's own info; with same-step autoreset also ``"final_obs"`` (the done step's own
         observation, equal to ``obs`` where nothing finished).
+      ended: the episodes that finished on this step (for ``fnrec.stats.to_info`` on the host).
     """
 
     state: Recorded
@@ -77,6 +78,7 @@ class StepResult(NamedTuple):
     terminated: Array
     truncated: Array
     info: dict[str, Any]
+    ended: EpisodeEnded
 
 
 def check_max_episode_steps(max_episode_steps: int | None) -> None:
@@ -227,7 +229,7 @@ def step(
         obs = select(ended.mask, fresh_obs, obs)
         state = state._replace(env_state=select(ended.mask, fresh_state, state.env_state))
     reward = jnp.broadcast_to(jnp.asarray(reward, jnp.float32), terminated.shape)
-    return StepResult(state, obs, reward, terminated, truncated, info)
+    return StepResult(state, obs, reward, terminated, truncated, info, ended)
 
 
 def reset(state: Recorded, env_reset: Any, key: Array, mask: ArrayLike | None = None) -> Recorded:
