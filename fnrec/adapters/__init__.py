@@ -7,6 +7,16 @@ duck-type their environments, so both stay optional.
 
 from fnrec.adapters import core
 from fnrec.adapters.core import EnvStep, Recorded, StepResult
+from fnrec.adapters.brax import BraxRecordEpisodeStatistics
 from fnrec.adapters.funcenv import RecordEpisodeStatistics
+from fnrec.adapters.gymnax import GymnaxRecordEpisodeStatistics
 
-__all__ = ["EnvStep", "RecordEpisodeStatistics", "Recorded", "StepResult", "core"]
+__all__ = [
+    "BraxRecordEpisodeStatistics",
+    "EnvStep",
+    "GymnaxRecordEpisodeStatistics",
+    "RecordEpisodeStatistics",
+    "Recorded",
+    "StepResult",
+    "core",
+]

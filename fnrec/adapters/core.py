@@ -137,40 +137,49 @@ def select(mask: Array, on_true: Any, on_false: Any) -> Any:
     return jax.tree.map(pick, on_true, on_false)
 
 
+def no_episode(shape: tuple[int, ...]) -> EpisodeEnded:
+    """An EpisodeEnded in which no env finished (for a reset's info, so pytrees keep one form)."""
+    zero = jnp.zeros(shape, jnp.bool_)
+    return EpisodeEnded(
+        zero, jnp.zeros(shape, jnp.float32), jnp.zeros(shape, jnp.int32), zero, zero
+    )
+
+
 def record(
-    state: Recorded,
-    env_state: Any,
+    stats: EpisodeStats,
     reward: ArrayLike,
     terminated: ArrayLike,
     truncated: ArrayLike,
+    steps: Array | None = None,
     max_episode_steps: int | None = None,
     autoreset_mode: str = "same_step",
-) -> tuple[Recorded, Array, Array, EpisodeEnded]:
-    """Records one step: advances the step counter, applies the time limit, updates statistics.
+) -> tuple[EpisodeStats, Array | None, Array, Array, EpisodeEnded]:
+    """Records one step: applies the time limit (with a step counter) and updates statistics.
 
     Args:
-      state: the Recorded state before the step.
-      env_state: the env state after the step (stored as is).
+      stats: the statistics before the step.
       reward: the step's reward.
       terminated: whether the episode reached a terminal state.
       truncated: whether the env itself cut the episode off.
+      steps: None (no time limit), or int32 steps taken before this step in the current episode.
       max_episode_steps: None, or the step count at which an episode is truncated.
       autoreset_mode: as in ``fnrec.stats.step``.
 
     Returns:
-      ``(state, terminated, truncated, ended)`` with bool flags; `truncated` includes the time
-      limit. The step counter restarts where an episode ended.
+      ``(stats, steps, terminated, truncated, ended)`` with bool flags; `truncated` includes the
+      time limit, and `steps` (None if given None) restarts at 0 where an episode ended.
     """
-    stats = state.stats
     shape = stats.episode_length.shape
     terminated = jnp.broadcast_to(jnp.asarray(terminated) != 0, shape)
     truncated = jnp.broadcast_to(jnp.asarray(truncated) != 0, shape)
-    steps = state.steps + 1
-    if max_episode_steps is not None:
-        truncated = truncated | (steps >= max_episode_steps)
+    if steps is not None:
+        steps = steps + 1
+        if max_episode_steps is not None:
+            truncated = truncated | (steps >= max_episode_steps)
     stats, ended = stats_lib.step(stats, reward, terminated, truncated, autoreset_mode)
-    steps = jnp.where(ended.mask, 0, steps)
-    return Recorded(env_state, stats, steps), terminated, truncated, ended
+    if steps is not None:
+        steps = jnp.where(ended.mask, 0, steps)
+    return stats, steps, terminated, truncated, ended
 
 
 def step(
@@ -213,15 +222,10 @@ def step(
         reward = jnp.where(resetting, 0.0, reward)
         terminated = jnp.where(resetting, False, terminated)
         steps = jnp.where(resetting, -1, steps)  # the reset step does not count towards the limit
-    state, terminated, truncated, ended = record(
-        state._replace(steps=steps),
-        env_state,
-        reward,
-        terminated,
-        False,
-        max_episode_steps,
-        autoreset_mode,
+    stats, steps, terminated, truncated, ended = record(
+        state.stats, reward, terminated, False, steps, max_episode_steps, autoreset_mode
     )
+    state = Recorded(env_state, stats, steps)
     info = {**out.info, **ended.to_info()}
     if autoreset_mode == "same_step":
         fresh_state, fresh_obs = env_reset(reset_key)
