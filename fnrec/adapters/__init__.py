@@ -6,8 +6,8 @@ duck-type their environments, so both stay optional.
 """
 
 from fnrec.adapters import core
-from fnrec.adapters.core import EnvStep, Recorded, StepResult
 from fnrec.adapters.brax import BraxRecordEpisodeStatistics
+from fnrec.adapters.core import EnvStep, Recorded, StepResult
 from fnrec.adapters.funcenv import RecordEpisodeStatistics
 from fnrec.adapters.gymnax import GymnaxRecordEpisodeStatistics
 

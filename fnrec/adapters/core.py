@@ -31,7 +31,7 @@ class Recorded(NamedTuple):
       env_state: the wrapped environment's own state (any pytree).
       stats: the episode statistics.
       steps: int32[*E], steps taken since the env state was last (re)initialised; drives the
-        time limit (it is not zeroed by the statistics when an episode is only recorded).
+        time limit.
     """
 
     env_state: Any
@@ -167,7 +167,8 @@ def record(
 
     Returns:
       ``(stats, steps, terminated, truncated, ended)`` with bool flags; `truncated` includes the
-      time limit, and `steps` (None if given None) restarts at 0 where an episode ended.
+      time limit, and `steps` (None if given None) restarts at 0 where an episode ended (with
+      ``"disabled"`` autoreset it keeps counting until the caller's reset).
     """
     shape = stats.episode_length.shape
     terminated = jnp.broadcast_to(jnp.asarray(terminated) != 0, shape)
@@ -177,7 +178,7 @@ def record(
         if max_episode_steps is not None:
             truncated = truncated | (steps >= max_episode_steps)
     stats, ended = stats_lib.step(stats, reward, terminated, truncated, autoreset_mode)
-    if steps is not None:
+    if steps is not None and autoreset_mode != "disabled":
         steps = jnp.where(ended.mask, 0, steps)
     return stats, steps, terminated, truncated, ended
 
@@ -212,7 +213,9 @@ def step(
     check_autoreset_mode(autoreset_mode)
     step_key, reset_key = jax.random.split(key)
     out = env_step(state.env_state, action, step_key)
-    env_state, obs, reward, terminated = out.env_state, out.obs, out.reward, out.terminated
+    # Keep the state's dtypes (a scan carry), e.g. an int64 action stored in an int32 field.
+    env_state = jax.tree.map(lambda new, old: new.astype(old.dtype), out.env_state, state.env_state)
+    obs, reward, terminated = out.obs, out.reward, out.terminated
     steps = state.steps
     if autoreset_mode == "next_step":
         resetting = state.stats.prev_done
