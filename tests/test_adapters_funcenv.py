@@ -1,4 +1,4 @@
-"""fnrec.adapters.RecordEpisodeStatistics over Gymnasium's four JAX FuncEnvs, under jit/vmap/scan."""
+"""fnrec.adapters.RecordEpisodeStatistics over Gymnasium's four JAX FuncEnvs (jit/vmap/scan)."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_vmapped_rollout_matches_reference(name, mode, x64):
     reward, term, trunc = np.asarray(reward), np.asarray(term), np.asarray(trunc)
     for t in range(num_steps):
         for i, ref in enumerate(refs):
-            ((mask, ret, length, te, tr),) = ref.step(
+            ((mask, ret, length, _, _),) = ref.step(
                 [float(reward[t, i])], [term[t, i]], [trunc[t, i]], mode
             )
             assert info["_episode"][t, i] == mask
@@ -82,7 +82,7 @@ def test_autoreset_semantics_on_cartpole(mode):
     assert done.any()
     obs = np.asarray(obs)
     if mode == "same_step":
-        # The returned observation is already the next episode's first one; the final one is in info.
+        # The observation is the next episode's first one; the final one is in info.
         assert (np.abs(obs[done]) <= 0.05).all()
         assert not np.allclose(np.asarray(info["final_obs"])[done], obs[done])
         np.testing.assert_array_equal(np.asarray(reward), 1.0)
@@ -175,9 +175,9 @@ def test_funcenv_protocol_transition_and_reset_keep_statistics():
 
 
 def test_errors_name_the_argument():
-    with pytest.raises(ValueError, match="max_episode_steps.*got 0"):
+    with pytest.raises(ValueError, match=r"max_episode_steps.*got 0"):
         RecordEpisodeStatistics(CartPoleFunctional(), max_episode_steps=0)
-    with pytest.raises(ValueError, match="autoreset_mode.*got 'later'"):
+    with pytest.raises(ValueError, match=r"autoreset_mode.*got 'later'"):
         RecordEpisodeStatistics(CartPoleFunctional(), autoreset_mode="later")
     with pytest.raises(ValueError, match="num_envs"):
         RecordEpisodeStatistics(CartPoleFunctional(), num_envs=0)
