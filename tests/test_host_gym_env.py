@@ -1,11 +1,11 @@
-"""fnrec.host.FunctionalEnv / FunctionalVectorEnv: Gymnasium parity, reset, pytree states, render."""
+"""fnrec.host.FunctionalEnv / FunctionalVectorEnv: Gymnasium parity, reset, pytrees, render."""
 
 from __future__ import annotations
 
 import gymnasium as gym
+import jax.numpy as jnp
 import numpy as np
 import pytest
-import jax.numpy as jnp
 from gymnasium.envs.functional_jax_env import FunctionalJaxEnv, FunctionalJaxVectorEnv
 from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 from gymnasium.envs.tabular.blackjack import BlackjackFunctional
@@ -27,7 +27,8 @@ def test_vector_parity_with_gymnasium_functional_jax_vector_env():
     """Same seeds and actions: returns, lengths, masks and queues equal Gymnasium's.
 
     Gymnasium draws a reset step's initial states from keys that depend on how many envs reset
-    together, which a vmapped step cannot reproduce; here every episode starts at zero, so trajectories depend on the actions only. Gymnasium's own rewards differ on reset
+    together, which a vmapped step cannot reproduce; here every episode starts at zero, so
+    trajectories depend on the actions only. Gymnasium's own rewards differ on reset
     steps (it returns the transition's reward there; its statistics wrapper ignores it), so
     rewards are compared on the other steps only. The env states are synchronised after every
     step (see below). No reset() mid-run: Gymnasium would keep its
@@ -95,7 +96,7 @@ def test_single_env_parity_and_guide_script():
         while not done:
             action = int(rng.integers(0, 2))
             _, r_t, te_t, tr_t, info_t = theirs.step(action)
-            obs, r_o, te_o, tr_o, info_o = ours.step(action)
+            _, r_o, te_o, tr_o, info_o = ours.step(action)
             assert (r_o, te_o, tr_o) == (r_t, te_t, tr_t)
             done = te_t or tr_t
         assert info_o["episode"]["r"] == info_t["episode"]["r"]
@@ -160,7 +161,7 @@ def test_blackjack_pytree_state_vector_env():
     env.reset(seed=0)
     rewards, done_prev = [], np.zeros(8, bool)
     for _ in range(50):
-        _, reward, term, trunc, info = env.step(env.action_space.sample())
+        _, reward, term, trunc, _ = env.step(env.action_space.sample())
         assert not reward[done_prev].any()  # reset steps give no reward
         rewards.append(reward)
         done_prev = term | trunc
