@@ -17,7 +17,6 @@ from typing import Any
 import jax.numpy as jnp
 from jax import Array
 
-from fnrec import _checks
 from fnrec import stats as fnrec_stats
 from fnrec.adapters import core
 from fnrec.stats import EpisodeEnded, EpisodeStats
@@ -25,7 +24,7 @@ from fnrec.stats import EpisodeEnded, EpisodeStats
 STATS_KEY = "episode_stats"
 
 
-class BraxRecordEpisodeStatistics:
+class BraxRecordEpisodeStatistics(core.Wrapper):
     """Records episode statistics of a brax (or MuJoCo Playground) env in ``state.info``.
 
     Args:
@@ -34,16 +33,7 @@ class BraxRecordEpisodeStatistics:
       buffer_length: how many finished episodes the statistics keep.
     """
 
-    def __init__(self, env: Any, buffer_length: int = 100) -> None:
-        if not (callable(getattr(env, "reset", None)) and callable(getattr(env, "step", None))):
-            raise TypeError(f"`env` must be a brax Env, got {type(env).__name__}")
-        _checks.check_buffer_length(buffer_length)
-        self.env = env
-        self.buffer_length = buffer_length
-
-    def __getattr__(self, name: str) -> Any:
-        # observation_size, action_size, backend, unwrapped, ...
-        return getattr(self.env, name)
+    kind = "brax Env"
 
     def reset(self, rng: Array) -> Any:
         """The env's reset, with fresh statistics in ``state.info``."""

@@ -20,6 +20,7 @@ import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
+from fnrec import _checks
 from fnrec import stats as stats_lib
 from fnrec.stats import AUTORESET_MODES, EpisodeEnded, EpisodeStats
 
@@ -100,6 +101,36 @@ def check_autoreset_mode(autoreset_mode: str, allowed: tuple[str, ...] = AUTORES
     """Raises unless `autoreset_mode` is one of `allowed`."""
     if autoreset_mode not in allowed:
         raise ValueError(f"`autoreset_mode` must be one of {allowed}, got {autoreset_mode!r}")
+
+
+def check_env(env: Any, methods: tuple[str, ...], kind: str) -> None:
+    """Raises a TypeError naming `kind` unless `env` has every method in `methods`."""
+    if not all(callable(getattr(env, name, None)) for name in methods):
+        raise TypeError(
+            f"`env` must be a {kind} (with {', '.join(methods)}), got {type(env).__name__}"
+        )
+
+
+class Wrapper:
+    """Base of the duck-typed wrappers (gymnax, brax): checks the env, passes attributes through.
+
+    Args:
+      env: the wrapped environment, with ``reset`` and ``step`` methods.
+      buffer_length: how many finished episodes the statistics keep.
+    """
+
+    kind = "environment"
+
+    def __init__(self, env: Any, buffer_length: int = 100) -> None:
+        check_env(env, ("reset", "step"), self.kind)
+        _checks.check_buffer_length(buffer_length)
+        self.env = env
+        self.buffer_length = buffer_length
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "env":  # not set yet (e.g. while unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.env, name)
 
 
 def init(env_state: Any, num_envs: int | None = None, buffer_length: int = 100) -> Recorded:

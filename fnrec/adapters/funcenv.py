@@ -98,11 +98,9 @@ class RecordEpisodeStatistics(FuncEnv):
         core.check_autoreset_mode(autoreset_mode)
         _checks.check_num_envs(num_envs)
         _checks.check_buffer_length(buffer_length)
-        if not all(callable(getattr(env, name, None)) for name in ("initial", "transition")):
-            raise TypeError(
-                "`env` must be a FuncEnv (with initial/transition/observation/reward/terminal), "
-                f"got {type(env).__name__}"
-            )
+        core.check_env(
+            env, ("initial", "transition", "observation", "reward", "terminal"), "FuncEnv"
+        )
         self.env = env
         self.max_episode_steps = max_episode_steps
         self.buffer_length = buffer_length

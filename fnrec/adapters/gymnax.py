@@ -16,14 +16,13 @@ from typing import Any
 import jax.numpy as jnp
 from jax import Array
 
-from fnrec import _checks
 from fnrec.adapters import core
 from fnrec.adapters.core import Recorded
 
 STEP_APIS: tuple[str, ...] = ("auto", "terminated_truncated", "done")
 
 
-class GymnaxRecordEpisodeStatistics:
+class GymnaxRecordEpisodeStatistics(core.Wrapper):
     """Records episode statistics of a gymnax environment in its state.
 
     Args:
@@ -34,19 +33,13 @@ class GymnaxRecordEpisodeStatistics:
         ``"auto"`` (default: read from the number of values ``env.step`` returns).
     """
 
+    kind = "gymnax environment"
+
     def __init__(self, env: Any, buffer_length: int = 100, step_api: str = "auto") -> None:
-        if not (callable(getattr(env, "reset", None)) and callable(getattr(env, "step", None))):
-            raise TypeError(f"`env` must be a gymnax environment, got {type(env).__name__}")
+        super().__init__(env, buffer_length)
         if step_api not in STEP_APIS:
             raise ValueError(f"`step_api` must be one of {STEP_APIS}, got {step_api!r}")
-        _checks.check_buffer_length(buffer_length)
-        self.env = env
-        self.buffer_length = buffer_length
         self.step_api = step_api
-
-    def __getattr__(self, name: str) -> Any:
-        # default_params, observation_space, action_space, num_actions, name, ...
-        return getattr(self.env, name)
 
     def reset(self, key: Array, params: Any = None) -> tuple[Any, Recorded]:
         """gymnax's reset; the state gets fresh statistics.
