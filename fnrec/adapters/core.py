@@ -245,7 +245,11 @@ def step(
     step_key, reset_key = jax.random.split(key)
     out = env_step(state.env_state, action, step_key)
     # Keep the state's dtypes (a scan carry), e.g. an int64 action stored in an int32 field.
-    env_state = jax.tree.map(lambda new, old: new.astype(old.dtype), out.env_state, state.env_state)
+    env_state = jax.tree.map(
+        lambda new, old: jnp.asarray(new).astype(jnp.asarray(old).dtype),
+        out.env_state,
+        state.env_state,
+    )
     obs, reward, terminated = out.obs, out.reward, out.terminated
     steps = state.steps
     if autoreset_mode == "next_step":
