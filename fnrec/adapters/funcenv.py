@@ -1,0 +1,303 @@
+"""Episode statistics, a time limit and autoreset for Gymnasium's functional envs (``FuncEnv``).
+
+``RecordEpisodeStatistics(func_env)`` is itself a ``FuncEnv`` (same method signatures, ``params``
+included) whose state is a ``Recorded``: the env state, the statistics and a step counter. Its
+``step`` method is the one-call, pure, jittable step Gymnasium lacks; a vmapped rollout is::
+
+    env = fnrec.adapters.RecordEpisodeStatistics(CartPoleFunctional(), max_episode_steps=500)
+    state = jax.vmap(env.initial)(jax.random.split(key, 256))
+    def body(state, key):
+        out = jax.vmap(env.step)(state, actions, jax.random.split(key, 256))
+        return out.state, out.info["episode"]
+    state, episodes = jax.lax.scan(body, state, jax.random.split(key, 1000))
+
+``num_envs=N`` instead batches the env functions inside and keeps ONE queue for all N envs,
+filled in env-index order (what Gymnasium's vector wrapper and fnrec's host VectorEnv show).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from gymnasium.experimental.functional import FuncEnv
+from jax import Array
+
+from fnrec import _checks
+from fnrec.adapters import core
+from fnrec.adapters.core import EnvStep, Recorded, StepResult
+
+
+class _EnvFns(NamedTuple):
+    """The wrapped env's functions with params bound, unbatched or batched over N envs."""
+
+    initial: Callable[[Array], Any]
+    transition: Callable[[Any, Any, Array], Any]
+    observation: Callable[[Any, Array], Any]
+    reward: Callable[[Any, Any, Any, Array], Array]
+    terminal: Callable[[Any, Array], Array]
+    transition_info: Callable[[Any, Any, Any], dict]
+
+
+def _positional_count(fn: Callable) -> int | None:
+    """How many positional arguments `fn` accepts; None if unlimited or unknown."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return None
+    return sum(p.kind in kinds for p in parameters)
+
+
+def _bind(fn: Callable, rng_index: int, params: Any) -> Callable:
+    """`fn` called as ``fn(*args, params)``; drops the rng argument if `fn` takes none.
+
+    Gymnasium's own envs disagree: CliffWalking's ``observation(state, params)`` has no rng,
+    where the protocol says ``observation(state, rng, params)``.
+    """
+    full = rng_index + 2  # the protocol's arguments before rng, rng, params
+    takes_rng = (_positional_count(fn) or full) >= full
+
+    def call(*args: Any) -> Any:
+        if not takes_rng:
+            args = args[:rng_index] + args[rng_index + 1 :]
+        return fn(*args, params)
+
+    return call
+
+
+class RecordEpisodeStatistics(FuncEnv):
+    """A FuncEnv whose state carries episode statistics and a step counter for a time limit.
+
+    Args:
+      env: any ``gymnasium.experimental.functional.FuncEnv`` with JAX functions (pytree states
+        such as NamedTuples are fine). Use it untransformed: vmap the wrapper, or pass `num_envs`.
+      max_episode_steps: None, or truncate episodes after this many steps.
+      buffer_length: how many finished episodes the statistics keep.
+      autoreset_mode: what ``step`` does after an episode ends: ``"same_step"`` (default, as
+        gymnax/brax), ``"next_step"`` (Gymnasium's vector default) or ``"disabled"``.
+      num_envs: None for one env (vmap it yourself for per-env queues), or N: every method then
+        takes and returns a batch of N (one rng in, split inside) with one shared queue.
+    """
+
+    def __init__(
+        self,
+        env: FuncEnv,
+        max_episode_steps: int | None = None,
+        buffer_length: int = 100,
+        autoreset_mode: str = "same_step",
+        num_envs: int | None = None,
+    ) -> None:
+        core.check_max_episode_steps(max_episode_steps)
+        core.check_autoreset_mode(autoreset_mode)
+        _checks.check_num_envs(num_envs)
+        _checks.check_buffer_length(buffer_length)
+        core.check_env(
+            env, ("initial", "transition", "observation", "reward", "terminal"), "FuncEnv"
+        )
+        self.env = env
+        self.max_episode_steps = max_episode_steps
+        self.buffer_length = buffer_length
+        self.autoreset_mode = autoreset_mode
+        self.num_envs = num_envs
+        self.observation_space = env.observation_space
+        self.action_space = env.action_space
+        self.metadata = dict(getattr(env, "metadata", {}) or {})
+        self.default_params = getattr(env, "default_params", None)
+
+    # ------------------------------------------------------------------ bound env functions
+    def _fns(self, params: Any) -> _EnvFns:
+        env = self.env
+        params = self.default_params if params is None else params
+        transition = _bind(env.transition, 2, params)
+        fns = _EnvFns(
+            initial=None,  # set below, it needs `transition` to fix the state's types
+            transition=transition,
+            observation=_bind(env.observation, 1, params),
+            reward=_bind(env.reward, 3, params),
+            terminal=_bind(env.terminal, 1, params),
+            transition_info=lambda s, a, n: env.transition_info(s, a, n, params),
+        )
+        fns = fns._replace(initial=self._typed_initial(_bind(env.initial, 0, params), transition))
+        if self.num_envs is None:
+            return fns
+        return _batch(fns, self.num_envs)
+
+    def _typed_initial(self, initial: Callable, transition: Callable) -> Callable:
+        """`initial` with its leaves cast to the shapes/dtypes `transition` gives back.
+
+        A scan carry needs fixed types, and Gymnasium's envs start with Python ints and bools
+        (Blackjack) or scalars that later become [1] arrays (CliffWalking's ``fallen``).
+        """
+        space = self.action_space
+        dtype = jax.dtypes.canonicalize_dtype(space.dtype if space.dtype is not None else "int32")
+        action = jax.ShapeDtypeStruct(tuple(space.shape or ()), dtype)
+
+        def typed(rng: Array) -> Any:
+            state = initial(rng)
+            template = jax.eval_shape(transition, state, action, rng)
+            return jax.tree.map(
+                lambda x, t: jnp.broadcast_to(jnp.asarray(x, t.dtype), t.shape), state, template
+            )
+
+        return typed
+
+    def _check_action(self, action: Any) -> Any:
+        expected = tuple(self.action_space.shape or ())
+        if self.num_envs is not None:
+            expected = (self.num_envs, *expected)
+        shape = tuple(np.shape(action))
+        if shape != expected:
+            raise ValueError(
+                f"`action` must have shape {expected} (num_envs={self.num_envs}, action_space="
+                f"{self.action_space}), got shape {shape}"
+            )
+        return action
+
+    def _core_fns(self, params: Any) -> tuple[Callable, Callable]:
+        """The ``env_step`` and ``env_reset`` functions that ``fnrec.adapters.core`` drives."""
+        fns = self._fns(params)
+
+        def env_step(env_state: Any, action: Any, rng: Array) -> EnvStep:
+            next_state = fns.transition(env_state, action, rng)
+            return EnvStep(
+                env_state=next_state,
+                obs=fns.observation(next_state, rng),
+                reward=fns.reward(env_state, action, next_state, rng),
+                terminated=fns.terminal(next_state, rng),
+                info=fns.transition_info(env_state, action, next_state),
+            )
+
+        def env_reset(rng: Array) -> tuple[Any, Any]:
+            env_state = fns.initial(rng)
+            return env_state, fns.observation(env_state, rng)
+
+        return env_step, env_reset
+
+    # ------------------------------------------------------------------ the FuncEnv protocol
+    def initial(self, rng: Array, params: Any = None) -> Recorded:
+        """A fresh state: a new episode, empty statistics."""
+        return core.init(self._fns(params).initial(rng), self.num_envs, self.buffer_length)
+
+    def transition(self, state: Recorded, action: Any, rng: Array, params: Any = None) -> Recorded:
+        """The env's transition, recorded (time limit included), without autoreset."""
+        env_step, env_reset = self._core_fns(params)
+        action = self._check_action(action)
+        out = core.step(env_step, env_reset, state, action, rng, self.max_episode_steps, "disabled")
+        return out.state
+
+    def observation(self, state: Recorded, rng: Array, params: Any = None) -> Any:
+        """The env's observation of ``state.env_state``."""
+        return self._fns(params).observation(state.env_state, rng)
+
+    def reward(
+        self, state: Recorded, action: Any, next_state: Recorded, rng: Array, params: Any = None
+    ) -> Array:
+        """The env's reward for the transition."""
+        return self._fns(params).reward(state.env_state, action, next_state.env_state, rng)
+
+    def terminal(self, state: Recorded, rng: Array, params: Any = None) -> Array:
+        """Whether the env state is terminal (truncation is separate: see ``truncation``)."""
+        return self._fns(params).terminal(state.env_state, rng)
+
+    def truncation(self, state: Recorded, params: Any = None) -> Array:
+        """Whether the time limit has been reached (always False without one)."""
+        if self.max_episode_steps is None:
+            return jnp.zeros(state.steps.shape, jnp.bool_)
+        return state.steps >= self.max_episode_steps
+
+    def state_info(self, state: Recorded, params: Any = None) -> dict:
+        """The env's state info."""
+        return self.env.state_info(
+            state.env_state, self.default_params if params is None else params
+        )
+
+    def transition_info(
+        self, state: Recorded, action: Any, next_state: Recorded, params: Any = None
+    ) -> dict:
+        """The env's transition info (episode statistics come with ``step``'s info)."""
+        return self._fns(params).transition_info(state.env_state, action, next_state.env_state)
+
+    def render_init(self, params: Any = None, **kwargs: Any) -> Any:
+        """The env's render state (host side: Gymnasium's renderers use pygame)."""
+        return self.env.render_init(**kwargs)
+
+    def render_image(self, state: Recorded, render_state: Any, params: Any = None) -> Any:
+        """The env's image of ``state.env_state`` (one env)."""
+        params = self.default_params if params is None else params
+        return self.env.render_image(state.env_state, render_state, params)
+
+    def render_close(self, render_state: Any, params: Any = None) -> None:
+        """Closes the env's render state."""
+        self.env.render_close(render_state)
+
+    def get_default_params(self, **kwargs: Any) -> Any:
+        """The env's default params."""
+        return self.env.get_default_params(**kwargs)
+
+    # ------------------------------------------------------------------ one-call step
+    def step(self, state: Recorded, action: Any, rng: Array, params: Any = None) -> StepResult:
+        """Transition, observation, reward, terminal, truncation, statistics and autoreset.
+
+        Args:
+          state: the Recorded state.
+          action: the action (a batch of N with `num_envs`).
+          rng: a PRNG key.
+          params: the env params (None for the env's defaults).
+
+        Returns:
+          A StepResult ``(state, obs, reward, terminated, truncated, info)``; ``info`` holds the
+          finished episodes (``"episode"``, ``"_episode"``) and, same-step, ``"final_obs"``.
+        """
+        env_step, env_reset = self._core_fns(params)
+        action = self._check_action(action)
+        return core.step(
+            env_step, env_reset, state, action, rng, self.max_episode_steps, self.autoreset_mode
+        )
+
+    def reset(
+        self, state: Recorded, rng: Array, params: Any = None, mask: Any = None
+    ) -> tuple[Recorded, Any]:
+        """New episodes (all, or where `mask`), keeping the finished-episode statistics.
+
+        Args:
+          state: the Recorded state.
+          rng: a PRNG key.
+          params: the env params.
+          mask: None for every env, else one flag per env.
+
+        Returns:
+          ``(state, obs)``: partial episodes dropped (not queued), and the observation.
+        """
+        _, env_reset = self._core_fns(params)
+        reset_key, obs_key = jax.random.split(rng)
+        state = core.reset(state, env_reset, reset_key, mask)
+        return state, self.observation(state, obs_key, params)
+
+
+def _batch(fns: _EnvFns, num_envs: int) -> _EnvFns:
+    """The env functions over a batch of `num_envs`, one rng in (split per env)."""
+
+    def keyed(fn: Callable) -> Callable:
+        mapped = jax.vmap(fn)
+
+        def call(*args: Any) -> Any:
+            *batched, rng = args
+            return mapped(*batched, jax.random.split(rng, num_envs))
+
+        return call
+
+    return _EnvFns(
+        initial=keyed(fns.initial),
+        transition=keyed(fns.transition),
+        observation=keyed(fns.observation),
+        reward=keyed(fns.reward),
+        terminal=keyed(fns.terminal),
+        transition_info=jax.vmap(fns.transition_info),
+    )

@@ -1,0 +1,141 @@
+"""fnrec.adapters.GymnaxRecordEpisodeStatistics with real gymnax 1.0.1 (jit + vmap + scan).
+
+Run in the gymnax environment (gymnax==1.0.1, six, gymnasium<1.4).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+gymnax = pytest.importorskip("gymnax")
+from gymnax.wrappers.purerl import LogWrapper  # noqa: E402
+from stats_reference import ReferenceStats  # noqa: E402
+
+import fnrec  # noqa: E402
+from fnrec.adapters import GymnaxRecordEpisodeStatistics  # noqa: E402
+
+ENVS = ["CartPole-v1", "Acrobot-v1", "Breakout-MinAtar"]
+
+
+def make(name):
+    env, params = gymnax.make(name)
+    if name == "CartPole-v1":  # short time limit: both terminations and truncations happen
+        params = params.replace(max_steps_in_episode=20)
+    if name == "Acrobot-v1":
+        params = params.replace(max_steps_in_episode=40)
+    return env, params
+
+
+def rollout(wrapper, env, params, num_envs, num_steps, seed=0):
+    """A vmapped rollout in one jitted lax.scan."""
+    num_actions = env.action_space(params).n
+    _, state = jax.vmap(wrapper.reset, in_axes=(0, None))(
+        jax.random.split(jax.random.key(seed), num_envs), params
+    )
+
+    def body(state, key):
+        action_key, step_key = jax.random.split(key)
+        action = jax.random.randint(action_key, (num_envs,), 0, num_actions)
+        out = jax.vmap(wrapper.step, in_axes=(0, 0, 0, None))(
+            jax.random.split(step_key, num_envs), state, action, params
+        )
+        return out[1], out
+
+    keys = jax.random.split(jax.random.key(seed + 1), num_steps)
+    return jax.jit(lambda s: jax.lax.scan(body, s, keys))(state)
+
+
+@pytest.mark.parametrize("name", ENVS)
+def test_matches_reference_and_log_wrapper(name, x64):
+    env, params = make(name)
+    wrapper = GymnaxRecordEpisodeStatistics(LogWrapper(env), buffer_length=16)
+    num_envs, num_steps = 4, 150
+    state, (_, _, reward, term, trunc, info) = rollout(wrapper, env, params, num_envs, num_steps)
+    reward, term, trunc = np.asarray(reward), np.asarray(term), np.asarray(trunc)
+    mask = np.asarray(info["_episode"])
+    assert mask.any()
+    np.testing.assert_array_equal(mask, term | trunc)
+    np.testing.assert_array_equal(info["terminated"], term)
+    np.testing.assert_array_equal(info["truncated"], trunc)
+    # gymnax's own LogWrapper agrees on every finished episode.
+    np.testing.assert_allclose(
+        np.asarray(info["episode"]["r"])[mask], np.asarray(info["returned_episode_returns"])[mask]
+    )
+    np.testing.assert_array_equal(
+        np.asarray(info["episode"]["l"])[mask], np.asarray(info["returned_episode_lengths"])[mask]
+    )
+    queues = fnrec.stats.queues(state.stats)
+    for i in range(num_envs):
+        ref = ReferenceStats(1, 16)
+        for t in range(num_steps):
+            ref.step([float(reward[t, i])], [term[t, i]], [trunc[t, i]], "same_step")
+        np.testing.assert_allclose(queues[i]["return_queue"], [e[0] for e in ref.queue])
+        np.testing.assert_array_equal(queues[i]["length_queue"], [e[1] for e in ref.queue])
+        np.testing.assert_array_equal(queues[i]["terminated_queue"], [e[2] for e in ref.queue])
+        assert fnrec.stats.episode_count(state.stats)[i] == ref.episode_count
+    if name == "Acrobot-v1":  # random actions never swing up: every episode is truncated
+        assert trunc[mask].all() and not term.any()
+
+
+class OldStepAPI:
+    """A real gymnax env behind gymnax 0.0.x's ``(obs, state, reward, done, info)`` step."""
+
+    def __init__(self, env, report_truncation):
+        self.env, self.report_truncation = env, report_truncation
+
+    def reset(self, key, params=None):
+        return self.env.reset(key, params)
+
+    def step(self, key, state, action, params=None):
+        obs, state, reward, term, trunc, info = self.env.step(key, state, action, params)
+        info = {"discount": info["discount"]}
+        if self.report_truncation:
+            info["truncated"] = trunc
+        return obs, state, reward, term | trunc, info
+
+
+@pytest.mark.parametrize("step_api", ["auto", "done"])
+@pytest.mark.parametrize("report_truncation", [False, True])
+def test_old_step_api(step_api, report_truncation):
+    env, params = make("CartPole-v1")
+    new = rollout(GymnaxRecordEpisodeStatistics(env), env, params, 3, 100)
+    old = rollout(
+        GymnaxRecordEpisodeStatistics(OldStepAPI(env, report_truncation), step_api=step_api),
+        env,
+        params,
+        3,
+        100,
+    )
+    assert len(old[1]) == 5
+    _, (_, _, _, done, info) = old
+    _, (_, _, _, term, trunc, new_info) = new
+    np.testing.assert_array_equal(done, term | trunc)
+    np.testing.assert_array_equal(info["_episode"], new_info["_episode"])
+    np.testing.assert_array_equal(info["episode"]["r"], new_info["episode"]["r"])
+    np.testing.assert_array_equal(info["episode"]["l"], new_info["episode"]["l"])
+    assert np.asarray(trunc).any()
+    if report_truncation:
+        np.testing.assert_array_equal(info["truncated"], trunc)
+        # done with a truncation flag reads as truncated; gymnax 1.x can report both at once.
+        np.testing.assert_array_equal(info["terminated"], np.asarray(term) & ~np.asarray(trunc))
+    else:  # without a truncation flag, done reads as termination
+        np.testing.assert_array_equal(info["terminated"], term | trunc)
+
+
+def test_errors():
+    env, params = make("CartPole-v1")
+    with pytest.raises(ValueError, match="step_api"):
+        GymnaxRecordEpisodeStatistics(env, step_api="v2")
+    with pytest.raises(TypeError, match="gymnax environment"):
+        GymnaxRecordEpisodeStatistics(object())
+    wrapper = GymnaxRecordEpisodeStatistics(OldStepAPI(env, False), step_api="terminated_truncated")
+    _, state = wrapper.reset(jax.random.key(0), params)
+    with pytest.raises(ValueError, match="returned 5 values"):
+        wrapper.step(jax.random.key(1), state, 0, params)
+    with pytest.raises(TypeError, match="Recorded state"):
+        wrapper.step(jax.random.key(1), state.env_state, 0, params)
+    assert GymnaxRecordEpisodeStatistics(env).num_actions == env.num_actions  # passed through
+    assert jnp.shape(wrapper.reset(jax.random.key(0), params)[0]) == (4,)

@@ -1,0 +1,212 @@
+"""fnrec.host.FunctionalEnv / FunctionalVectorEnv: Gymnasium parity, reset, pytrees, render."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from gymnasium.envs.functional_jax_env import FunctionalJaxEnv, FunctionalJaxVectorEnv
+from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
+from gymnasium.envs.tabular.blackjack import BlackjackFunctional
+from gymnasium.wrappers import RecordEpisodeStatistics
+from gymnasium.wrappers.vector import RecordEpisodeStatistics as VectorRecordEpisodeStatistics
+
+import fnrec
+from fnrec.host import FunctionalEnv, FunctionalVectorEnv
+
+
+class ZeroStartCartPole(CartPoleFunctional):
+    """CartPole whose episodes all start at the zero state: trajectories depend on actions only."""
+
+    def initial(self, rng, params=None):
+        return jnp.zeros(4, jnp.float32)
+
+
+def test_vector_parity_with_gymnasium_functional_jax_vector_env():
+    """Same seeds and actions: returns, lengths, masks and queues equal Gymnasium's.
+
+    Gymnasium draws a reset step's initial states from keys that depend on how many envs reset
+    together, which a vmapped step cannot reproduce; here every episode starts at zero, so
+    trajectories depend on the actions only. Gymnasium's own rewards differ on reset
+    steps (it returns the transition's reward there; its statistics wrapper ignores it), so
+    rewards are compared on the other steps only. The env states are synchronised after every
+    step (see below). No reset() mid-run: Gymnasium would keep its
+    done flags (a bug fnrec does not have, tested below).
+    """
+    num_envs, limit, buffer_length = 6, 25, 40
+    theirs = VectorRecordEpisodeStatistics(
+        FunctionalJaxVectorEnv(ZeroStartCartPole(), num_envs, max_episode_steps=limit),
+        buffer_length,
+    )
+    ours = FunctionalVectorEnv(
+        ZeroStartCartPole(),
+        num_envs,
+        max_episode_steps=limit,
+        buffer_length=buffer_length,
+    )
+    theirs.reset(seed=3)
+    ours.reset(seed=3)
+    rng = np.random.default_rng(0)
+    prev_done = np.zeros(num_envs, bool)
+    finished = 0
+    for _ in range(300):
+        actions = rng.integers(0, 2, num_envs)
+        obs_t, rew_t, term_t, trunc_t, info_t = theirs.step(actions)
+        obs_o, rew_o, term_o, trunc_o, info_o = ours.step(actions)
+        # Gymnasium bug: on a step where any env resets, every other env's transition is dropped
+        # (`self.state.at[to_reset].set(...)` starts from the old state), though its reward and
+        # length still count. Observations are compared where Gymnasium is right.
+        moved = ~prev_done if not prev_done.any() else prev_done
+        np.testing.assert_allclose(obs_o[moved], obs_t[moved], atol=1e-5)
+        np.testing.assert_array_equal(rew_o[~prev_done], rew_t[~prev_done])
+        np.testing.assert_array_equal(rew_o[prev_done], 0.0)
+        np.testing.assert_array_equal(term_o, term_t)
+        np.testing.assert_array_equal(trunc_o, trunc_t)
+        assert ("episode" in info_o) == ("episode" in info_t)
+        if "episode" in info_t:
+            np.testing.assert_array_equal(info_o["_episode"], info_t["_episode"])
+            np.testing.assert_array_equal(info_o["episode"]["r"], info_t["episode"]["r"])
+            np.testing.assert_array_equal(info_o["episode"]["l"], info_t["episode"]["l"])
+            assert info_o["episode"]["r"].dtype == info_t["episode"]["r"].dtype
+            assert set(info_o["episode"]) == {"r", "l", "t"}
+            finished += int(info_t["_episode"].sum())
+        prev_done = np.asarray(term_t | trunc_t)
+        # Both continue from fnrec's state: this undoes the dropped transitions above, and the
+        # 1e-10 rounding differences of op-by-op versus fused XLA that CartPole's chaotic
+        # dynamics would grow into different episodes.
+        theirs.env.state = jnp.asarray(ours._state.env_state)
+    assert finished > buffer_length
+    assert list(ours.return_queue) == list(theirs.return_queue)
+    assert list(ours.length_queue) == list(theirs.length_queue)
+    assert len(ours.time_queue) == len(theirs.time_queue) == buffer_length
+    assert ours.episode_count == theirs.episode_count == finished
+    assert isinstance(ours.return_queue[0], float) and isinstance(ours.length_queue[0], int)
+
+
+def test_single_env_parity_and_guide_script():
+    """Gymnasium's single RecordEpisodeStatistics over its CartPoleJaxEnv, the guide's loop."""
+    theirs = RecordEpisodeStatistics(FunctionalJaxEnv(ZeroStartCartPole()), buffer_length=4)
+    ours = FunctionalEnv(ZeroStartCartPole(), buffer_length=4)
+    rng = np.random.default_rng(1)
+    for episode in range(6):
+        theirs.reset(seed=episode)
+        ours.reset(seed=episode)
+        done = False
+        while not done:
+            action = int(rng.integers(0, 2))
+            _, r_t, te_t, tr_t, info_t = theirs.step(action)
+            _, r_o, te_o, tr_o, info_o = ours.step(action)
+            assert (r_o, te_o, tr_o) == (r_t, te_t, tr_t)
+            done = te_t or tr_t
+        assert info_o["episode"]["r"] == info_t["episode"]["r"]
+        assert info_o["episode"]["l"] == info_t["episode"]["l"]
+        assert isinstance(info_o["episode"]["t"], float)
+    assert list(ours.return_queue) == list(theirs.return_queue)
+    assert list(ours.length_queue) == list(theirs.length_queue)
+    assert ours.episode_count == theirs.episode_count == 6
+    assert len(ours.time_queue) == 4
+    # The guide's printout works as with Gymnasium.
+    assert np.mean(ours.return_queue) == np.mean(theirs.return_queue)
+
+
+def test_time_limit_truncates_single_env():
+    env = FunctionalEnv(ZeroStartCartPole(), max_episode_steps=3)
+    env.reset(seed=0)
+    *_, trunc, info = env.step(0)
+    assert not trunc and info == {}
+    env.step(1)
+    _, _, term, trunc, info = env.step(0)
+    assert trunc and not term and info["episode"]["l"] == 3
+
+
+@pytest.mark.parametrize("mode", ["next_step", "same_step"])
+def test_reset_clears_done_flags_and_drops_partial_episodes(mode):
+    env = FunctionalVectorEnv(CartPoleFunctional(), 3, autoreset_mode=mode)
+    env.reset(seed=0)
+    for _ in range(200):  # always push left: every episode ends within ~10 steps
+        _, _, term, trunc, info = env.step(np.zeros(3, int))
+        if (term | trunc).any():
+            break
+    assert (term | trunc).any()
+    count = env.episode_count
+    obs0, _ = env.reset(seed=1)
+    obs1, reward, term, trunc, info = env.step(np.ones(3, int))
+    # Not a reset step: the state moved and the reward counts (Gymnasium's env would reset here).
+    np.testing.assert_array_equal(reward, 1.0)
+    assert not np.allclose(obs0, obs1)
+    steps = 1
+    while True:
+        _, _, term, trunc, info = env.step(np.ones(3, int))
+        steps += 1
+        if (term | trunc).any():
+            break
+    assert env.episode_count == count + int(info["_episode"].sum())
+    np.testing.assert_array_equal(info["episode"]["l"][info["_episode"]], steps)
+
+
+def test_disabled_mode_resets_only_masked_envs():
+    env = FunctionalVectorEnv(CartPoleFunctional(), 2, autoreset_mode="disabled")
+    env.reset(seed=0)
+    for _ in range(3):
+        env.step(np.ones(2, int))
+    env.reset(options={"reset_mask": np.array([True, False])})
+    lengths = np.asarray(env.stats.episode_length)
+    np.testing.assert_array_equal(lengths, [0, 3])
+    assert env.metadata["autoreset_mode"] == gym.vector.AutoresetMode.DISABLED
+
+
+def test_blackjack_pytree_state_vector_env():
+    env = FunctionalVectorEnv(BlackjackFunctional(), 8, buffer_length=1000)
+    env.reset(seed=0)
+    rewards, done_prev = [], np.zeros(8, bool)
+    for _ in range(50):
+        _, reward, term, trunc, _ = env.step(env.action_space.sample())
+        assert not reward[done_prev].any()  # reset steps give no reward
+        rewards.append(reward)
+        done_prev = term | trunc
+    assert env.episode_count > 8
+    assert set(np.unique(env.return_queue)) <= {-1.0, 0.0, 1.0, 1.5}
+    # Every counted step's reward is in a finished or a running episode.
+    np.testing.assert_allclose(
+        np.sum(rewards),
+        np.sum(env.return_queue) + np.asarray(env.stats.episode_return).sum(),
+    )
+    assert env.metadata["render_fps"] == 4
+
+
+def test_render_a_batch():
+    env = FunctionalVectorEnv(
+        CartPoleFunctional(), 5, render_mode="rgb_array", metadata={"render_fps": 50}
+    )
+    env.reset(seed=0)
+    env.step(np.ones(5, int))
+    grid = env.render()
+    assert grid.shape == (2 * 400, 3 * 600, 3) and grid.dtype == np.uint8
+    one = FunctionalVectorEnv(CartPoleFunctional(), 5, render_mode="rgb_array", render_env=4)
+    one.reset(seed=0)
+    one.step(np.ones(5, int))
+    frame = one.render()
+    assert frame.shape == (400, 600, 3)
+    np.testing.assert_array_equal(grid[400:, 600:1200], frame)  # env 4: row 1, column 1
+    assert not grid[400:, 1200:].any()  # the padding cell
+    assert env.metadata["render_fps"] == 50
+    env.close()
+    single = FunctionalEnv(BlackjackFunctional(), render_mode="rgb_array")
+    single.reset(seed=0)
+    assert single.render().ndim == 3
+
+
+def test_host_errors():
+    with pytest.raises(ValueError, match="render_mode"):
+        FunctionalVectorEnv(CartPoleFunctional(), 2, render_mode="human")
+    with pytest.raises(ValueError, match="render_env"):
+        FunctionalVectorEnv(CartPoleFunctional(), 2, render_env=2)
+    with pytest.raises(gym.error.ResetNeeded):
+        FunctionalVectorEnv(CartPoleFunctional(), 2).step(np.zeros(2, int))
+    env = FunctionalVectorEnv(CartPoleFunctional(), 2)
+    assert env.episode_count == 0 and len(env.return_queue) == 0
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action"):
+        env.step(np.zeros(3, int))
+    assert isinstance(env.stats, fnrec.EpisodeStats)
