@@ -4,8 +4,11 @@
 # Three environments, because gymnax 1.0.1 pins gymnasium<1.4 while the Gymnasium parity tests
 # need gymnasium>=1.4 (1.3 mis-counts same-step autoreset):
 #   .venv         gymnasium>=1.4: the core, Gymnasium adapters, video, renderers, parity tests
-#   .venv-gymnax  gymnax 1.0.1 + gymnasium 1.3: the gymnax adapter, and the core again on 1.3
-#   .venv-brax    brax (optional extra): the brax adapter
+#   .venv-gymnax  gymnax 1.0.1 + gymnasium 1.3: the gymnax adapter, and everything else again on
+#                 1.3 (the parity tests skip there)
+#   .venv-brax    brax + MuJoCo Playground (optional extras): the brax adapter
+# FNREC_REQUIRE lists modules that must import in that run, so that no test that needs them is
+# skipped quietly (tests/conftest.py fails the session otherwise).
 # Set FNREC_SKIP_BRAX=1 to leave out the brax environment (about 900 MB with mujoco).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,13 +29,14 @@ run_pytest() {  # run_pytest VENV ARGS...; pytest's exit code 5 (no tests ran) f
 export SDL_VIDEODRIVER=dummy
 
 make_venv .venv test
-FNREC_REQUIRE_GYMNASIUM_PARITY=1 run_pytest .venv tests --ignore=tests/gymnax --ignore=tests/brax
+FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d \
+  run_pytest .venv tests --ignore=tests/gymnax --ignore=tests/brax
 
 make_venv .venv-gymnax "test,gymnax"
-run_pytest .venv-gymnax tests/gymnax tests/test_stats.py
+FNREC_REQUIRE=gymnax run_pytest .venv-gymnax tests --ignore=tests/brax
 
-if [ "${FNREC_SKIP_BRAX:-0}" != 1 ] && [ -d tests/brax ]; then
-  make_venv .venv-brax "test,brax"
-  run_pytest .venv-brax tests/brax
+if [ "${FNREC_SKIP_BRAX:-0}" != 1 ]; then
+  make_venv .venv-brax "test,brax,playground"
+  FNREC_REQUIRE=brax.envs,mujoco_playground run_pytest .venv-brax tests/brax
 fi
 echo "all test environments passed"

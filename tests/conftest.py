@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -12,6 +13,23 @@ import imageio.v2 as iio
 import jax
 import numpy as np
 import pytest
+
+
+def pytest_configure(config):
+    """Fails the session if a module named in FNREC_REQUIRE cannot be imported.
+
+    The test script sets it per virtual environment, so that tests guarded by
+    ``pytest.importorskip`` cannot be skipped quietly where they are meant to run.
+    """
+    # imageio's reader starts ffmpeg with fork+exec; JAX warns about any fork. Harmless here.
+    config.addinivalue_line("filterwarnings", "ignore:os.fork:RuntimeWarning")
+    for name in filter(None, os.environ.get("FNREC_REQUIRE", "").split(",")):
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            message = f"FNREC_REQUIRE names {name!r}, which fails to import: {error}"
+            raise pytest.UsageError(message) from error
+
 
 # H.264 at the default quality: mean absolute error per pixel of a decoded frame, out of 255.
 LOSSY_MAE = 4.0
@@ -58,11 +76,6 @@ def assert_same_video(path: str | os.PathLike[str], sent: list[np.ndarray]) -> N
 def leftovers(folder: Path) -> list[str]:
     """Names of temporary (partial) files left in `folder`."""
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
-
-
-def pytest_configure(config):
-    # imageio's reader starts ffmpeg with fork+exec; JAX warns about any fork. Harmless here.
-    config.addinivalue_line("filterwarnings", "ignore:os.fork:RuntimeWarning")
 
 
 @pytest.fixture(params=[False, True], ids=["x64off", "x64on"])
