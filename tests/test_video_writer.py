@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -258,3 +259,12 @@ def test_memory_stays_flat_while_streaming(tmp_path):
     growth_mb = float(out.stdout.strip())
     assert growth_mb < 50, f"peak RSS grew by {growth_mb:.1f} MB"
     assert len(decode(tmp_path / "long.mp4")) == 1500
+
+
+def test_finished_video_has_the_mode_a_plain_open_would_give(tmp_path):
+    mask = os.umask(0o022)
+    os.umask(mask)
+    path = tmp_path / "mode.mp4"
+    with VideoWriter(path, fps=10) as writer:
+        writer.append(np.zeros((16, 16, 3), np.uint8))
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -282,13 +282,16 @@ class RecordEpisodeStatistics(FuncEnv):
 
 
 def _batch(fns: _EnvFns, num_envs: int) -> _EnvFns:
-    """The env functions over a batch of `num_envs`, one rng in (split per env)."""
+    """The env functions over a batch of `num_envs`, one rng in (split per env; None stays None)."""
 
     def keyed(fn: Callable) -> Callable:
         mapped = jax.vmap(fn)
+        mapped_without_rng = jax.vmap(lambda *batched: fn(*batched, None))
 
         def call(*args: Any) -> Any:
             *batched, rng = args
+            if rng is None:  # Gymnasium's envs mostly ignore rng, and callers pass None
+                return mapped_without_rng(*batched)
             return mapped(*batched, jax.random.split(rng, num_envs))
 
         return call

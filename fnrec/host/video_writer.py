@@ -33,6 +33,17 @@ _PIPE_BYTES = 1 << 20
 _END = object()  # tells the feeder thread that no more frames come
 
 
+def _current_umask() -> int:
+    """The process umask, read from /proc where possible (os.umask can only read by setting)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 class VideoWriteError(RuntimeError):
     """A video could not be written. `path` is the video that failed, `reason` says why."""
 
@@ -204,6 +215,8 @@ class VideoWriter:
         fd, temp = tempfile.mkstemp(
             dir=self.path.parent, prefix=f".{self.path.stem}-", suffix=f".partial{self.path.suffix}"
         )
+        # mkstemp makes the file private (0600); give the video the mode a plain open() would.
+        os.fchmod(fd, 0o666 & ~_current_umask())
         os.close(fd)
         temp_path = Path(temp)
         try:
