@@ -287,7 +287,7 @@ def reset(state: Recorded, env_reset: Any, key: Array, mask: ArrayLike | None = 
       The state with fresh env states, zero step counters and reset statistics where masked.
     """
     shape = state.steps.shape
-    mask = jnp.ones(shape, jnp.bool_) if mask is None else jnp.asarray(mask, jnp.bool_)
+    mask = jnp.ones(shape, jnp.bool_) if mask is None else _checks.flag_array("mask", mask, shape)
     fresh_state, _ = env_reset(key)
     return Recorded(
         env_state=select(mask, fresh_state, state.env_state),
