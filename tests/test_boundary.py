@@ -40,6 +40,15 @@ def test_traced_modules_never_import_host_modules():
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def test_renderers_import_only_jax_numpy_and_the_standard_library():
+    allowed = ("jax", "numpy", "fnrec.render", "__future__")
+    for path in (ROOT / "render").rglob("*.py"):
+        for name in _imported_names(path):
+            top = name.split(".")[0]
+            ok = any(name == a or name.startswith(a + ".") for a in allowed)
+            assert ok or top in sys.stdlib_module_names, (path.name, name)
+
+
 def test_fnrec_never_imports_moviepy():
     done = subprocess.run(
         [sys.executable, "-c", "import fnrec, sys; print('moviepy' in sys.modules)"],
