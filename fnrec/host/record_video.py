@@ -30,9 +30,29 @@ def _fps(fps: float | None, metadata: dict[str, Any]) -> float:
 
 
 class _RecorderView:
-    """What both wrappers expose about their `VideoRecorder`."""
+    """What both wrappers share about their `VideoRecorder`: its creation and its state."""
 
     recorder: VideoRecorder
+    metadata: dict[str, Any]
+
+    def _start_recording(
+        self,
+        video_folder: str | os.PathLike[str],
+        episode_trigger: Callable[[int], bool] | None,
+        step_trigger: Callable[[int], bool] | None,
+        video_length: int,
+        name_prefix: str,
+        fps: float | None,
+        preset: str,
+        crf: int,
+    ) -> None:
+        """Creates the recorder (fps defaults from the env's metadata); no episode or step yet."""
+        fps = _fps(fps, self.metadata)
+        self.recorder = VideoRecorder(
+            video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf
+        )
+        self.episode_id = -1
+        self.step_id = -1
 
     @property
     def recording(self) -> bool:
@@ -92,18 +112,9 @@ class RecordVideo(_RecorderView, gym.Wrapper):
         """
         super().__init__(env)
         _check_render_mode(env.render_mode)
-        self.recorder = VideoRecorder(
-            video_folder,
-            episode_trigger,
-            step_trigger,
-            video_length,
-            name_prefix,
-            _fps(fps, self.metadata),
-            preset,
-            crf,
+        self._start_recording(
+            video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf
         )
-        self.episode_id = -1
-        self.step_id = -1
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -200,18 +211,9 @@ class RecordVectorVideo(_RecorderView, VectorWrapper):
         self.autoreset_mode = AutoresetMode(
             env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         )
-        self.recorder = VideoRecorder(
-            video_folder,
-            episode_trigger,
-            step_trigger,
-            video_length,
-            name_prefix,
-            _fps(fps, self.metadata),
-            preset,
-            crf,
+        self._start_recording(
+            video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf
         )
-        self.episode_id = -1
-        self.step_id = -1
         self._reset_pending = False  # next-step mode: the recorded env resets on the next step
         self._taps: dict[int, _FinalFrameTap] = {}
         if self.autoreset_mode == AutoresetMode.SAME_STEP:
