@@ -68,8 +68,9 @@ class StepResult(NamedTuple):
       terminated: bool, the episode reached a terminal state.
       truncated: bool, the episode was cut off (time limit).
       info: ``{"episode": {"r", "l"}, "_episode": mask}`` (see ``EpisodeEnded.to_info``) plus the
-        env's own info; with same-step autoreset also ``"final_obs"`` (the done step's own
-        observation, equal to ``obs`` where nothing finished).
+        env's own info; with same-step autoreset also ``"final_obs"`` and ``"final_state"`` (the
+        done step's own observation and env state, before the reset; equal to ``obs`` and the
+        new env state where nothing finished).
       ended: the episodes that finished on this step (for ``fnrec.stats.to_info`` on the host).
     """
 
@@ -268,6 +269,7 @@ def step(
     if autoreset_mode == "same_step":
         fresh_state, fresh_obs = env_reset(reset_key)
         info["final_obs"] = obs
+        info["final_state"] = state.env_state  # for renderers; unused outputs cost nothing in jit
         obs = select(ended.mask, fresh_obs, obs)
         state = state._replace(env_state=select(ended.mask, fresh_state, state.env_state))
     reward = jnp.broadcast_to(jnp.asarray(reward, jnp.float32), terminated.shape)
