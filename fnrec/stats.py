@@ -26,6 +26,7 @@ from fnrec._checks import check_buffer_length, check_num_envs, flag_array, rewar
 AutoresetMode = Literal["same_step", "next_step", "disabled"]
 AUTORESET_MODES: tuple[str, ...] = ("same_step", "next_step", "disabled")
 _MAX_LENGTH = np.iinfo(np.int32).max
+_COMPARE_ALL_LIMIT = 1 << 16  # buffer slots x words of done flags searched by one fused compare
 
 
 class EpisodeStats(NamedTuple):
@@ -245,8 +246,8 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
       congruent to d).
     - Finding the env of rank r needs prefix counts of the done flags; packed 32 to a uint32
       word, the prefix sum runs over N/32 popcounts, the word of rank r is a [B, N/32]
-      compare-and-count (one fused kernel), and the bit inside the word a 5-step binary
-      search on popcounts, all elementwise on [B].
+      compare-and-count (one fused kernel; a binary search when B * N/32 is large), and the bit
+      inside the word a 5-step binary search on popcounts, all elementwise on [B].
     """
     mask = ended.mask.reshape(-1)
     num_envs = mask.shape[0]
@@ -263,8 +264,11 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
     offset = (jnp.arange(buffer_length, dtype=jnp.int32) - stats.queue_head) % buffer_length
     written = offset < num_finished
     rank = offset + buffer_length * ((num_finished - 1 - offset) // buffer_length)
-    word = jnp.sum(finished_through_word[None, :] <= rank[:, None], axis=1, dtype=jnp.int32)
-    word = jnp.minimum(word, num_words - 1)
+    # A [B, N/32] compare-and-count is one fused kernel, best while small; past that, a binary
+    # search (B * log2(N/32) work) keeps large buffers and batches from costing B * N / 32.
+    method = "compare_all" if buffer_length * num_words <= _COMPARE_ALL_LIMIT else "scan_unrolled"
+    word = jnp.searchsorted(finished_through_word, rank, side="right", method=method)
+    word = jnp.minimum(word, num_words - 1).astype(jnp.int32)
     rank_in_word = rank - (finished_through_word[word] - word_counts[word])
     env = jnp.minimum(word * 32 + _nth_set_bit(words[word], rank_in_word), num_envs - 1)
 

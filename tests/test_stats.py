@@ -142,10 +142,15 @@ def test_shared_queue_is_filled_in_env_index_order():
     np.testing.assert_array_equal(queues["terminated_queue"], [False, True, True])
 
 
-@pytest.mark.parametrize("num_envs", [1, 31, 32, 33, 100, 1000])
-def test_many_finishing_at_once_keeps_the_last_in_env_order(num_envs):
-    """More episodes finish on one step than the queue holds: the highest env indices stay."""
-    buffer_length = 7
+@pytest.mark.parametrize(
+    ("num_envs", "buffer_length"),
+    [(1, 7), (31, 7), (32, 7), (33, 7), (100, 7), (1000, 7), (4096, 300), (5000, 2000)],
+)
+def test_many_finishing_at_once_keeps_the_last_in_env_order(num_envs, buffer_length):
+    """More episodes finish on one step than the queue holds: the highest env indices stay.
+
+    The last two cases take the binary-search path of the queue update (large B * N / 32).
+    """
     stats = fnrec.stats.init(num_envs, buffer_length)
     for step in range(3):
         done = (np.arange(num_envs) + step) % 3 != 0
