@@ -11,6 +11,8 @@ import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
+AUTORESET_MODES: tuple[str, ...] = ("same_step", "next_step", "disabled")
+
 
 def _as_array(name: str, value: ArrayLike) -> Array:
     if isinstance(value, (str, bytes)):
@@ -98,3 +100,24 @@ def check_buffer_length(buffer_length: int) -> None:
         or buffer_length < 1
     ):
         raise ValueError(f"`buffer_length` must be an int >= 1, got {buffer_length!r}")
+
+
+def check_max_episode_steps(max_episode_steps: int | None) -> None:
+    """Raises unless `max_episode_steps` is None (no time limit) or an int >= 1."""
+    if max_episode_steps is None:
+        return
+    if (
+        isinstance(max_episode_steps, bool)
+        or not isinstance(max_episode_steps, (int, np.integer))
+        or max_episode_steps < 1
+    ):
+        raise ValueError(
+            "`max_episode_steps` must be None (no time limit) or an int >= 1, "
+            f"got {max_episode_steps!r}"
+        )
+
+
+def check_autoreset_mode(autoreset_mode: str, allowed: tuple[str, ...] = AUTORESET_MODES) -> None:
+    """Raises unless `autoreset_mode` is one of `allowed`."""
+    if autoreset_mode not in allowed:
+        raise ValueError(f"`autoreset_mode` must be one of {allowed}, got {autoreset_mode!r}")

@@ -21,10 +21,15 @@ from jax import Array, lax
 from jax.typing import ArrayLike
 
 from fnrec import counter
-from fnrec._checks import check_buffer_length, check_num_envs, flag_array, reward_array
+from fnrec._checks import (
+    check_autoreset_mode,
+    check_buffer_length,
+    check_num_envs,
+    flag_array,
+    reward_array,
+)
 
 AutoresetMode = Literal["same_step", "next_step", "disabled"]
-AUTORESET_MODES: tuple[str, ...] = ("same_step", "next_step", "disabled")
 _MAX_LENGTH = np.iinfo(np.int32).max
 _COMPARE_ALL_LIMIT = 1 << 16  # buffer slots x words of done flags searched by one fused compare
 
@@ -141,11 +146,7 @@ def step(
     """
     if not isinstance(stats, EpisodeStats):
         raise TypeError(f"fnrec.stats.step: `stats` must be an EpisodeStats, got {type(stats)!r}")
-    if autoreset_mode not in AUTORESET_MODES:
-        raise ValueError(
-            f"fnrec.stats.step: `autoreset_mode` must be one of {AUTORESET_MODES}, "
-            f"got {autoreset_mode!r}"
-        )
+    check_autoreset_mode(autoreset_mode)
     env_shape = stats.episode_return.shape
     reward = reward_array("reward", reward, env_shape)
     terminated = flag_array("terminated", terminated, env_shape)

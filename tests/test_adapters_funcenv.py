@@ -187,3 +187,14 @@ def test_errors_name_the_argument():
     state = env.initial(jax.random.key(0))
     with pytest.raises(ValueError, match=r"`action` must have shape \(3,\).*got shape \(4,\)"):
         jax.jit(env.step)(state, jnp.zeros(4, jnp.int32), jax.random.key(1))
+
+
+def test_core_errors_name_the_argument():
+    import fnrec.adapters.core as core
+
+    stats = fnrec.stats.init(3)
+    with pytest.raises(ValueError, match=r"`terminated` must have shape \(3,\).*\(3, 1\)"):
+        core.record(stats, jnp.ones(3), jnp.zeros((3, 1), bool), False)
+    env = fnrec.adapters.RecordEpisodeStatistics(CartPoleFunctional())
+    with pytest.raises(TypeError, match="`state` must be the Recorded state"):
+        env.step(jnp.zeros(4), 0, jax.random.key(0))

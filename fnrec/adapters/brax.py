@@ -55,8 +55,7 @@ class BraxRecordEpisodeStatistics(core.Wrapper):
         # The inner wrappers must not see our entries (VmapWrapper would map the shared queue).
         inner = {k: v for k, v in info.items() if k not in (STATS_KEY, "episode", "_episode")}
         state = self.env.step(state.replace(info=inner), action)
-        truncated = jnp.asarray(state.info.get("truncation", 0.0)) != 0
-        terminated = (jnp.asarray(state.done) != 0) & ~truncated
+        terminated, truncated = core.split_done(state.done, state.info.get("truncation", 0.0))
         stats, _, _, _, ended = core.record(stats, state.reward, terminated, truncated)
         return _with_info(state, stats, ended)
 

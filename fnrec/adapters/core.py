@@ -16,13 +16,12 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
 from fnrec import _checks
 from fnrec import stats as stats_lib
-from fnrec.stats import AUTORESET_MODES, EpisodeEnded, EpisodeStats
+from fnrec.stats import EpisodeEnded, EpisodeStats
 
 
 class Recorded(NamedTuple):
@@ -81,27 +80,6 @@ class StepResult(NamedTuple):
     truncated: Array
     info: dict[str, Any]
     ended: EpisodeEnded
-
-
-def check_max_episode_steps(max_episode_steps: int | None) -> None:
-    """Raises unless `max_episode_steps` is None (no time limit) or an int >= 1."""
-    if max_episode_steps is None:
-        return
-    if (
-        isinstance(max_episode_steps, bool)
-        or not isinstance(max_episode_steps, (int, np.integer))
-        or max_episode_steps < 1
-    ):
-        raise ValueError(
-            "`max_episode_steps` must be None (no time limit) or an int >= 1, "
-            f"got {max_episode_steps!r}"
-        )
-
-
-def check_autoreset_mode(autoreset_mode: str, allowed: tuple[str, ...] = AUTORESET_MODES) -> None:
-    """Raises unless `autoreset_mode` is one of `allowed`."""
-    if autoreset_mode not in allowed:
-        raise ValueError(f"`autoreset_mode` must be one of {allowed}, got {autoreset_mode!r}")
 
 
 def check_env(env: Any, methods: tuple[str, ...], kind: str) -> None:
@@ -169,6 +147,20 @@ def select(mask: Array, on_true: Any, on_false: Any) -> Any:
     return jax.tree.map(pick, on_true, on_false)
 
 
+def split_done(done: ArrayLike, truncation: ArrayLike) -> tuple[Array, Array]:
+    """Terminated and truncated from a merged done flag and a truncation flag (gymnax 0.0.x, brax).
+
+    Args:
+      done: the env's done flag (bool, or a number read as != 0).
+      truncation: whether the episode was cut off (bool, or a number read as != 0).
+
+    Returns:
+      ``(terminated, truncated)``: done but not cut off, and cut off.
+    """
+    truncated = jnp.asarray(truncation) != 0
+    return (jnp.asarray(done) != 0) & ~truncated, truncated
+
+
 def no_episode(shape: tuple[int, ...]) -> EpisodeEnded:
     """An EpisodeEnded in which no env finished (for a reset's info, so pytrees keep one form)."""
     zero = jnp.zeros(shape, jnp.bool_)
@@ -203,8 +195,8 @@ def record(
       ``"disabled"`` autoreset it keeps counting until the caller's reset).
     """
     shape = stats.episode_length.shape
-    terminated = jnp.broadcast_to(jnp.asarray(terminated) != 0, shape)
-    truncated = jnp.broadcast_to(jnp.asarray(truncated) != 0, shape)
+    terminated = _checks.flag_array("terminated", terminated, shape)
+    truncated = _checks.flag_array("truncated", truncated, shape)
     if steps is not None:
         steps = steps + 1
         if max_episode_steps is not None:
@@ -241,8 +233,12 @@ def step(
     Returns:
       A StepResult.
     """
-    check_max_episode_steps(max_episode_steps)
-    check_autoreset_mode(autoreset_mode)
+    _checks.check_max_episode_steps(max_episode_steps)
+    _checks.check_autoreset_mode(autoreset_mode)
+    if not isinstance(state, Recorded):
+        raise TypeError(
+            f"`state` must be the Recorded state from this wrapper, got {type(state).__name__}"
+        )
     step_key, reset_key = jax.random.split(key)
     out = env_step(state.env_state, action, step_key)
     # Keep the state's dtypes (a scan carry), e.g. an int64 action stored in an int32 field.

@@ -94,8 +94,8 @@ class RecordEpisodeStatistics(FuncEnv):
         autoreset_mode: str = "same_step",
         num_envs: int | None = None,
     ) -> None:
-        core.check_max_episode_steps(max_episode_steps)
-        core.check_autoreset_mode(autoreset_mode)
+        _checks.check_max_episode_steps(max_episode_steps)
+        _checks.check_autoreset_mode(autoreset_mode)
         _checks.check_num_envs(num_envs)
         _checks.check_buffer_length(buffer_length)
         core.check_env(

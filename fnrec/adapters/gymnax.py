@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
 from jax import Array
 
 from fnrec.adapters import core
@@ -69,8 +68,7 @@ class GymnaxRecordEpisodeStatistics(core.Wrapper):
             obs, env_state, reward, terminated, truncated, info = out
         else:
             obs, env_state, reward, done, info = out
-            truncated = jnp.asarray(info.get("truncated", False)) != 0
-            terminated = (jnp.asarray(done) != 0) & ~truncated
+            terminated, truncated = core.split_done(done, info.get("truncated", False))
         stats, steps, terminated, truncated, ended = core.record(
             state.stats, reward, terminated, truncated, state.steps
         )
