@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import decode
 
 from fnrec.__main__ import main
@@ -35,3 +36,21 @@ def test_command_line_runs_the_demo(tmp_path, capsys):
     main(["demo", "--envs", "4", "--steps", "50", "--video-folder", str(tmp_path), "--videos", "1"])
     assert "M env-steps/s" in capsys.readouterr().out
     assert (tmp_path / "rl-video-episode-0.mp4").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--envs", "0"], ["--envs", ">= 1", "0"]),
+        (["--steps", "x"], ["--steps", "integer", "'x'"]),
+        (["--envs", "4", "--watch-env", "5"], ["--watch-env", "--envs=4", "5"]),
+        (["--max-episode-steps", "-1"], ["--max-episode-steps", ">= 1"]),
+    ],
+)
+def test_command_line_rejects_bad_arguments(argv, words, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", *argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    for word in words:
+        assert word in err

@@ -128,3 +128,12 @@ def test_float64_state_with_x64(our_frames: np.ndarray) -> None:
         frame = jax.jit(fnrec.render.cartpole)(state)
         assert frame.dtype == jnp.uint8
     np.testing.assert_array_equal(np.asarray(frame), our_frames[5])
+
+
+def test_layout_arguments_are_checked() -> None:
+    with pytest.raises(ValueError, match=r"`x_threshold` and `length` must be > 0"):
+        fnrec.render.cartpole(jnp.zeros(4), x_threshold=0.0)
+    with pytest.raises(TypeError, match="static Python numbers"):
+        jax.jit(lambda t: fnrec.render.cartpole(jnp.zeros(4), x_threshold=t))(2.4)
+    with pytest.raises(TypeError, match=r"`state` must be an array of shape \(4,\).*got dict"):
+        fnrec.render.cartpole({"x": 0.0})

@@ -137,3 +137,8 @@ def test_float64_state_with_x64(our_frames: np.ndarray) -> None:
         assert frame.dtype == jnp.uint8
     expected = fnrec.render.pendulum(STATES[4], last_u=1.0)
     np.testing.assert_array_equal(np.asarray(frame), np.asarray(expected))
+
+
+def test_last_u_must_be_one_torque() -> None:
+    with pytest.raises(ValueError, match=r"`last_u` must be one torque.*\(2,\)"):
+        fnrec.render.pendulum(jnp.zeros(2), last_u=jnp.ones(2))

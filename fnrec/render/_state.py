@@ -32,7 +32,13 @@ def state_fields(state: Any, fields: tuple[str, ...], where: str) -> jax.Array:
                     f"use jax.vmap({where}) for a batch of states"
                 )
         return jnp.stack([v.astype(jnp.float32) for v in values])
-    arr = jnp.asarray(state)
+    try:
+        arr = jnp.asarray(state)
+    except TypeError as error:
+        raise TypeError(
+            f"{where}: `state` must be an array of shape ({len(fields)},) ({', '.join(fields)}) or "
+            f"an object with those attributes, got {type(state).__name__}"
+        ) from error
     expected = (len(fields),)
     if arr.shape != expected:
         raise ValueError(

@@ -38,6 +38,13 @@ def cartpole(
       uint8[400, 600, 3].
     """
     s = state_fields(state, FIELDS, "cartpole")
+    if isinstance(x_threshold, jax.core.Tracer) or isinstance(length, jax.core.Tracer):
+        raise TypeError("cartpole: `x_threshold` and `length` set the frame's layout and must be "
+                        "static Python numbers, got traced values")  # fmt: skip
+    if not (x_threshold > 0 and length > 0):
+        raise ValueError(
+            f"cartpole: `x_threshold` and `length` must be > 0, got {x_threshold!r}, {length!r}"
+        )
     scale = WIDTH / (2 * x_threshold)
     pole_len = scale * 2 * length
     reach = pole_len + _POLE_W + 2  # no shape goes further than this from the axle

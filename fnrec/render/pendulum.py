@@ -58,7 +58,13 @@ def pendulum(
         cap = raster.circle(x, y, cx, cy, _CAP_R + _OUTSET)
         canvas = raster.paint(canvas, raster.coverage(cap), _ROD)
     if last_u is not None:
-        canvas = raster.paint(canvas, _arrow_alpha(jnp.asarray(last_u, jnp.float32)), _PIVOT)
+        torque = jnp.asarray(last_u, jnp.float32)
+        if torque.size != 1:
+            raise ValueError(
+                f"pendulum: `last_u` must be one torque (a scalar), got shape {torque.shape}; "
+                "use jax.vmap(pendulum) for a batch"
+            )
+        canvas = raster.paint(canvas, _arrow_alpha(torque), _PIVOT)
     pivot = raster.circle(x, y, c, c, _PIVOT_R + _OUTSET)
     return raster.to_uint8(raster.paint(canvas, raster.coverage(pivot), _PIVOT))
 
