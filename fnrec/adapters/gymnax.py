@@ -6,15 +6,19 @@ statistics) and ``info`` holds the episodes that finished (``"episode"``, ``"_ep
 gymnax resets inside ``step`` (same-step autoreset), so only the recording is added. gymnax is
 not imported: the wrapper duck-types the env, and works with gymnax 1.x, whose step returns
 ``(obs, state, reward, terminated, truncated, info)``, and with 0.0.x, whose step returns
-``(obs, state, reward, done, info)``. ``jax.vmap`` the wrapper for a batch (one queue per env).
+``(obs, state, reward, done, info)``. For a batch, either ``jax.vmap`` the wrapper (one queue per
+env, as gymnax's LogWrapper) or pass ``num_envs=N``: the wrapper then vmaps the env itself, takes
+one key per call and keeps ONE queue for the batch, filled in env-index order.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import jax
 from jax import Array
 
+from fnrec import _checks
 from fnrec.adapters import core
 from fnrec.adapters.core import Recorded
 
@@ -30,15 +34,32 @@ class GymnaxRecordEpisodeStatistics(core.Wrapper):
       step_api: ``"terminated_truncated"`` (gymnax 1.x, 6 values), ``"done"`` (gymnax 0.0.x,
         5 values; ``done`` is read as termination unless ``info`` has ``"truncated"``), or
         ``"auto"`` (default: read from the number of values ``env.step`` returns).
+      num_envs: None for one env; N to step a batch of N envs (actions of shape [N]) with one
+        shared queue.
     """
 
     kind = "gymnax environment"
 
-    def __init__(self, env: Any, buffer_length: int = 100, step_api: str = "auto") -> None:
+    def __init__(
+        self,
+        env: Any,
+        buffer_length: int = 100,
+        step_api: str = "auto",
+        num_envs: int | None = None,
+    ) -> None:
         super().__init__(env, buffer_length)
         if step_api not in STEP_APIS:
             raise ValueError(f"`step_api` must be one of {STEP_APIS}, got {step_api!r}")
+        _checks.check_num_envs(num_envs)
         self.step_api = step_api
+        self.num_envs = num_envs
+        self._reset, self._step = env.reset, env.step
+        if num_envs is not None:  # one key in, split per env
+            reset, step = jax.vmap(env.reset, (0, None)), jax.vmap(env.step, (0, 0, 0, None))
+            self._reset = lambda key, params: reset(jax.random.split(key, num_envs), params)
+            self._step = lambda key, s, a, params: step(
+                jax.random.split(key, num_envs), s, a, params
+            )
 
     def reset(self, key: Array, params: Any = None) -> tuple[Any, Recorded]:
         """gymnax's reset; the state gets fresh statistics.
@@ -46,8 +67,8 @@ class GymnaxRecordEpisodeStatistics(core.Wrapper):
         Returns:
           ``(obs, state)``.
         """
-        obs, env_state = self.env.reset(key, params)
-        return obs, core.init(env_state, None, self.buffer_length)
+        obs, env_state = self._reset(key, params)
+        return obs, core.init(env_state, self.num_envs, self.buffer_length)
 
     def step(self, key: Array, state: Recorded, action: Any, params: Any = None) -> tuple:
         """gymnax's step (which autoresets), recorded.
@@ -62,7 +83,7 @@ class GymnaxRecordEpisodeStatistics(core.Wrapper):
                 "`state` must be the Recorded state from this wrapper's reset, "
                 f"got {type(state).__name__}"
             )
-        out = self.env.step(key, state.env_state, action, params)
+        out = self._step(key, state.env_state, action, params)
         api = self._api(len(out))
         if api == "terminated_truncated":
             obs, env_state, reward, terminated, truncated, info = out

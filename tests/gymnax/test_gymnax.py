@@ -139,3 +139,30 @@ def test_errors():
         wrapper.step(jax.random.key(1), state.env_state, 0, params)
     assert GymnaxRecordEpisodeStatistics(env).num_actions == env.num_actions  # passed through
     assert jnp.shape(wrapper.reset(jax.random.key(0), params)[0]) == (4,)
+
+
+def test_num_envs_gives_one_shared_queue_in_env_order(x64):
+    """With num_envs=N the wrapper vmaps gymnax itself and keeps one Gymnasium-style queue."""
+    env, params = make("CartPole-v1")
+    num_envs, num_steps, buffer_length = 6, 200, 10
+    wrapper = GymnaxRecordEpisodeStatistics(env, buffer_length=buffer_length, num_envs=num_envs)
+    _, state = wrapper.reset(jax.random.key(0), params)
+
+    def body(state, key):
+        action_key, step_key = jax.random.split(key)
+        action = jax.random.randint(action_key, (num_envs,), 0, 2)
+        out = wrapper.step(step_key, state, action, params)
+        return out[1], (out[2], out[3], out[4], out[5]["_episode"])
+
+    keys = jax.random.split(jax.random.key(1), num_steps)
+    state, (reward, term, trunc, mask) = jax.jit(lambda s: jax.lax.scan(body, s, keys))(state)
+    ref = ReferenceStats(num_envs, buffer_length)
+    for t in range(num_steps):
+        ref.step([float(r) for r in reward[t]], list(term[t]), list(trunc[t]), "same_step")
+    assert ref.episode_count > buffer_length
+    np.testing.assert_array_equal(mask, np.asarray(term) | np.asarray(trunc))
+    queues = fnrec.stats.queues(state.stats)
+    assert isinstance(queues, dict)  # one shared queue, not one per env
+    np.testing.assert_allclose(queues["return_queue"], [e[0] for e in ref.queue])
+    np.testing.assert_array_equal(queues["length_queue"], [e[1] for e in ref.queue])
+    assert fnrec.stats.episode_count(state.stats) == ref.episode_count
