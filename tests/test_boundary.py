@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import fnrec
 
 ROOT = Path(fnrec.__file__).parent
@@ -49,9 +51,24 @@ def test_renderers_import_only_jax_numpy_and_the_standard_library():
             assert ok or top in sys.stdlib_module_names, (path.name, name)
 
 
+def test_importing_fnrec_loads_no_host_module():
+    loaded = "[m for m in sys.modules if m.split('.')[0] in H or m.startswith('fnrec.host')]"
+    code = (
+        f"import sys, fnrec.stats, fnrec.adapters, fnrec.render; H = {HOST_ONLY!r}; print({loaded})"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_host_names_load_on_first_use():
+    assert fnrec.RecordVideo.__module__ == "fnrec.host.record_video"
+    assert fnrec.FunctionalEnv.__module__ == "fnrec.host.gym_env"
+    assert set(fnrec.__all__) >= {"save_video", "VideoWriter", "FunctionalVectorEnv"}
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        fnrec.nope  # noqa: B018
+
+
 def test_fnrec_never_imports_moviepy():
-    done = subprocess.run(
-        [sys.executable, "-c", "import fnrec, sys; print('moviepy' in sys.modules)"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    code = "import fnrec, sys; fnrec.RecordVideo, fnrec.save_video; print('moviepy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
