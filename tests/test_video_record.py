@@ -327,3 +327,36 @@ def test_functional_vector_env_is_recorded_with_final_frames(tmp_path, mode, til
         decoded = decode(path)
         assert len(decoded) == length + 1 and decoded[0].shape == size
         assert_same_video(path, frames)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"fps": "30"}, TypeError, "fps must be a real number > 0, got str: '30'"),
+        ({"fps": float("inf")}, ValueError, "fps must be a finite number.*got inf"),
+        ({"fps": -1}, ValueError, "fps must be a finite number.*got -1"),
+        ({"fps": 1e-6}, ValueError, "fps must be a finite number.*got 1e-06"),
+        ({"video_length": -1}, ValueError, "video_length must be an int >= 0, got -1"),
+        ({"video_length": 2.0}, TypeError, "video_length must be an int >= 0, got float: 2.0"),
+        ({"episode_trigger": True}, TypeError, "episode_trigger must be None or a callable"),
+        ({"step_trigger": 5}, TypeError, "step_trigger must be None or a callable"),
+    ],
+)
+def test_invalid_arguments_fail_at_construction(tmp_path, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        fnrec.RecordVideo(cartpole(), tmp_path / "videos", **kwargs)
+    assert not (tmp_path / "videos").exists()
+
+
+def test_video_length_none_records_whole_episodes_and_folder_must_not_be_a_file(tmp_path):
+    env = fnrec.RecordVideo(cartpole(), tmp_path, video_length=None, episode_trigger=lambda e: True)
+    env.reset(seed=0)
+    steps, done = 0, False
+    while not done:
+        *_, terminated, truncated, _ = env.step(0)
+        steps, done = steps + 1, terminated or truncated
+    env.close()
+    assert len(decode(env.saved_videos[0])) == steps + 1
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotADirectoryError, match="video_folder must be a folder"):
+        fnrec.RecordVideo(cartpole(), tmp_path / "file")

@@ -41,7 +41,7 @@ class _RecorderView:
         video_folder: str | os.PathLike[str],
         episode_trigger: Callable[[int], bool] | None,
         step_trigger: Callable[[int], bool] | None,
-        video_length: int,
+        video_length: int | None,
         name_prefix: str,
         fps: float | None,
         preset: str,
@@ -91,7 +91,7 @@ class RecordVideo(_RecorderView, gym.Wrapper):
         video_folder: str | os.PathLike[str],
         episode_trigger: Callable[[int], bool] | None = None,
         step_trigger: Callable[[int], bool] | None = None,
-        video_length: int = 0,
+        video_length: int | None = 0,
         name_prefix: str = "rl-video",
         fps: float | None = None,
         *,
@@ -105,7 +105,7 @@ class RecordVideo(_RecorderView, gym.Wrapper):
           video_folder: folder for the videos; created if missing.
           episode_trigger: episode id (0 at the first reset) -> whether to start a video.
           step_trigger: step id (0 at the first step, across episodes) -> whether to start one.
-          video_length: frames per video; 0 records whole episodes.
+          video_length: frames per video; 0 (or None) records whole episodes.
           name_prefix: start of every file name.
           fps: frames per second; default `env.metadata["render_fps"]`, else 30.
           preset: libx264 speed/size preset.
@@ -185,7 +185,7 @@ class RecordVectorVideo(_RecorderView, VectorWrapper):
         video_folder: str | os.PathLike[str],
         episode_trigger: Callable[[int], bool] | None = None,
         step_trigger: Callable[[int], bool] | None = None,
-        video_length: int = 0,
+        video_length: int | None = 0,
         name_prefix: str = "rl-video",
         fps: float | None = None,
         *,
