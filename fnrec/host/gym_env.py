@@ -132,7 +132,12 @@ class _Recording:
         return _Stepped(out.state, key, out.info.get("final_state"), host)
 
     def _compile_step(self) -> None:
-        """Compiles the step for the current state (first reset only; results are discarded)."""
+        """Compiles the step for the current state (first reset only; results are discarded).
+
+        Skipped for action spaces without one array dtype (Tuple, Dict): their first step compiles.
+        """
+        if self._action_dtype is None:
+            return
         action = np.zeros(self._action_shape, self._action_dtype)
         jax.block_until_ready(self._step(self._state, action, self._key))
 
