@@ -175,33 +175,161 @@ def test_blackjack_pytree_state_vector_env():
     assert env.metadata["render_fps"] == 4
 
 
-def test_render_a_batch():
+def test_render_one_frame_per_env_as_gymnasium():
+    """render() is a tuple of per-env frames (SyncVectorEnv's layout); the grid is explicit."""
     env = FunctionalVectorEnv(
         CartPoleFunctional(), 5, render_mode="rgb_array", metadata={"render_fps": 50}
     )
     env.reset(seed=0)
     env.step(np.ones(5, int))
-    grid = env.render()
-    assert grid.shape == (2 * 400, 3 * 600, 3) and grid.dtype == np.uint8
-    one = FunctionalVectorEnv(CartPoleFunctional(), 5, render_mode="rgb_array", render_env=4)
-    one.reset(seed=0)
-    one.step(np.ones(5, int))
-    frame = one.render()
-    assert frame.shape == (400, 600, 3)
-    np.testing.assert_array_equal(grid[400:, 600:1200], frame)  # env 4: row 1, column 1
+    frames = env.render()
+    assert isinstance(frames, tuple) and len(frames) == 5
+    assert all(f.shape == (400, 600, 3) and f.dtype == np.uint8 for f in frames)
+    np.testing.assert_array_equal(env.render_one(4), frames[4])
+    grid = env.render_grid()
+    assert grid.shape == (2 * 400, 3 * 600, 3)
+    np.testing.assert_array_equal(grid[400:, 600:1200], frames[4])  # env 4: row 1, column 1
     assert not grid[400:, 1200:].any()  # the padding cell
     assert env.metadata["render_fps"] == 50
+    with pytest.raises(ValueError, match="index"):
+        env.render_one(5)
     env.close()
     single = FunctionalEnv(BlackjackFunctional(), render_mode="rgb_array")
     single.reset(seed=0)
     assert single.render().ndim == 3
 
 
+def test_same_step_final_frames_are_rendered_from_the_final_states():
+    env = FunctionalVectorEnv(
+        CartPoleFunctional(), 3, autoreset_mode="same_step", render_mode="rgb_array"
+    )
+    env.reset(seed=0)
+    for _ in range(100):
+        _, _, term, trunc, info = env.step(np.zeros(3, int))
+        if (term | trunc).any():
+            break
+    done = term | trunc
+    assert "final_state" not in info  # kept on the device, not in the user's info
+    np.testing.assert_array_equal(info["_final_frame"], done)
+    func_env = CartPoleFunctional()
+    render_state = func_env.render_init()
+    for index in range(3):
+        if not done[index]:
+            assert info["final_frame"][index] is None
+            continue
+        _, expected = func_env.render_image(
+            info["final_obs"][index], render_state, func_env.default_params
+        )
+        np.testing.assert_array_equal(info["final_frame"][index], expected)
+    quiet = FunctionalVectorEnv(CartPoleFunctional(), 3, autoreset_mode="same_step")
+    quiet.reset(seed=0)
+    for _ in range(100):
+        _, _, term, trunc, info = quiet.step(np.zeros(3, int))
+        if (term | trunc).any():
+            break
+    assert "final_frame" not in info and "final_obs" in info  # no render_mode: no frames
+
+
+def test_one_jitted_call_and_one_device_get_per_step(monkeypatch):
+    """The PRNG key is split inside the jitted step and all results come back in one fetch."""
+    import jax
+
+    env = FunctionalVectorEnv(CartPoleFunctional(), 4)
+    env.reset(seed=0)
+    env.step(np.zeros(4, int))
+    calls = {"split": 0, "device_get": 0}
+    split, device_get = jax.random.split, jax.device_get
+
+    def counting_split(*args, **kwargs):
+        calls["split"] += 1
+        return split(*args, **kwargs)
+
+    def counting_device_get(tree):  # only fetches from the device count
+        leaves = jax.tree.leaves(tree)
+        calls["device_get"] += any(isinstance(x, jax.Array) for x in leaves)
+        return device_get(tree)
+
+    monkeypatch.setattr(jax.random, "split", counting_split)
+    monkeypatch.setattr(jax, "device_get", counting_device_get)
+    for _ in range(10):
+        env.step(np.ones(4, int))
+    assert calls == {"split": 0, "device_get": 10}
+
+
+def test_episode_clock_starts_after_compilation(monkeypatch):
+    """The first reset compiles the step before it reads the clock, so "t" has no compile time."""
+    import fnrec.host.gym_env as gym_env
+
+    env = FunctionalEnv(CartPoleFunctional())
+    compiled_at_clock_reads = []
+    perf_counter = gym_env.time.perf_counter
+
+    def clock():
+        compiled_at_clock_reads.append(env._step._cache_size())
+        return perf_counter()
+
+    monkeypatch.setattr(gym_env.time, "perf_counter", clock)
+    env.reset(seed=0)
+    assert compiled_at_clock_reads == [1]
+    env.step(0)
+    assert compiled_at_clock_reads == [1, 1]  # the first step did not compile again
+
+
+def test_actions_and_masks_never_retrace():
+    env = FunctionalVectorEnv(CartPoleFunctional(), 4, autoreset_mode="disabled")
+    env.reset(seed=0)
+    for actions in ([0, 1, 0, 1], np.array([1, 0, 1, 0]), np.int32([1, 1, 0, 0]), (0, 0, 1, 1)):
+        obs, *_ = env.step(actions)
+        assert obs.shape == (4, 4)
+    for mask in (None, [True, False, True, False], np.array([1, 0, 0, 1]), True, np.bool_(1)):
+        env.reset(options=None if mask is None else {"reset_mask": mask})
+    env.reset(seed=np.int64(2))
+    assert env._step._cache_size() == env._reset._cache_size() == env._initial._cache_size() == 1
+    with pytest.raises(ValueError, match="reset_mask"):
+        env.reset(options={"reset_mask": [True, False]})
+    single = FunctionalEnv(CartPoleFunctional())
+    single.reset(seed=np.int64(3))
+    for action in (1, np.int64(0), np.array(1), np.int32(0)):
+        single.step(action)
+    assert single._step._cache_size() == 1
+
+
+def test_step_after_the_episode_ended_needs_reset():
+    env = FunctionalEnv(ZeroStartCartPole(), max_episode_steps=2)
+    env.reset(seed=0)
+    env.step(0)
+    *_, truncated, _ = env.step(0)
+    assert truncated and env.episode_count == 1
+    with pytest.raises(gym.error.ResetNeeded, match="reset"):
+        env.step(0)
+    assert env.episode_count == 1 and list(env.length_queue) == [2]  # nothing queued
+    env.reset()
+    env.step(0)
+
+
+def test_numpy_seeds_and_idempotent_close():
+    def single():
+        return FunctionalEnv(CartPoleFunctional(), render_mode="rgb_array")
+
+    def vector():
+        return FunctionalVectorEnv(CartPoleFunctional(), 2, render_mode="rgb_array")
+
+    for make in (single, vector):
+        env = make()
+        a, _ = env.reset(seed=np.int64(3))
+        b, _ = make().reset(seed=3)
+        np.testing.assert_array_equal(a, b)
+        with pytest.raises(ValueError, match="seed"):
+            env.reset(seed=1.5)
+        assert not env.closed
+        env.close()
+        env.close()
+        assert env.closed and env.render_state is None
+
+
 def test_host_errors():
     with pytest.raises(ValueError, match="render_mode"):
         FunctionalVectorEnv(CartPoleFunctional(), 2, render_mode="human")
-    with pytest.raises(ValueError, match="render_env"):
-        FunctionalVectorEnv(CartPoleFunctional(), 2, render_env=2)
     with pytest.raises(gym.error.ResetNeeded):
         FunctionalVectorEnv(CartPoleFunctional(), 2).step(np.zeros(2, int))
     env = FunctionalVectorEnv(CartPoleFunctional(), 2)

@@ -236,3 +236,127 @@ def test_vector_disabled_autoreset_with_reset_mask(tmp_path):
 def test_vector_env_index_must_exist(tmp_path):
     with pytest.raises(ValueError, match=r"env_index must be in \[0, 3\), got 3"):
         fnrec.RecordVideo(vector_cartpole(AutoresetMode.NEXT_STEP), tmp_path, env_index=3)
+
+
+def cartpole_renderer():
+    """CartPoleFunctional's own renderer: 4-float state -> image (the reference renderer)."""
+    from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
+
+    func_env = CartPoleFunctional()
+    render_state = [func_env.render_init()]
+
+    def image(state) -> np.ndarray:
+        render_state[0], frame = func_env.render_image(
+            np.asarray(state), render_state[0], func_env.default_params
+        )
+        return np.array(frame)
+
+    return image
+
+
+def functional_vector_run(mode: str, steps: int, seed: int, wrap):
+    """Steps a FunctionalVectorEnv(CartPole, 4) wrapped by `wrap`, keeping obs and infos.
+
+    CartPole's observation is its state, so frames rendered from observations (and from
+    `info["final_obs"]`) are an independent reference for what the video must show.
+    """
+    from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
+
+    base = fnrec.FunctionalVectorEnv(
+        CartPoleFunctional(), 4, autoreset_mode=mode, render_mode="rgb_array"
+    )
+    envs = wrap(base)
+    obs, _ = envs.reset(seed=seed)
+    history = [(obs, None, {})]
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        obs, _, terminated, truncated, info = envs.step(rng.integers(0, 2, 4))
+        history.append((obs, terminated | truncated, info))
+    envs.close()
+    return envs, history
+
+
+def reference_episodes(history, mode: str, view):
+    """Per episode of env 1: (length, frames), each frame `view(states of all envs, done)`.
+
+    `view(states, done)` renders the recorded view of one capture; `done` marks the envs whose
+    final state replaces their current one (same-step autoreset).
+    """
+    obs0 = history[0][0]
+    episodes, current, pending = [], [view(obs0, np.zeros(4, bool))], False
+    for obs, done, info in history[1:]:
+        if pending:  # next-step: env 1 resets on this step
+            current, pending = [view(obs, np.zeros(4, bool))], False
+            continue
+        if mode == "same_step" and done.any():
+            finals = np.where(done[:, None], np.stack(list(info["final_obs"])), obs)
+            current.append(view(finals, done))
+            if done[1]:
+                episodes.append((len(current) - 1, current))
+                current = [view(obs, np.zeros(4, bool))]
+            continue
+        current.append(view(obs, done))
+        if done[1]:
+            episodes.append((len(current) - 1, current))
+            pending, current = mode == "next_step", [] if mode == "next_step" else current
+    return episodes
+
+
+@pytest.mark.parametrize("mode", ["next_step", "same_step"])
+@pytest.mark.parametrize("tiled", [False, True])
+def test_functional_vector_env_is_recorded_with_final_frames(tmp_path, mode, tiled, recwarn):
+    """fnrec's own vector env: right frame size, L+1 frames per L-step episode, final included."""
+    image = cartpole_renderer()
+
+    def view(states, done):
+        if not tiled:
+            return image(states[1])
+        return fnrec.host.frames.tile([image(s) for s in states])
+
+    def wrap(base):
+        return fnrec.RecordVideo(base, tmp_path, episode_trigger=lambda e: True, env_index=1,
+                                 tile=tiled, **LOSSLESS)  # fmt: skip
+
+    envs, history = functional_vector_run(mode, 70, seed=4, wrap=wrap)
+    assert not [w for w in recwarn if "final frame" in str(w.message)]
+    episodes = reference_episodes(history, mode, view)
+    lengths = [int(info["episode"]["l"][1]) for _, d, info in history[1:] if d[1]]
+    assert len(episodes) >= 2 and [n for n, _ in episodes] == lengths
+    size = (800, 1200, 3) if tiled else (400, 600, 3)
+    for (length, frames), path in zip(episodes, envs.saved_videos, strict=False):
+        decoded = decode(path)
+        assert len(decoded) == length + 1 and decoded[0].shape == size
+        assert_same_video(path, frames)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"fps": "30"}, TypeError, "fps must be a real number > 0, got str: '30'"),
+        ({"fps": float("inf")}, ValueError, "fps must be a finite number.*got inf"),
+        ({"fps": -1}, ValueError, "fps must be a finite number.*got -1"),
+        ({"fps": 1e-6}, ValueError, "fps must be a finite number.*got 1e-06"),
+        ({"video_length": -1}, ValueError, "video_length must be an int >= 0, got -1"),
+        ({"video_length": 2.0}, TypeError, "video_length must be an int >= 0, got float: 2.0"),
+        ({"episode_trigger": True}, TypeError, "episode_trigger must be None or a callable"),
+        ({"step_trigger": 5}, TypeError, "step_trigger must be None or a callable"),
+    ],
+)
+def test_invalid_arguments_fail_at_construction(tmp_path, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        fnrec.RecordVideo(cartpole(), tmp_path / "videos", **kwargs)
+    assert not (tmp_path / "videos").exists()
+
+
+def test_video_length_none_records_whole_episodes_and_folder_must_not_be_a_file(tmp_path):
+    env = fnrec.RecordVideo(cartpole(), tmp_path, video_length=None, episode_trigger=lambda e: True)
+    env.reset(seed=0)
+    steps, done = 0, False
+    while not done:
+        *_, terminated, truncated, _ = env.step(0)
+        steps, done = steps + 1, terminated or truncated
+    env.close()
+    assert len(decode(env.saved_videos[0])) == steps + 1
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotADirectoryError, match="video_folder must be a folder"):
+        fnrec.RecordVideo(cartpole(), tmp_path / "file")

@@ -91,5 +91,29 @@ def test_keyboard_interrupt_from_the_frames(tmp_path):
 
 
 def test_invalid_video_length(tmp_path):
-    with pytest.raises(ValueError, match="video_length must be None or at least 1, got 0"):
+    with pytest.raises(ValueError, match="video_length must be an int >= 1, got 0"):
         fnrec.save_video(FRAMES, tmp_path, video_length=0)
+    with pytest.raises(TypeError, match=r"video_length must be an int >= 1, got float: 2\.5"):
+        fnrec.save_video(FRAMES, tmp_path, video_length=2.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"fps": "30"}, TypeError, "fps must be a real number > 0, got str: '30'"),
+        ({"fps": float("nan")}, ValueError, "fps must be a finite number"),
+        ({"fps": 0}, ValueError, "fps must be a finite number"),
+        ({"episode_trigger": 3}, TypeError, "episode_trigger must be None or a callable"),
+        ({"step_trigger": "yes"}, TypeError, "step_trigger must be None or a callable"),
+    ],
+)
+def test_invalid_arguments_write_nothing(tmp_path, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        fnrec.save_video(FRAMES, tmp_path / "videos", **kwargs)
+    assert not (tmp_path / "videos").exists()
+
+
+def test_video_folder_that_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotADirectoryError, match="video_folder must be a folder"):
+        fnrec.save_video(FRAMES, tmp_path / "file")

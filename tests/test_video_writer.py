@@ -229,9 +229,35 @@ def test_failed_video_keeps_an_older_file_of_the_same_name(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+BAD_FPS = [
+    ("30", TypeError, "fps must be a real number > 0, got str: '30'"),
+    (None, TypeError, "got NoneType: None"),
+    (True, TypeError, "got bool: True"),
+    (0, ValueError, r"fps must be a finite number in \[1/1001, 1000000\].*got 0"),
+    (-5.0, ValueError, "got -5.0"),
+    (float("inf"), ValueError, "got inf"),
+    (float("nan"), ValueError, "got nan"),
+    (1e-4, ValueError, "got 0.0001"),  # ffmpeg: 'Unable to parse "framerate" option value "0"'
+    (2e6, ValueError, "got 2000000.0"),  # ffmpeg would silently write 1,001,000 fps
+]
+
+
+@pytest.mark.parametrize(("fps", "error", "message"), BAD_FPS)
+def test_fps_is_checked_at_construction(tmp_path, fps, error, message):
+    with pytest.raises(error, match=message):
+        VideoWriter(tmp_path / "a.mp4", fps=fps)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fps", [1 / 1001, 0.5, np.float32(12.5), np.int64(50), 1_000_000])
+def test_extreme_valid_fps_round_trip(tmp_path, fps):
+    with VideoWriter(tmp_path / "a.mp4", fps=fps) as writer:
+        for index in range(3):
+            writer.append(numbered_frame(index))
+    assert len(decode(tmp_path / "a.mp4")) == 3
+
+
 def test_invalid_arguments(tmp_path):
-    with pytest.raises(ValueError, match="fps must be a positive number, got 0"):
-        VideoWriter(tmp_path / "a.mp4", fps=0)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         VideoWriter(tmp_path / "missing" / "a.mp4")
 

@@ -13,6 +13,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv, VectorWrapper
 
 from fnrec.host.frames import tile, to_rgb_uint8
+from fnrec.host.gym_env import FunctionalVectorEnv
 from fnrec.host.recorder import VideoRecorder
 from fnrec.host.video_writer import DEFAULT_CRF, DEFAULT_PRESET
 
@@ -40,7 +41,7 @@ class _RecorderView:
         video_folder: str | os.PathLike[str],
         episode_trigger: Callable[[int], bool] | None,
         step_trigger: Callable[[int], bool] | None,
-        video_length: int,
+        video_length: int | None,
         name_prefix: str,
         fps: float | None,
         preset: str,
@@ -90,7 +91,7 @@ class RecordVideo(_RecorderView, gym.Wrapper):
         video_folder: str | os.PathLike[str],
         episode_trigger: Callable[[int], bool] | None = None,
         step_trigger: Callable[[int], bool] | None = None,
-        video_length: int = 0,
+        video_length: int | None = 0,
         name_prefix: str = "rl-video",
         fps: float | None = None,
         *,
@@ -104,7 +105,7 @@ class RecordVideo(_RecorderView, gym.Wrapper):
           video_folder: folder for the videos; created if missing.
           episode_trigger: episode id (0 at the first reset) -> whether to start a video.
           step_trigger: step id (0 at the first step, across episodes) -> whether to start one.
-          video_length: frames per video; 0 records whole episodes.
+          video_length: frames per video; 0 (or None) records whole episodes.
           name_prefix: start of every file name.
           fps: frames per second; default `env.metadata["render_fps"]`, else 30.
           preset: libx264 speed/size preset.
@@ -172,9 +173,10 @@ class RecordVectorVideo(_RecorderView, VectorWrapper):
     Episodes are those of the recorded sub-environment `env_index` and are counted correctly under
     next-step, same-step and disabled autoreset. Under same-step autoreset the final frame of an
     episode is still recorded: for a `SyncVectorEnv` it is rendered inside the sub-environment
-    before it resets (the sub-environment is wrapped while recording and unwrapped at close); other
-    vector envs can provide it as `info["final_frame"]` (masked by `info["_final_frame"]`), else the
-    video ends one frame early, with a warning at construction. Step ids count calls to `step()`.
+    before it resets (the sub-environment is wrapped while recording and unwrapped at close);
+    `fnrec.FunctionalVectorEnv` and other vector envs provide it as `info["final_frame"]` (masked
+    by `info["_final_frame"]`); for any other vector env the video ends one frame early, with a
+    warning at construction. Step ids count calls to `step()`.
     """
 
     def __init__(
@@ -183,7 +185,7 @@ class RecordVectorVideo(_RecorderView, VectorWrapper):
         video_folder: str | os.PathLike[str],
         episode_trigger: Callable[[int], bool] | None = None,
         step_trigger: Callable[[int], bool] | None = None,
-        video_length: int = 0,
+        video_length: int | None = 0,
         name_prefix: str = "rl-video",
         fps: float | None = None,
         *,
@@ -225,7 +227,7 @@ class RecordVectorVideo(_RecorderView, VectorWrapper):
             for index in range(self.num_envs) if self.tile else [self.env_index]:
                 self._taps[index] = tap = _FinalFrameTap(base.envs[index])
                 base.envs[index] = tap
-        else:
+        elif not isinstance(base, FunctionalVectorEnv):  # it gives info["final_frame"]
             warnings.warn(
                 f"{type(base).__name__} uses same-step autoreset and is not a SyncVectorEnv: "
                 "the final frame of an episode is only recorded if step() returns it as "
@@ -239,9 +241,11 @@ class RecordVectorVideo(_RecorderView, VectorWrapper):
         if not self.tile:
             if self.env_index in final:
                 return final[self.env_index]
-            base = self.env.unwrapped
+            base = self.env.unwrapped  # render only the recorded env where the env allows it
             if isinstance(base, SyncVectorEnv):
-                return base.envs[self.env_index].render()  # render only the recorded env
+                return base.envs[self.env_index].render()
+            if isinstance(base, FunctionalVectorEnv):
+                return base.render_one(self.env_index)
             return self.env.render()[self.env_index]
         frames = self.env.render()
         return tile([to_rgb_uint8(final.get(i, frame)) for i, frame in enumerate(frames)])

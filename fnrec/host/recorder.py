@@ -2,15 +2,57 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from numpy.typing import ArrayLike
 
-from fnrec.host.video_writer import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter
+from fnrec.host.video_writer import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, check_fps
 from fnrec.schedules import capped_cubic_video_schedule
+
+
+def check_trigger(name: str, trigger: Any) -> None:
+    """Raises a TypeError naming `name` unless `trigger` is None or callable."""
+    if trigger is not None and not callable(trigger):
+        raise TypeError(
+            f"{name} must be None or a callable (int -> bool), got {type(trigger).__name__}: "
+            f"{trigger!r}"
+        )
+
+
+def check_video_length(video_length: Any, minimum: int) -> None:
+    """Raises unless `video_length` is an int >= `minimum` (bools are not ints here)."""
+    if isinstance(video_length, bool) or not isinstance(video_length, numbers.Integral):
+        raise TypeError(
+            f"video_length must be an int >= {minimum}, got {type(video_length).__name__}: "
+            f"{video_length!r}"
+        )
+    if video_length < minimum:
+        raise ValueError(f"video_length must be an int >= {minimum}, got {video_length!r}")
+
+
+def make_video_folder(video_folder: str | os.PathLike[str]) -> Path:
+    """Creates `video_folder` if missing and returns its absolute path.
+
+    Raises:
+      NotADirectoryError: `video_folder` (or a parent) is an existing file.
+    """
+    folder = Path(video_folder).absolute()
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(
+            f"video_folder must be a folder (existing or not), got {folder}, an existing file"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as err:
+        raise NotADirectoryError(
+            f"video_folder {folder} cannot be created: a parent is a file ({err})"
+        ) from err
+    return folder
 
 
 class VideoRecorder:
@@ -27,7 +69,7 @@ class VideoRecorder:
         video_folder: str | os.PathLike[str],
         episode_trigger: Callable[[int], bool] | None,
         step_trigger: Callable[[int], bool] | None,
-        video_length: int,
+        video_length: int | None,
         name_prefix: str,
         fps: float,
         preset: str = DEFAULT_PRESET,
@@ -40,26 +82,26 @@ class VideoRecorder:
             holds videos with this prefix (they may be overwritten).
           episode_trigger: episode id -> bool; with neither trigger, `capped_cubic_video_schedule`.
           step_trigger: step id -> bool.
-          video_length: frames per video, or 0 for whole episodes.
+          video_length: frames per video, or 0 (or None) for whole episodes.
           name_prefix: start of every file name.
-          fps: frames per second of the videos.
+          fps: frames per second of the videos, in [1/1001, 1e6].
           preset: libx264 preset passed to `VideoWriter`.
           crf: libx264 constant rate factor passed to `VideoWriter`.
         """
-        if video_length < 0:
-            raise ValueError(
-                f"video_length must be 0 (whole episodes) or positive, got {video_length}"
-            )
+        video_length = 0 if video_length is None else video_length
+        check_video_length(video_length, 0)
+        check_trigger("episode_trigger", episode_trigger)
+        check_trigger("step_trigger", step_trigger)
+        self.fps = check_fps(fps)
         if episode_trigger is None and step_trigger is None:
             episode_trigger = capped_cubic_video_schedule
         self.episode_trigger = episode_trigger
         self.step_trigger = step_trigger
         self.video_length = video_length
         self.name_prefix = name_prefix
-        self.fps = fps
         self.preset = preset
         self.crf = crf
-        self.video_folder = Path(video_folder).absolute()
+        self.video_folder = make_video_folder(video_folder)
         existing = sorted(self.video_folder.glob(f"{name_prefix}-*.mp4"))
         if existing:
             warnings.warn(
@@ -68,7 +110,6 @@ class VideoRecorder:
                 "or name_prefix if this is not desired)",
                 stacklevel=4,
             )
-        self.video_folder.mkdir(parents=True, exist_ok=True)
         self.saved: list[Path] = []
         self._writer: VideoWriter | None = None
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from numpy.typing import ArrayLike
 
-from fnrec.host.video_writer import VideoWriter
+from fnrec.host.recorder import check_trigger, check_video_length, make_video_folder
+from fnrec.host.video_writer import VideoWriter, check_fps
 from fnrec.schedules import capped_cubic_video_schedule
 
 
@@ -46,17 +47,23 @@ def save_video(
       name_prefix: start of every file name.
       episode_index: index of this episode.
       step_starting_index: step index of the episode's first step.
-      fps: frames per second of the videos.
+      fps: frames per second of the videos, a real number in [1/1001, 1e6].
 
     Returns:
       The paths written, in the order written (Gymnasium returns None).
+
+    Raises:
+      TypeError, ValueError, NotADirectoryError: a bad argument, named in the message; checked
+        before any file is written.
     """
+    fps = check_fps(fps)
+    check_trigger("episode_trigger", episode_trigger)
+    check_trigger("step_trigger", step_trigger)
+    if video_length is not None:
+        check_video_length(video_length, 1)
     if episode_trigger is None and step_trigger is None:
         episode_trigger = capped_cubic_video_schedule
-    if video_length is not None and video_length < 1:
-        raise ValueError(f"video_length must be None or at least 1, got {video_length!r}")
-    folder = Path(video_folder).absolute()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_video_folder(video_folder)
     end = video_length  # slice bound relative to the start frame; None keeps all
     jobs: list[tuple[Path, Sequence[ArrayLike]]] = []
     if episode_trigger is not None and episode_trigger(episode_index):

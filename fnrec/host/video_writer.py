@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
+import numbers
 import os
 import queue
 import signal
@@ -20,6 +22,7 @@ import weakref
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import imageio_ffmpeg
 import numpy as np
@@ -27,6 +30,10 @@ from numpy.typing import ArrayLike
 
 from fnrec.host.frames import describe, pad_to, padded_size, to_rgb_uint8
 
+# The writer passes fps to ffmpeg as a fraction with denominator <= 1001: smaller rates round to 0,
+# which ffmpeg rejects; above about 1,001,000 ffmpeg silently writes a lower rate.
+MIN_FPS = 1 / 1001
+MAX_FPS = 1_000_000
 DEFAULT_PRESET = "superfast"
 DEFAULT_CRF = 23
 _PIPE_BYTES = 1 << 20
@@ -42,6 +49,29 @@ def _current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def check_fps(fps: Any) -> float:
+    """Checks a frame rate.
+
+    Args:
+      fps: frames per second.
+
+    Returns:
+      `fps` as a float.
+
+    Raises:
+      TypeError: `fps` is not a real number (a bool, a string, None ...).
+      ValueError: `fps` is NaN, infinite or outside [MIN_FPS, MAX_FPS].
+    """
+    if isinstance(fps, bool) or not isinstance(fps, numbers.Real):
+        raise TypeError(f"fps must be a real number > 0, got {type(fps).__name__}: {fps!r}")
+    if not (math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
+        raise ValueError(
+            f"fps must be a finite number in [1/1001, {MAX_FPS}] (the range ffmpeg encodes "
+            f"faithfully), got {fps!r}"
+        )
+    return float(fps)
 
 
 class VideoWriteError(RuntimeError):
@@ -163,13 +193,12 @@ class VideoWriter:
 
         Args:
           path: the final video file, in an existing folder; an older file is replaced on success.
-          fps: frames per second, a positive number.
+          fps: frames per second, a real number in [1/1001, 1e6].
           preset: libx264 speed/size preset ("ultrafast" ... "veryslow"); faster is larger.
           crf: libx264 constant rate factor, 0 (lossless) to 51; lower is better quality.
           queue_frames: frames waiting for the encoder before `append` blocks (bounds memory).
         """
-        if not fps > 0:
-            raise ValueError(f"fps must be a positive number, got {fps!r}")
+        fps = check_fps(fps)
         if queue_frames < 1:
             raise ValueError(f"queue_frames must be at least 1, got {queue_frames!r}")
         self.path = Path(path).absolute()
