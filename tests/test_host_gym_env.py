@@ -338,3 +338,18 @@ def test_host_errors():
     with pytest.raises(ValueError, match="action"):
         env.step(np.zeros(3, int))
     assert isinstance(env.stats, fnrec.EpisodeStats)
+
+
+@pytest.mark.parametrize("vector", [False, True])
+def test_reset_with_a_seed_is_reproducible_on_the_same_env(vector):
+    env = (
+        fnrec.FunctionalVectorEnv(CartPoleFunctional(), num_envs=3)
+        if vector
+        else fnrec.FunctionalEnv(CartPoleFunctional())
+    )
+    first, _ = env.reset(seed=3)
+    env.step(env.action_space.sample())
+    again, _ = env.reset(seed=3)
+    np.testing.assert_array_equal(first, again)
+    other, _ = env.reset(seed=4)
+    assert not np.array_equal(first, other)

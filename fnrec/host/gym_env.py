@@ -148,7 +148,9 @@ class _Recording:
         mask = self._host_mask(mask)
         first = self._state is None
         if first:
-            self._state, self._key = self._initial(self._key)
+            # A placeholder that the reset below replaces; a key of its own keeps the seeded key
+            # stream the same for every reset(seed=s), first or not.
+            self._state, _ = self._initial(jax.random.PRNGKey(0))
         self._state, obs, self._key = self._reset(self._state, self._key, mask)
         obs = jax.device_get(obs)
         if first:
