@@ -93,6 +93,12 @@ VARIANTS: dict[str, tuple[Callable | None, Callable | None]] = {
 }
 
 
+def _spread(ratios: list[float]) -> str:
+    """Median and interquartile range of per-round ratios, as text."""
+    q1, q2, q3 = statistics.quantiles(ratios, n=4)
+    return f"{q2:.3f} ({q1:.3f}-{q3:.3f})"
+
+
 def make_rollout(num_envs: int, init: Callable | None, update: Callable | None):
     """A jitted rollout of `num_envs` CartPoles for STEPS steps with the given statistics."""
     env, params = gymnax.make("CartPole-v1")
@@ -139,12 +145,17 @@ def main() -> None:
                 jax.block_until_ready(fn(key))
                 times[name].append(time.perf_counter() - start)
         median = {name: statistics.median(t) for name, t in times.items()}
-        base = median["no statistics"]
-        log = median["LogWrapper-style"]
         for name, t in median.items():
+            # Ratios per round (variants run back to back), so slow phases of the machine cancel.
+            vs_none = _spread(
+                [a / b for a, b in zip(times[name], times["no statistics"], strict=True)]
+            )
+            vs_log = _spread(
+                [a / b for a, b in zip(times[name], times["LogWrapper-style"], strict=True)]
+            )
             rows.append(
                 f"| {num_envs} | {name} | {t * 1e3:.1f} | {num_envs * STEPS / t / 1e6:.2f} "
-                f"| {t / base:.3f} | {t / log:.3f} |"
+                f"| {vs_none} | {vs_log} |"
             )
             print(rows[-1], flush=True)
 
@@ -152,11 +163,12 @@ def main() -> None:
         [
             "## Statistics overhead in a jitted gymnax CartPole rollout (`stats_overhead.py`)",
             "",
-            f"{STEPS} steps, random actions, buffer_length={BUFFER_LENGTH}; median of "
-            f"{args.rounds} interleaved rounds after warm-up, one process.",
+            f"{STEPS} steps, random actions, buffer_length={BUFFER_LENGTH}; {args.rounds} "
+            "interleaved rounds after warm-up, one process. Time: median over rounds. Ratios: "
+            "median (and interquartile range) of the per-round ratios.",
             "",
-            "| envs | variant | ms / rollout | M env-steps/s | vs no statistics "
-            "| vs LogWrapper-style |",
+            "| envs | variant | ms / rollout | M env-steps/s | vs no statistics (IQR) "
+            "| vs LogWrapper-style (IQR) |",
             "|---:|---|---:|---:|---:|---:|",
             *rows,
             "",
