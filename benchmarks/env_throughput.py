@@ -97,7 +97,7 @@ def main() -> None:
         "",
         f"Command: `{command_line()}`",
         "",
-        f"Machine: {machine_line()}. Shared with other engineers' test runs: timings are noisy.",
+        f"Machine: {machine_line()}.",
     ]
     write_section("env_throughput", "\n".join(lines))
 
