@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, SupportsFloat
 
@@ -35,6 +36,15 @@ class _RecorderView:
 
     recorder: VideoRecorder
     metadata: dict[str, Any]
+
+    @contextlib.contextmanager
+    def _aborting_on_error(self) -> Iterator[None]:
+        """Discards the open video if the body raises anything (KeyboardInterrupt too)."""
+        try:
+            yield
+        except BaseException:
+            self.recorder.abort()
+            raise
 
     def _start_recording(
         self,
@@ -121,28 +131,22 @@ class RecordVideo(_RecorderView, gym.Wrapper):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
         """Resets the env, starts a video if the episode trigger says so, captures a frame."""
-        try:
+        with self._aborting_on_error():
             obs, info = self.env.reset(seed=seed, options=options)
             self.episode_id += 1
             self.recorder.episode_started(self.episode_id)
             self.recorder.capture(self.env.render)
-        except BaseException:
-            self.recorder.abort()
-            raise
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """Steps the environment and captures the frame; saves a whole-episode video at its end."""
-        try:
+        with self._aborting_on_error():
             obs, reward, terminated, truncated, info = self.env.step(action)
             self.step_id += 1
             self.recorder.stepped(self.step_id)
             self.recorder.capture(self.env.render)
             if terminated or truncated:
                 self.recorder.episode_ended()
-        except BaseException:
-            self.recorder.abort()
-            raise
         return obs, reward, terminated, truncated, info
 
     def close(self) -> None:
@@ -267,7 +271,7 @@ class RecordVectorVideo(_RecorderView, VectorWrapper):
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
         """Resets; the recorded env starts an episode unless `options["reset_mask"]` skips it."""
-        try:
+        with self._aborting_on_error():
             mask = (options or {}).get("reset_mask")  # read first: the vector env may pop it
             recorded_env_reset = mask is None or bool(mask[self.env_index])
             obs, info = self.env.reset(seed=seed, options=options)
@@ -277,14 +281,11 @@ class RecordVectorVideo(_RecorderView, VectorWrapper):
                 self.recorder.episode_started(self.episode_id)
             if recorded_env_reset or self.tile:
                 self.recorder.capture(self._frame)
-        except BaseException:
-            self.recorder.abort()
-            raise
         return obs, info
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """Steps all envs and records the recorded env's frame(s) of this step."""
-        try:
+        with self._aborting_on_error():
             obs, rewards, terminations, truncations, info = self.env.step(actions)
             self.step_id += 1
             done = np.logical_or(terminations, truncations)
@@ -309,9 +310,6 @@ class RecordVectorVideo(_RecorderView, VectorWrapper):
                 if ended:
                     self.recorder.episode_ended()
                     self._reset_pending = self.autoreset_mode == AutoresetMode.NEXT_STEP
-        except BaseException:
-            self.recorder.abort()
-            raise
         return obs, rewards, terminations, truncations, info
 
     def close(self, **kwargs: Any) -> None:
