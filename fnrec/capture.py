@@ -1,0 +1,514 @@
+"""In-graph episode capture: keep what is needed to show chosen episodes, inside jit.
+
+Traced side, pure. A capture state is a pytree updated once per environment step, next to the
+episode statistics, inside ``jax.jit``, ``jax.vmap`` and ``lax.scan``. It keeps, for every
+episode a trigger chooses, one *item* per frame: the env state by default (small; rendered after
+the run), or whatever ``content(env_state)`` returns (a frame from a jittable renderer, a few
+fields of a large state). An episode of L steps has L + 1 frames: the reset frame, then one after
+every step; same-step autoreset keeps the final frame (the state before the reset).
+
+Two ways to choose episodes:
+
+- **watched envs** (``watch=(0,)``): a few chosen envs of the batch; episode ids count that env's
+  own episodes (0, 1, 2, ...). Cheap: only the watched envs are stored.
+- **global ids** (``watch=None``): ids number every episode of the batch in the order they end,
+  in env-index order within a step (the order of fnrec's shared queue and of Gymnasium's vector
+  ``RecordEpisodeStatistics``). An id is known only when the episode ends, so every env's current
+  episode is kept in a row of its own until then.
+
+Memory is fixed at init. Every tracked env owns a *row* of ``max_episode_steps + 1`` items; when
+a triggered episode ends its row is handed to the store (no copy) and the env takes a free row.
+The store holds ``max_episodes`` episodes, so the buffers hold
+``(tracked envs + max_episodes) * (max_episode_steps + 1)`` items. A triggered episode that finds
+the store full, or that is longer than ``max_episode_steps``, is dropped and counted
+(``dropped_full``, ``dropped_too_long``); the export reports both. ``clear`` empties the store
+(after an export) so that a long run can be captured chunk by chunk.
+
+With ``stream=fn`` nothing is stored: each chosen episode leaves the program when it ends,
+through ``jax.debug.callback`` (only on steps where one ends), and ``fn`` receives it on the host
+as a ``CapturedEpisode`` of numpy arrays (see ``fnrec.host.export.VideoStream``).
+
+Example (a bare statistics loop over a batch of 4 envs whose state is one float each)::
+
+    >>> import jax, jax.numpy as jnp, fnrec
+    >>> capture = fnrec.capture.episode_capture(max_episode_steps=10, max_episodes=4,
+    ...                                         watch=None, trigger=lambda episode_id: True)
+    >>> env_state = jnp.zeros(4)
+    >>> stats, cap = fnrec.stats.init(4), capture.init(env_state, num_envs=4)
+    >>> for t in range(3):
+    ...     next_state = env_state + 1.0
+    ...     done = jnp.array([t == 1, False, t == 2, False])
+    ...     stats, ended = fnrec.stats.step(stats, 1.0, done, False)
+    ...     reset_state = jnp.where(done, 0.0, next_state)   # same-step autoreset
+    ...     cap = capture.step(cap, ended, next_state, reset_state)
+    ...     env_state = reset_state
+    >>> int(cap.num_stored), cap.stored.episode_id[:2].tolist(), cap.stored.length[:2].tolist()
+    (2, [0, 1], [2, 3])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array, lax
+
+from fnrec import _checks
+from fnrec.schedules import capped_cubic_video_schedule
+from fnrec.stats import AutoresetMode, EpisodeEnded
+
+Trigger = Callable[[Array], Array]
+Content = Callable[[Any], Any]
+
+
+class StoredEpisodes(NamedTuple):
+    """The table of stored episodes; slot ``i < num_stored`` is a recorded, finished episode.
+
+    Attributes:
+      row: int32[C], the buffer row that holds the episode's items.
+      episode_id: int32[C], the episode id (watched: the env's own count; else global).
+      env: int32[C], the env index in the batch.
+      length: int32[C], steps in the episode (it has ``length + 1`` frames).
+      episode_return: f32[C], the episode's return (as the statistics computed it).
+      terminated: bool[C], ended by termination.
+      truncated: bool[C], ended by truncation.
+    """
+
+    row: Array
+    episode_id: Array
+    env: Array
+    length: Array
+    episode_return: Array
+    terminated: Array
+    truncated: Array
+
+
+class CaptureState(NamedTuple):
+    """What ``episode_capture`` keeps between steps. ``T`` tracked envs, ``C`` store slots.
+
+    Attributes:
+      items: pytree like ``content(env_state)`` with leaves ``[T + C, max_episode_steps + 1, ...]``,
+        the rows of items (the buffers).
+      row: int32[T], the row of each tracked env's current episode.
+      position: int32[T], items written to the current episode (saturates one past a full row).
+      own_episodes: int32[T], episodes each tracked env has ended (watched ids).
+      episodes_ended: int32[], episodes the whole batch has ended (global ids).
+      prev_done: bool[T], the previous step ended the env's episode (next-step autoreset).
+      stored: StoredEpisodes, the store's table.
+      num_stored: int32[], how many slots of the store are used.
+      free_rows: int32[C], the rows that store slots ``num_stored..C-1`` will take, in order.
+      dropped_full: int32[], triggered episodes dropped because the store was full.
+      dropped_too_long: int32[], triggered episodes dropped for being longer than a row.
+      env_axes: bool[*E, 0], holds no data: its shape records the env axes the state was made
+        for (``()`` for one env, ``(N,)`` for a batch).
+    """
+
+    items: Any
+    row: Array
+    position: Array
+    own_episodes: Array
+    episodes_ended: Array
+    prev_done: Array
+    stored: StoredEpisodes
+    num_stored: Array
+    free_rows: Array
+    dropped_full: Array
+    dropped_too_long: Array
+    env_axes: Array
+
+
+class CapturedEpisode(NamedTuple):
+    """One chosen episode as the streaming callback receives it (numpy arrays on the host).
+
+    Attributes:
+      items: pytree with leaves ``[max_episode_steps + 1, ...]``; the first ``length + 1`` are
+        the episode's frames.
+      episode_id: the episode id.
+      env: the env index.
+      length: steps in the episode.
+      episode_return: its return.
+      terminated: ended by termination.
+      truncated: ended by truncation.
+    """
+
+    items: Any
+    episode_id: Any
+    env: Any
+    length: Any
+    episode_return: Any
+    terminated: Any
+    truncated: Any
+
+
+class EpisodeCapture(NamedTuple):
+    """Capture with its settings bound (made by ``episode_capture``); pure functions.
+
+    Attributes:
+      init: ``(env_state, num_envs=None) -> CaptureState``; every env starts an episode at
+        `env_state` (batched over N envs when `num_envs` is N).
+      step: ``(state, ended, final_env_state, env_state, autoreset_mode="same_step") ->
+        CaptureState``; see ``episode_capture``.
+      reset: ``(state, env_state, mask=None) -> CaptureState``; the masked envs drop their
+        partial episode and start a new one at `env_state`.
+      clear: ``(state) -> CaptureState``; empties the store and the drop counters.
+      watch: the watched env indices, or None for global ids.
+      max_episode_steps: the longest episode a row holds.
+      max_episodes: store slots (0 when streaming).
+      trigger: the jittable function of episode ids that chooses episodes.
+      content: what is kept of an env state (None: the whole state).
+      stream: the host callable that receives streamed episodes, or None.
+    """
+
+    init: Callable[..., CaptureState]
+    step: Callable[..., CaptureState]
+    reset: Callable[..., CaptureState]
+    clear: Callable[[CaptureState], CaptureState]
+    watch: tuple[int, ...] | None
+    max_episode_steps: int
+    max_episodes: int
+    trigger: Trigger
+    content: Content | None
+    stream: Callable[[CapturedEpisode], None] | None
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_watch(watch: Any) -> tuple[int, ...] | None:
+    if watch is None:
+        return None
+    given = watch
+    if isinstance(watch, (int, np.integer)) and not isinstance(watch, bool):
+        watch = (watch,)
+    try:
+        indices = tuple(watch)
+    except TypeError:
+        indices = None
+    if (
+        not indices
+        or any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) or i < 0 for i in indices)
+        or len(set(indices)) != len(indices)
+    ):
+        raise ValueError(
+            "`watch` must be None (global episode ids over the whole batch) or distinct env "
+            f"indices >= 0 (an int or a tuple of ints), got {given!r}"
+        )
+    return tuple(sorted(int(i) for i in indices))  # stored in env-index order within a step
+
+
+def episode_capture(
+    max_episode_steps: int,
+    max_episodes: int = 16,
+    watch: int | tuple[int, ...] | None = (0,),
+    trigger: Trigger | None = None,
+    content: Content | None = None,
+    stream: Callable[[CapturedEpisode], None] | None = None,
+) -> EpisodeCapture:
+    """Chooses episodes by id inside jit and keeps what is needed to show them.
+
+    Args:
+      max_episode_steps: the longest episode a row holds (its items: ``max_episode_steps + 1``);
+        longer triggered episodes are dropped and counted. Usually the env's time limit.
+      max_episodes: how many finished episodes the store holds; later triggered episodes are
+        dropped and counted until ``clear``. Ignored when streaming.
+      watch: env indices whose own episodes are counted and chosen (default env 0), or None to
+        number every episode of the batch in the order they end (global ids).
+      trigger: a jittable function from int32 episode ids to bools (elementwise), e.g.
+        ``fnrec.schedules.every(250)``; default ``fnrec.capped_cubic_video_schedule``.
+      content: what to keep of one env's state, as a jittable function (default: the state
+        itself); e.g. ``fnrec.render.cartpole`` keeps frames, rendered in the step.
+      stream: None to store episodes, or a host callable that receives each chosen episode as a
+        ``CapturedEpisode`` when it ends (through ``jax.debug.callback``).
+
+    Returns:
+      An ``EpisodeCapture`` whose ``step(state, ended, final_env_state, env_state,
+      autoreset_mode)`` records one step: `ended` is the statistics' ``EpisodeEnded`` for the
+      step, `final_env_state` the env state after the step and before any autoreset (the
+      step's frame), `env_state` the state the next step starts from (with same-step autoreset,
+      the new episode's first frame where an episode ended), and `autoreset_mode` the one the
+      statistics use: with ``"next_step"`` the step after a done is a reset step (its
+      `env_state` is the new episode's first frame and no frame is added); with ``"disabled"``
+      new episodes start with ``reset``.
+    """
+    max_episode_steps = _check_int("max_episode_steps", max_episode_steps, 1)
+    max_episodes = _check_int("max_episodes", max_episodes, 1)
+    watch = _check_watch(watch)
+    if trigger is None:
+        trigger = capped_cubic_video_schedule
+    for name, fn in (("trigger", trigger), ("content", content), ("stream", stream)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"`{name}` must be None or a callable, got {type(fn).__name__}")
+    if stream is not None:
+        max_episodes = 0
+    row_length = max_episode_steps + 1
+
+    def tracked(tree: Any, shape: tuple[int, ...], name: str) -> Any:
+        """The tracked envs' slices of a per-env pytree, with a leading [T] axis."""
+        if not shape:
+            return jax.tree.map(lambda x: jnp.asarray(x)[None], tree)
+        if watch is None:
+            return tree
+        index = np.asarray(watch, np.int32)
+        return jax.tree.map(lambda x: jnp.asarray(x)[index], tree)
+
+    def kept(env_state: Any, shape: tuple[int, ...], name: str) -> Any:
+        """What is stored of the tracked envs' states: ``content`` of each, leading [T] axis."""
+        _check_leading(name, env_state, shape)
+        states = tracked(env_state, shape, name)
+        return states if content is None else jax.vmap(content)(states)
+
+    env_index = None if watch is None else np.asarray(watch, np.int32)
+
+    def env_indices(shape: tuple[int, ...]) -> Array:
+        """The batch index of each tracked env."""
+        if not shape:
+            return jnp.zeros(1, jnp.int32)
+        return jnp.arange(shape[0], dtype=jnp.int32) if env_index is None else env_index
+
+    def init(env_state: Any, num_envs: int | None = None) -> CaptureState:
+        _checks.check_num_envs(num_envs)
+        shape = () if num_envs is None else (num_envs,)
+        if watch is not None:
+            limit = 1 if num_envs is None else num_envs
+            if max(watch) >= limit:
+                raise ValueError(
+                    f"`watch` must name envs below num_envs={num_envs} (one env: watch=(0,) or "
+                    f"None), got {watch}"
+                )
+        items = kept(env_state, shape, "env_state")
+        num_tracked = 1 if num_envs is None else (num_envs if watch is None else len(watch))
+        num_rows = num_tracked + max_episodes
+        buffers = jax.tree.map(
+            lambda x: jnp.zeros((num_rows, row_length, *x.shape[1:]), x.dtype), items
+        )
+        rows = jnp.arange(num_tracked, dtype=jnp.int32)
+        buffers = _write(buffers, items, rows, jnp.zeros(num_tracked, jnp.int32))
+        zeros = jnp.zeros(num_tracked, jnp.int32)
+        slots = jnp.zeros(max_episodes, jnp.int32)
+        return CaptureState(
+            items=buffers,
+            row=rows,
+            position=jnp.ones(num_tracked, jnp.int32),
+            own_episodes=zeros,
+            episodes_ended=jnp.zeros((), jnp.int32),
+            prev_done=jnp.zeros(num_tracked, jnp.bool_),
+            stored=StoredEpisodes(
+                row=slots,
+                episode_id=slots,
+                env=slots,
+                length=slots,
+                episode_return=jnp.zeros(max_episodes, jnp.float32),
+                terminated=jnp.zeros(max_episodes, jnp.bool_),
+                truncated=jnp.zeros(max_episodes, jnp.bool_),
+            ),
+            num_stored=jnp.zeros((), jnp.int32),
+            free_rows=jnp.arange(num_tracked, num_rows, dtype=jnp.int32),
+            dropped_full=jnp.zeros((), jnp.int32),
+            dropped_too_long=jnp.zeros((), jnp.int32),
+            env_axes=jnp.zeros((*shape, 0), jnp.bool_),
+        )
+
+    def step(
+        state: CaptureState,
+        ended: EpisodeEnded,
+        final_env_state: Any,
+        env_state: Any,
+        autoreset_mode: AutoresetMode = "same_step",
+    ) -> CaptureState:
+        _check_state(state)
+        _checks.check_autoreset_mode(autoreset_mode)
+        if not isinstance(ended, EpisodeEnded):
+            raise TypeError(
+                f"`ended` must be the EpisodeEnded of fnrec.stats.step, got {type(ended).__name__}"
+            )
+        shape = _env_shape(state)
+        if tuple(jnp.shape(ended.mask)) != shape:
+            raise ValueError(
+                f"`ended.mask` must have shape {shape} (the env axes this capture state was "
+                f"made for), got shape {tuple(jnp.shape(ended.mask))}"
+            )
+        mine = EpisodeEnded(*(tracked(x, shape, "ended") for x in ended))
+        reset = state.prev_done if autoreset_mode == "next_step" else jnp.zeros_like(mine.mask)
+        # 1. The step's frame, except on a next-step reset step (the env reset instead).
+        buffers = _write(
+            state.items, kept(final_env_state, shape, "final_env_state"), state.row,
+            jnp.where(reset, row_length, state.position),
+        )  # fmt: skip
+        position = jnp.where(reset, 0, jnp.minimum(state.position + 1, row_length + 1))
+        done = mine.mask & ~reset
+        # 2. Ended episodes: their ids, the trigger, the commit to the store (or the stream).
+        if watch is None:
+            rank = jnp.cumsum(ended.mask.reshape(-1).astype(jnp.int32)) - 1
+            ids = tracked(state.episodes_ended + rank.reshape(shape), shape, "ids")
+        else:
+            ids = state.own_episodes
+        wanted = done & _triggered(trigger, ids)
+        fits = position <= row_length
+        chosen = wanted & fits
+        episode = StoredEpisodes(
+            row=state.row,
+            episode_id=ids,
+            env=jnp.broadcast_to(env_indices(shape), ids.shape),
+            length=position - 1,
+            episode_return=mine.episode_return,
+            terminated=mine.terminated,
+            truncated=mine.truncated,
+        )
+        if stream is None:
+            slot = state.num_stored + jnp.cumsum(chosen.astype(jnp.int32)) - 1
+            commit = chosen & (slot < max_episodes)
+            target = jnp.where(commit, slot, max_episodes)  # out of range: not written
+            stored = StoredEpisodes(
+                *(old.at[target].set(new, mode="drop") for old, new in zip(state.stored, episode))
+            )
+            new_row = state.free_rows[jnp.clip(slot, 0, max_episodes - 1)]
+            row = jnp.where(commit, new_row, state.row)
+            num_stored = state.num_stored + jnp.sum(commit, dtype=jnp.int32)
+            dropped_full = state.dropped_full + jnp.sum(chosen & ~commit, dtype=jnp.int32)
+        else:
+            _send(stream, buffers, episode, chosen)
+            stored, row, num_stored = state.stored, state.row, state.num_stored
+            dropped_full = state.dropped_full
+        # 3. New episodes: same-step starts them now at `env_state`; next-step on a reset step.
+        if autoreset_mode == "same_step":
+            starts = done
+        elif autoreset_mode == "next_step":
+            starts = reset
+        else:
+            starts = jnp.zeros_like(done)
+        buffers = _write(
+            buffers, kept(env_state, shape, "env_state"), row, jnp.where(starts, 0, row_length)
+        )
+        position = jnp.where(starts, 1, jnp.where(done, 0, position))
+        return state._replace(
+            items=buffers,
+            row=row,
+            position=position,
+            own_episodes=state.own_episodes + done,
+            episodes_ended=state.episodes_ended + jnp.sum(ended.mask, dtype=jnp.int32),
+            prev_done=done,
+            stored=stored,
+            num_stored=num_stored,
+            free_rows=state.free_rows,
+            dropped_full=dropped_full,
+            dropped_too_long=state.dropped_too_long + jnp.sum(wanted & ~fits, dtype=jnp.int32),
+        )
+
+    def reset(state: CaptureState, env_state: Any, mask: Any = None) -> CaptureState:
+        _check_state(state)
+        shape = _env_shape(state)
+        if mask is None:
+            starts = jnp.ones(state.row.shape, jnp.bool_)
+        else:
+            starts = tracked(_checks.flag_array("mask", mask, shape), shape, "mask")
+        buffers = _write(
+            state.items, kept(env_state, shape, "env_state"), state.row,
+            jnp.where(starts, 0, row_length),
+        )  # fmt: skip
+        return state._replace(
+            items=buffers,
+            position=jnp.where(starts, 1, state.position),
+            prev_done=state.prev_done & ~starts,
+        )
+
+    def clear(state: CaptureState) -> CaptureState:
+        _check_state(state)
+        num_rows = jax.tree.leaves(state.items)[0].shape[0]
+        used = jnp.zeros(num_rows, jnp.bool_).at[state.row].set(True)
+        free = jnp.argsort(used, stable=True)[:max_episodes].astype(jnp.int32)
+        zero = jnp.zeros((), jnp.int32)
+        return state._replace(
+            num_stored=zero, free_rows=free, dropped_full=zero, dropped_too_long=zero
+        )
+
+    return EpisodeCapture(
+        init=init,
+        step=step,
+        reset=reset,
+        clear=clear,
+        watch=watch,
+        max_episode_steps=max_episode_steps,
+        max_episodes=max_episodes,
+        trigger=trigger,
+        content=content,
+        stream=stream,
+    )
+
+
+def _check_state(state: Any) -> None:
+    if not isinstance(state, CaptureState):
+        raise TypeError(
+            f"`state` must be a CaptureState from episode_capture(...).init, got "
+            f"{type(state).__name__}"
+        )
+
+
+def _check_leading(name: str, tree: Any, shape: tuple[int, ...]) -> None:
+    """Raises unless every leaf of `tree` starts with the env axes `shape`."""
+    leaves = jax.tree.leaves(tree)
+    if not leaves:
+        raise ValueError(f"`{name}` must be a pytree with at least one array, got {tree!r}")
+    for leaf in leaves:
+        leaf_shape = tuple(jnp.shape(leaf))
+        if leaf_shape[: len(shape)] != shape:
+            raise ValueError(
+                f"`{name}` must have leaves that start with the env axes {shape} (one slice per "
+                f"environment), got a leaf of shape {leaf_shape}"
+            )
+
+
+def _env_shape(state: CaptureState) -> tuple[int, ...]:
+    """The env axes the state was made for: () for one env, (N,) for a batch."""
+    return tuple(state.env_axes.shape[:-1])
+
+
+def _write(buffers: Any, items: Any, rows: Array, positions: Array) -> Any:
+    """Writes each tracked env's item at (row, position); a position past the row is dropped."""
+
+    def put(buffer: Array, item: Array) -> Array:
+        return buffer.at[rows, positions].set(jnp.asarray(item, buffer.dtype), mode="drop")
+
+    try:
+        return jax.tree.map(put, buffers, items)
+    except ValueError as error:  # a different pytree structure than at init
+        raise ValueError(
+            "the env state (or `content` of it) must keep the pytree structure it had at "
+            f"init: {error}"
+        ) from None
+
+
+def _triggered(trigger: Trigger, ids: Array) -> Array:
+    """`trigger(ids)` as bool[T], with a clear error for a trigger that gives something else."""
+    out = trigger(ids)
+    try:
+        return _checks.flag_array("trigger(episode_id)", out, ids.shape)
+    except (TypeError, ValueError) as error:
+        raise type(error)(
+            f"`trigger` must map int32 episode ids elementwise to bools: {error}"
+        ) from None
+
+
+def _send(
+    stream: Callable[[CapturedEpisode], None], buffers: Any, episode: StoredEpisodes, chosen: Array
+) -> None:
+    """Streams the chosen episodes to the host, one callback each (none on most steps)."""
+    order = jnp.cumsum(chosen.astype(jnp.int32)) - 1
+
+    def send_one(k: Array, carry: None) -> None:
+        index = jnp.argmax(chosen & (order == k))
+        fields = jax.tree.map(lambda x: x[index], episode)
+        items = jax.tree.map(lambda b: b[fields.row], buffers)
+        jax.debug.callback(
+            lambda *args: stream(CapturedEpisode(*args)),
+            items, fields.episode_id, fields.env, fields.length, fields.episode_return,
+            fields.terminated, fields.truncated,
+        )  # fmt: skip
+        return carry
+
+    lax.fori_loop(0, jnp.sum(chosen, dtype=jnp.int32), send_one, None)
