@@ -12,6 +12,7 @@ one queue per environment instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
 import jax
@@ -91,6 +92,69 @@ class EpisodeEnded(NamedTuple):
             "episode": {"r": self.episode_return, "l": self.length},
             "_episode": self.mask,
         }
+
+
+class EpisodeStatistics(NamedTuple):
+    """Episode statistics with their settings bound (made by ``episode_statistics``); pure.
+
+    Attributes:
+      init: ``(num_envs=None) -> EpisodeStats``, fresh statistics (see ``fnrec.stats.init``).
+      step: ``(stats, reward, terminated, truncated) -> (stats, ended)`` in the bound
+        autoreset mode (see ``fnrec.stats.step``).
+      reset: ``(stats, mask=None) -> EpisodeStats`` (see ``fnrec.stats.reset``).
+      buffer_length: how many finished episodes the queue keeps.
+      autoreset_mode: ``"same_step"``, ``"next_step"`` or ``"disabled"``.
+    """
+
+    init: Callable[..., EpisodeStats]
+    step: Callable[..., tuple[EpisodeStats, EpisodeEnded]]
+    reset: Callable[..., EpisodeStats]
+    buffer_length: int
+    autoreset_mode: AutoresetMode
+
+
+def episode_statistics(
+    buffer_length: int = 100, autoreset_mode: AutoresetMode = "same_step"
+) -> EpisodeStatistics:
+    """The statistics as one object, settings bound once (what adapters and host envs take).
+
+    Args:
+      buffer_length: how many finished episodes the queue keeps (>= 1).
+      autoreset_mode: the env's autoreset convention, as in ``fnrec.stats.step``.
+
+    Returns:
+      An ``EpisodeStatistics`` of pure functions: nothing can mix autoreset modes between steps.
+
+    Example::
+
+        >>> import fnrec
+        >>> statistics = fnrec.stats.episode_statistics(buffer_length=10)
+        >>> stats = statistics.init(num_envs=2)
+        >>> stats, ended = statistics.step(stats, 1.0, [False, True], False)
+        >>> ended.mask.tolist(), ended.episode_return.tolist()
+        ([False, True], [0.0, 1.0])
+    """
+    check_buffer_length(buffer_length)
+    check_autoreset_mode(autoreset_mode)
+
+    def bound_init(num_envs: int | None = None) -> EpisodeStats:
+        return init(num_envs, buffer_length)
+
+    def bound_step(
+        stats: EpisodeStats, reward: ArrayLike, terminated: ArrayLike, truncated: ArrayLike
+    ) -> tuple[EpisodeStats, EpisodeEnded]:
+        _check_buffer(stats, buffer_length)
+        return step(stats, reward, terminated, truncated, autoreset_mode)
+
+    return EpisodeStatistics(bound_init, bound_step, reset, buffer_length, autoreset_mode)
+
+
+def _check_buffer(stats: Any, buffer_length: int) -> None:
+    if isinstance(stats, EpisodeStats) and stats.return_queue.shape[-1] != buffer_length:
+        raise ValueError(
+            f"`stats` must come from this EpisodeStatistics' init (buffer_length="
+            f"{buffer_length}), got a queue of {stats.return_queue.shape[-1]} entries"
+        )
 
 
 def init(num_envs: int | None = None, buffer_length: int = 100) -> EpisodeStats:

@@ -1,4 +1,4 @@
-"""fnrec.adapters.RecordEpisodeStatistics over Gymnasium's four JAX FuncEnvs (jit/vmap/scan)."""
+"""fnrec.adapters.FuncEnvAdapter over Gymnasium's four JAX FuncEnvs (jit/vmap/scan)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from stats_reference import ReferenceStats
 
 import fnrec
-from fnrec.adapters import RecordEpisodeStatistics
+from fnrec.adapters import FuncEnvAdapter
 
 ENVS = {
     "cartpole": (CartPoleFunctional, lambda k, s: jax.random.randint(k, s, 0, 2)),
@@ -27,6 +27,13 @@ ENVS = {
     "cliffwalking": (CliffWalkingFunctional, lambda k, s: jax.random.randint(k, (*s, 1), 0, 4)),
 }
 MODES = ["same_step", "next_step"]
+
+
+def make(env, max_episode_steps=None, buffer_length=100, autoreset_mode="same_step", num_envs=None):
+    statistics = fnrec.stats.episode_statistics(buffer_length, autoreset_mode)
+    return FuncEnvAdapter(
+        env, statistics, max_episode_steps=max_episode_steps, num_envs=num_envs
+    )
 
 
 def vmapped_rollout(env, sample, num_envs, num_steps, seed=0):
@@ -48,7 +55,7 @@ def vmapped_rollout(env, sample, num_envs, num_steps, seed=0):
 @pytest.mark.parametrize("name", sorted(ENVS))
 def test_vmapped_rollout_matches_reference(name, mode, x64):
     cls, sample = ENVS[name]
-    env = RecordEpisodeStatistics(cls(), max_episode_steps=15, buffer_length=8, autoreset_mode=mode)
+    env = make(cls(), max_episode_steps=15, buffer_length=8, autoreset_mode=mode)
     num_envs, num_steps = 3, 120
     state, (reward, term, trunc, info, _) = vmapped_rollout(env, sample, num_envs, num_steps)
     refs = [ReferenceStats(1, 8) for _ in range(num_envs)]
@@ -75,7 +82,7 @@ def test_vmapped_rollout_matches_reference(name, mode, x64):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_autoreset_semantics_on_cartpole(mode):
-    env = RecordEpisodeStatistics(CartPoleFunctional(), max_episode_steps=40, autoreset_mode=mode)
+    env = make(CartPoleFunctional(), max_episode_steps=40, autoreset_mode=mode)
     _, sample = ENVS["cartpole"]
     _, (reward, term, trunc, info, obs) = vmapped_rollout(env, sample, 4, 200)
     done = np.asarray(term | trunc)
@@ -108,7 +115,7 @@ def test_time_limit_on_pendulum(limit, num_envs, mode, batched):
     num_steps = 30
     _, sample = ENVS["pendulum"]
     if batched:
-        env = RecordEpisodeStatistics(
+        env = make(
             PendulumFunctional(), limit, 100, autoreset_mode=mode, num_envs=num_envs
         )
         state = env.initial(jax.random.key(0))
@@ -118,7 +125,7 @@ def test_time_limit_on_pendulum(limit, num_envs, mode, batched):
             state = out.state
             assert not np.asarray(out.terminated).any()
     else:
-        env = RecordEpisodeStatistics(PendulumFunctional(), limit, 100, autoreset_mode=mode)
+        env = make(PendulumFunctional(), limit, 100, autoreset_mode=mode)
         state, _ = vmapped_rollout(env, sample, num_envs, num_steps)
     period = limit if mode == "same_step" else limit + 1
     per_env = (num_steps + (mode == "next_step")) // period
@@ -134,7 +141,7 @@ def test_time_limit_on_pendulum(limit, num_envs, mode, batched):
 def test_batched_shared_queue_in_env_index_order(name, x64):
     cls, sample = ENVS[name]
     num_envs = 5
-    env = RecordEpisodeStatistics(
+    env = make(
         cls(),
         max_episode_steps=10,
         buffer_length=1000,
@@ -159,7 +166,7 @@ def test_batched_shared_queue_in_env_index_order(name, x64):
 
 
 def test_funcenv_protocol_transition_and_reset_keep_statistics():
-    env = RecordEpisodeStatistics(CartPoleFunctional(), max_episode_steps=5)
+    env = make(CartPoleFunctional(), max_episode_steps=5)
     key = jax.random.key(0)
     state = env.initial(key)
     for _ in range(5):
@@ -176,14 +183,14 @@ def test_funcenv_protocol_transition_and_reset_keep_statistics():
 
 def test_errors_name_the_argument():
     with pytest.raises(ValueError, match=r"max_episode_steps.*got 0"):
-        RecordEpisodeStatistics(CartPoleFunctional(), max_episode_steps=0)
+        make(CartPoleFunctional(), max_episode_steps=0)
     with pytest.raises(ValueError, match=r"autoreset_mode.*got 'later'"):
-        RecordEpisodeStatistics(CartPoleFunctional(), autoreset_mode="later")
+        make(CartPoleFunctional(), autoreset_mode="later")
     with pytest.raises(ValueError, match="num_envs"):
-        RecordEpisodeStatistics(CartPoleFunctional(), num_envs=0)
+        make(CartPoleFunctional(), num_envs=0)
     with pytest.raises(TypeError, match="`env` must be a FuncEnv"):
-        RecordEpisodeStatistics(object())
-    env = RecordEpisodeStatistics(CartPoleFunctional(), num_envs=3)
+        make(object())
+    env = make(CartPoleFunctional(), num_envs=3)
     state = env.initial(jax.random.key(0))
     with pytest.raises(ValueError, match=r"`action` must have shape \(3,\).*got shape \(4,\)"):
         jax.jit(env.step)(state, jnp.zeros(4, jnp.int32), jax.random.key(1))
@@ -192,9 +199,25 @@ def test_errors_name_the_argument():
 def test_core_errors_name_the_argument():
     import fnrec.adapters.core as core
 
-    stats = fnrec.stats.init(3)
+    recording = core.Recording(fnrec.stats.episode_statistics())
+    state = recording.init(jnp.zeros((3, 4)), num_envs=3)
+    step = core.EnvStep(None, None, jnp.ones(3), jnp.zeros((3, 1), bool), False, {})
     with pytest.raises(ValueError, match=r"`terminated` must have shape \(3,\).*\(3, 1\)"):
-        core.record(stats, jnp.ones(3), jnp.zeros((3, 1), bool), False)
-    env = fnrec.adapters.RecordEpisodeStatistics(CartPoleFunctional())
+        recording.record(state, step)
+    with pytest.raises(TypeError, match="`statistics` must be an EpisodeStatistics"):
+        FuncEnvAdapter(CartPoleFunctional(), statistics=100)
+    with pytest.raises(TypeError, match="`capture` must be None or an EpisodeCapture"):
+        FuncEnvAdapter(CartPoleFunctional(), capture=lambda x: x)
+    env = make(CartPoleFunctional())
     with pytest.raises(TypeError, match="`state` must be the Recorded state"):
         env.step(jnp.zeros(4), 0, jax.random.key(0))
+
+
+def test_deprecated_name_still_works():
+    with pytest.warns(DeprecationWarning, match="use fnrec.adapters.FuncEnvAdapter"):
+        env = fnrec.adapters.RecordEpisodeStatistics(
+            CartPoleFunctional(), max_episode_steps=7, buffer_length=3, autoreset_mode="next_step"
+        )
+    assert isinstance(env, FuncEnvAdapter)
+    assert env.statistics.buffer_length == 3 and env.autoreset_mode == "next_step"
+    assert env.max_episode_steps == 7

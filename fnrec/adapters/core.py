@@ -1,18 +1,39 @@
-"""The one step every adapter shares: statistics, time limit and autoreset over a functional env.
+"""The one recording step every adapter shares: the extension point for a new env family.
 
-Pure and traceable. An adapter supplies two small functions over its environment's own state,
-``env_step(env_state, action, key) -> EnvStep`` and ``env_reset(key) -> (env_state, obs)``, and
-``step`` does the rest: the time limit, ``fnrec.stats.step``, and the same-step / next-step
-reset. Environments that reset themselves (gymnax, brax) only need ``record``.
+Pure and traceable. An adapter gives two functions over its environment's own state, an
+``EnvStepFn`` ``(env_state, action, key) -> EnvStep`` (the transition, no reset) and an
+``EnvResetFn`` ``(key) -> EnvReset`` (a fresh episode), and a ``Recording`` does the rest: the
+time limit, the episode statistics, the same-step / next-step autoreset and the episode capture.
+Environments that reset themselves (brax's ``AutoResetWrapper``) use ``Recording.record``.
 
-Works on one environment (``stats`` from ``fnrec.stats.init(None)``) and on a batch with one
-shared queue (``fnrec.stats.init(N)``, env functions already batched): per-env flags are
-broadcast over the leading axes of every leaf of the env state and observation.
+Batching has one rule. An env written for one instance is batched with ``vmapped(fns, N)``
+(one key in, split per env); an env its library already batched (brax's ``VmapWrapper``,
+craftax, purejaxrl's ``VecEnv``) is used as it is. Either way, ``num_envs=N`` gives statistics
+with one shared queue and per-env flags broadcast over the leading axis of every leaf; with
+``num_envs=None`` the adapter is unbatched and ``jax.vmap`` of it gives one queue per env.
+
+A new env family needs about 30 lines: see "Writing an adapter" in the README. Example::
+
+    >>> import jax, jax.numpy as jnp, fnrec
+    >>> from fnrec.adapters import core
+    >>> def env_step(x, action, key):          # a counter that terminates at 3
+    ...     x = x + action
+    ...     return core.EnvStep(x, x, 1.0, x >= 3, False, {})
+    >>> def env_reset(key):
+    ...     return core.EnvReset(jnp.int32(0), jnp.int32(0))
+    >>> fns = core.vmapped(core.EnvFns(env_step, env_reset), 2)
+    >>> recording = core.Recording(fnrec.stats.episode_statistics())
+    >>> state = recording.init(fns.reset(jax.random.key(0)).env_state, num_envs=2)
+    >>> for _ in range(3):
+    ...     out = recording.step(fns, state, jnp.array([1, 2]), jax.random.key(1))
+    ...     state = out.state
+    >>> fnrec.stats.queues(state.stats)["length_queue"].tolist()
+    [2, 3]
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -20,52 +41,109 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from fnrec import _checks
-from fnrec import stats as stats_lib
-from fnrec.stats import EpisodeEnded, EpisodeStats
+from fnrec.capture import CaptureState, EpisodeCapture
+from fnrec.stats import EpisodeEnded, EpisodeStatistics, EpisodeStats, episode_statistics
 
-
-class Recorded(NamedTuple):
-    """An environment's state with its episode statistics.
-
-    Attributes:
-      env_state: the wrapped environment's own state (any pytree).
-      stats: the episode statistics.
-      steps: int32[*E], steps taken since the env state was last (re)initialised; drives the
-        time limit.
-    """
-
-    env_state: Any
-    stats: EpisodeStats
-    steps: Array
+__all__ = [
+    "EnvFns",
+    "EnvReset",
+    "EnvResetFn",
+    "EnvStep",
+    "EnvStepFn",
+    "Recorded",
+    "Recording",
+    "StepResult",
+    "Wrapper",
+    "check_env",
+    "no_episode",
+    "select",
+    "split_done",
+    "vmapped",
+]
 
 
 class EnvStep(NamedTuple):
-    """What one transition of the wrapped environment gives, before statistics.
+    """One transition of the wrapped environment, before statistics and autoreset.
 
     Attributes:
       env_state: the next env state.
       obs: the observation of the next state.
-      reward: the reward, shaped like the statistics' running fields.
+      reward: the reward (one per env).
       terminated: whether the next state is terminal.
+      truncated: whether the env itself cut the episode off (its own time limit); False if it
+        has none. fnrec's ``max_episode_steps`` is added on top.
       info: extra entries (a dict of arrays).
     """
 
     env_state: Any
     obs: Any
-    reward: Array
-    terminated: Array
+    reward: ArrayLike
+    terminated: ArrayLike
+    truncated: ArrayLike
     info: dict[str, Any]
 
 
+class EnvReset(NamedTuple):
+    """A fresh episode of the wrapped environment.
+
+    Attributes:
+      env_state: its first env state.
+      obs: its first observation.
+    """
+
+    env_state: Any
+    obs: Any
+
+
+class EnvStepFn(Protocol):
+    """The env's transition without reset: ``(env_state, action, key) -> EnvStep``."""
+
+    def __call__(self, env_state: Any, action: Any, key: Array) -> EnvStep: ...
+
+
+class EnvResetFn(Protocol):
+    """A fresh episode: ``(key) -> EnvReset``."""
+
+    def __call__(self, key: Array) -> EnvReset: ...
+
+
+class EnvFns(NamedTuple):
+    """The two functions an adapter gives the core.
+
+    Attributes:
+      step: the transition (no reset).
+      reset: a fresh episode.
+    """
+
+    step: EnvStepFn
+    reset: EnvResetFn
+
+
+class Recorded(NamedTuple):
+    """An environment's state with what is recorded about it.
+
+    Attributes:
+      env_state: the wrapped environment's own state (any pytree).
+      stats: the episode statistics.
+      steps: int32[*E], steps taken in the current episodes; drives the time limit.
+      capture: the episode capture's state, or None without capture.
+    """
+
+    env_state: Any
+    stats: EpisodeStats
+    steps: Array
+    capture: CaptureState | None = None
+
+
 class StepResult(NamedTuple):
-    """The result of one recorded step, Gymnasium's five values plus the new state.
+    """The result of one recorded step: the new state and Gymnasium's five values.
 
     Attributes:
       state: the new Recorded state.
       obs: the observation (after an autoreset, the new episode's first observation).
       reward: float32 reward (0 on a next-step reset step).
       terminated: bool, the episode reached a terminal state.
-      truncated: bool, the episode was cut off (time limit).
+      truncated: bool, the episode was cut off (the env's own limit or ``max_episode_steps``).
       info: ``{"episode": {"r", "l"}, "_episode": mask}`` (see ``EpisodeEnded.to_info``) plus the
         env's own info; with same-step autoreset also ``"final_obs"`` and ``"final_state"`` (the
         done step's own observation and env state, before the reset; equal to ``obs`` and the
@@ -82,6 +160,239 @@ class StepResult(NamedTuple):
     ended: EpisodeEnded
 
 
+def vmapped(fns: EnvFns, num_envs: int) -> EnvFns:
+    """The env functions of one instance over a batch of `num_envs`: the one batching rule.
+
+    Args:
+      fns: the unbatched functions.
+      num_envs: the batch size.
+
+    Returns:
+      EnvFns that take one key (split into `num_envs`, one per env) and batched states/actions.
+    """
+    _checks.check_num_envs(num_envs)
+    return EnvFns(step=keyed_vmap(fns.step, num_envs), reset=keyed_vmap(fns.reset, num_envs))
+
+
+def keyed_vmap(fn: Any, num_envs: int) -> Any:
+    """`fn` vmapped over its arguments, its last argument one key split into `num_envs`.
+
+    A key of None stays None (Gymnasium's FuncEnvs mostly ignore their rng).
+    """
+    mapped = jax.vmap(fn)
+    mapped_without_key = jax.vmap(lambda *batched: fn(*batched, None))
+
+    def call(*args: Any) -> Any:
+        *batched, key = args
+        if key is None:
+            return mapped_without_key(*batched)
+        return mapped(*batched, jax.random.split(key, num_envs))
+
+    return call
+
+
+class Recording(NamedTuple):
+    """What an adapter records and how, bound once: statistics, capture, time limit.
+
+    Attributes:
+      statistics: an ``fnrec.stats.EpisodeStatistics`` (buffer length and autoreset mode).
+      capture: an ``fnrec.capture.EpisodeCapture``, or None.
+      max_episode_steps: None, or truncate episodes after this many steps.
+    """
+
+    statistics: EpisodeStatistics = episode_statistics()
+    capture: EpisodeCapture | None = None
+    max_episode_steps: int | None = None
+
+    @property
+    def autoreset_mode(self) -> str:
+        """The statistics' autoreset mode (the one the whole recording follows)."""
+        return self.statistics.autoreset_mode
+
+    def check(self) -> Recording:
+        """Checks the settings; returns self."""
+        if not isinstance(self.statistics, EpisodeStatistics):
+            raise TypeError(
+                "`statistics` must be an EpisodeStatistics from fnrec.stats.episode_statistics("
+                f"...), got {type(self.statistics).__name__}"
+            )
+        if self.capture is not None and not isinstance(self.capture, EpisodeCapture):
+            raise TypeError(
+                "`capture` must be None or an EpisodeCapture from fnrec.capture.episode_capture("
+                f"...), got {type(self.capture).__name__}"
+            )
+        _checks.check_max_episode_steps(self.max_episode_steps)
+        return self
+
+    def init(self, env_state: Any, num_envs: int | None = None) -> Recorded:
+        """A Recorded state around fresh env states: nothing finished, counters at zero.
+
+        Args:
+          env_state: the env's initial state (batched over N envs when `num_envs` is N).
+          num_envs: None for one environment, or N for a batch with one shared queue.
+
+        Returns:
+          The Recorded state.
+        """
+        stats = self.statistics.init(num_envs)
+        capture = None if self.capture is None else self.capture.init(env_state, num_envs)
+        return Recorded(env_state, stats, jnp.zeros(stats.episode_length.shape, jnp.int32), capture)
+
+    def step(self, fns: EnvFns, state: Recorded, action: Any, key: Array) -> StepResult:
+        """One environment step with time limit, statistics, autoreset and capture.
+
+        Args:
+          fns: the env's functions (batched to match `state` when it holds a batch).
+          state: the Recorded state before the step.
+          action: the action(s).
+          key: a PRNG key for this step (split into the step's and the reset's).
+
+        Returns:
+          A StepResult. With ``"same_step"`` a finished env starts its next episode in this step
+          (the done step's observation goes to ``info["final_obs"]``); with ``"next_step"`` the
+          step after a done resets, returns the first observation, reward 0 and is not counted;
+          with ``"disabled"`` nothing resets (call ``reset``).
+        """
+        _check_recorded(state)
+        mode = self.autoreset_mode
+        step_key, reset_key = jax.random.split(key)
+        out = fns.step(state.env_state, action, step_key)
+        if not isinstance(out, EnvStep):
+            raise TypeError(f"`fns.step` must return an EnvStep, got {type(out).__name__}")
+        env_state = _keep_types(out.env_state, state.env_state)
+        obs, reward, terminated, truncated = out.obs, out.reward, out.terminated, out.truncated
+        steps = state.steps
+        if mode == "next_step":
+            resetting = state.stats.prev_done
+            fresh = fns.reset(reset_key)
+            env_state = select(resetting, fresh.env_state, env_state)
+            obs = select(resetting, fresh.obs, obs)
+            reward = jnp.where(resetting, 0.0, reward)
+            terminated = jnp.where(resetting, False, terminated)
+            truncated = jnp.where(resetting, False, truncated)
+            steps = jnp.where(resetting, -1, steps)  # the reset step does not count
+        stats, steps, terminated, truncated, ended = self._count(
+            state.stats, reward, terminated, truncated, steps
+        )
+        final_env_state = env_state
+        info = {**out.info, **ended.to_info()}
+        if mode == "same_step":
+            fresh = fns.reset(reset_key)
+            info["final_obs"] = obs
+            info["final_state"] = env_state  # for renderers; unused outputs cost nothing in jit
+            obs = select(ended.mask, fresh.obs, obs)
+            env_state = select(ended.mask, fresh.env_state, env_state)
+        capture = self._capture(state.capture, ended, final_env_state, env_state)
+        reward = jnp.broadcast_to(jnp.asarray(reward, jnp.float32), terminated.shape)
+        new_state = Recorded(env_state, stats, steps, capture)
+        return StepResult(new_state, obs, reward, terminated, truncated, info, ended)
+
+    def record(
+        self, state: Recorded, transition: EnvStep, final_env_state: Any = None
+    ) -> StepResult:
+        """Records one step of an env that resets itself (same-step autoreset, e.g. brax).
+
+        Args:
+          state: the Recorded state before the step.
+          transition: the env's step result, its `env_state` already reset where an episode
+            ended.
+          final_env_state: the env state before that reset (the final frame); needed with capture.
+
+        Returns:
+          A StepResult (``info`` holds the env's info and the finished episodes).
+        """
+        _check_recorded(state)
+        if self.autoreset_mode != "same_step":
+            raise ValueError(
+                "an env that resets itself resets on the done step: `statistics` must use "
+                f"autoreset_mode='same_step', got {self.autoreset_mode!r}"
+            )
+        stats, steps, terminated, truncated, ended = self._count(
+            state.stats, transition.reward, transition.terminated, transition.truncated,
+            state.steps,
+        )  # fmt: skip
+        if self.capture is not None and final_env_state is None:
+            raise ValueError("`final_env_state` is needed to capture episodes, got None")
+        capture = self._capture(state.capture, ended, final_env_state, transition.env_state)
+        reward = jnp.broadcast_to(jnp.asarray(transition.reward, jnp.float32), terminated.shape)
+        info = {**transition.info, **ended.to_info()}
+        new_state = Recorded(transition.env_state, stats, steps, capture)
+        return StepResult(new_state, transition.obs, reward, terminated, truncated, info, ended)
+
+    def reset(
+        self, fns: EnvFns, state: Recorded, key: Array, mask: ArrayLike | None = None
+    ) -> Recorded:
+        """Starts new episodes in the masked envs, dropping their partial episodes (not queued).
+
+        Args:
+          fns: the env's functions.
+          state: the Recorded state.
+          key: a PRNG key.
+          mask: None for every env, else one flag per env.
+
+        Returns:
+          The state with fresh env states, zero step counters, and statistics and capture reset
+          where masked (the adapter reads the observation off the new env state).
+        """
+        _check_recorded(state)
+        shape = state.steps.shape
+        mask = jnp.ones(shape, jnp.bool_) if mask is None else _checks.flag_array("mask", mask, shape)
+        env_state = select(mask, fns.reset(key).env_state, state.env_state)
+        capture = state.capture
+        if self.capture is not None:
+            capture = self.capture.reset(capture, env_state, mask)
+        return Recorded(
+            env_state=env_state,
+            stats=self.statistics.reset(state.stats, mask),
+            steps=jnp.where(mask, 0, state.steps),
+            capture=capture,
+        )
+
+    def _count(
+        self,
+        stats: EpisodeStats,
+        reward: ArrayLike,
+        terminated: ArrayLike,
+        truncated: ArrayLike,
+        steps: Array,
+    ) -> tuple[EpisodeStats, Array, Array, Array, EpisodeEnded]:
+        """Applies the time limit with the step counter, then the statistics."""
+        shape = stats.episode_length.shape
+        terminated = _checks.flag_array("terminated", terminated, shape)
+        truncated = _checks.flag_array("truncated", truncated, shape)
+        steps = steps + 1
+        if self.max_episode_steps is not None:
+            truncated = truncated | (steps >= self.max_episode_steps)
+        stats, ended = self.statistics.step(stats, reward, terminated, truncated)
+        if self.autoreset_mode != "disabled":
+            steps = jnp.where(ended.mask, 0, steps)
+        return stats, steps, terminated, truncated, ended
+
+    def _capture(
+        self, capture: CaptureState | None, ended: EpisodeEnded, final_env_state: Any, env_state: Any
+    ) -> CaptureState | None:
+        if self.capture is None:
+            return capture
+        return self.capture.step(capture, ended, final_env_state, env_state, self.autoreset_mode)
+
+
+def _check_recorded(state: Any) -> None:
+    if not isinstance(state, Recorded):
+        raise TypeError(
+            f"`state` must be the Recorded state from this wrapper, got {type(state).__name__}"
+        )
+
+
+def _keep_types(new: Any, old: Any) -> Any:
+    """`new` cast leaf by leaf to `old`'s dtypes (a scan carry keeps its types)."""
+    try:
+        return jax.tree.map(lambda n, o: jnp.asarray(n).astype(jnp.asarray(o).dtype), new, old)
+    except ValueError as error:
+        raise ValueError(
+            f"the env's step must return a state with the structure of the one it got: {error}"
+        ) from None
+
+
 def check_env(env: Any, methods: tuple[str, ...], kind: str) -> None:
     """Raises a TypeError naming `kind` unless `env` has every method in `methods`."""
     if not all(callable(getattr(env, name, None)) for name in methods):
@@ -91,40 +402,34 @@ def check_env(env: Any, methods: tuple[str, ...], kind: str) -> None:
 
 
 class Wrapper:
-    """Base of the duck-typed wrappers (gymnax, brax): checks the env, passes attributes through.
+    """Base of the duck-typed adapters: checks the env, holds the Recording, passes attributes.
 
     Args:
       env: the wrapped environment, with ``reset`` and ``step`` methods.
-      buffer_length: how many finished episodes the statistics keep.
+      recording: what is recorded (statistics, capture, time limit).
     """
 
     kind = "environment"
 
-    def __init__(self, env: Any, buffer_length: int = 100) -> None:
+    def __init__(self, env: Any, recording: Recording) -> None:
         check_env(env, ("reset", "step"), self.kind)
-        _checks.check_buffer_length(buffer_length)
         self.env = env
-        self.buffer_length = buffer_length
+        self.recording = recording.check()
+
+    @property
+    def statistics(self) -> EpisodeStatistics:
+        """The bound episode statistics."""
+        return self.recording.statistics
+
+    @property
+    def capture(self) -> EpisodeCapture | None:
+        """The bound episode capture, or None."""
+        return self.recording.capture
 
     def __getattr__(self, name: str) -> Any:
-        if name == "env":  # not set yet (e.g. while unpickling): no recursion
+        if name in ("env", "recording"):  # not set yet (e.g. while unpickling): no recursion
             raise AttributeError(name)
         return getattr(self.env, name)
-
-
-def init(env_state: Any, num_envs: int | None = None, buffer_length: int = 100) -> Recorded:
-    """A Recorded state around a fresh env state: no episode finished, step counters at zero.
-
-    Args:
-      env_state: the env's initial state (batched over N envs when `num_envs` is N).
-      num_envs: None for one environment, or N for a batch with one shared queue.
-      buffer_length: how many finished episodes the queue keeps.
-
-    Returns:
-      The Recorded state.
-    """
-    stats = stats_lib.init(num_envs, buffer_length)
-    return Recorded(env_state, stats, jnp.zeros(stats.episode_length.shape, jnp.int32))
 
 
 def select(mask: Array, on_true: Any, on_false: Any) -> Any:
@@ -166,129 +471,4 @@ def no_episode(shape: tuple[int, ...]) -> EpisodeEnded:
     zero = jnp.zeros(shape, jnp.bool_)
     return EpisodeEnded(
         zero, jnp.zeros(shape, jnp.float32), jnp.zeros(shape, jnp.int32), zero, zero
-    )
-
-
-def record(
-    stats: EpisodeStats,
-    reward: ArrayLike,
-    terminated: ArrayLike,
-    truncated: ArrayLike,
-    steps: Array | None = None,
-    max_episode_steps: int | None = None,
-    autoreset_mode: str = "same_step",
-) -> tuple[EpisodeStats, Array | None, Array, Array, EpisodeEnded]:
-    """Records one step: applies the time limit (with a step counter) and updates statistics.
-
-    Args:
-      stats: the statistics before the step.
-      reward: the step's reward.
-      terminated: whether the episode reached a terminal state.
-      truncated: whether the env itself cut the episode off.
-      steps: None (no time limit), or int32 steps taken before this step in the current episode.
-      max_episode_steps: None, or the step count at which an episode is truncated.
-      autoreset_mode: as in ``fnrec.stats.step``.
-
-    Returns:
-      ``(stats, steps, terminated, truncated, ended)`` with bool flags; `truncated` includes the
-      time limit, and `steps` (None if given None) restarts at 0 where an episode ended (with
-      ``"disabled"`` autoreset it keeps counting until the caller's reset).
-    """
-    shape = stats.episode_length.shape
-    terminated = _checks.flag_array("terminated", terminated, shape)
-    truncated = _checks.flag_array("truncated", truncated, shape)
-    if steps is not None:
-        steps = steps + 1
-        if max_episode_steps is not None:
-            truncated = truncated | (steps >= max_episode_steps)
-    stats, ended = stats_lib.step(stats, reward, terminated, truncated, autoreset_mode)
-    if steps is not None and autoreset_mode != "disabled":
-        steps = jnp.where(ended.mask, 0, steps)
-    return stats, steps, terminated, truncated, ended
-
-
-def step(
-    env_step: Any,
-    env_reset: Any,
-    state: Recorded,
-    action: Any,
-    key: Array,
-    max_episode_steps: int | None = None,
-    autoreset_mode: str = "same_step",
-) -> StepResult:
-    """One environment step with statistics, time limit and autoreset.
-
-    Args:
-      env_step: ``(env_state, action, key) -> EnvStep``, the env's transition (no reset).
-      env_reset: ``(key) -> (env_state, obs)``, a fresh episode.
-      state: the Recorded state before the step.
-      action: the action(s).
-      key: a PRNG key for this step.
-      max_episode_steps: None, or the step count at which an episode is truncated.
-      autoreset_mode: ``"same_step"`` (a finished env starts its next episode in this step; the
-        done step's observation goes to ``info["final_obs"]``), ``"next_step"`` (Gymnasium's
-        vector default: the step after a done resets, returns the first observation, reward 0
-        and is not counted) or ``"disabled"`` (no reset; the caller resets).
-
-    Returns:
-      A StepResult.
-    """
-    _checks.check_max_episode_steps(max_episode_steps)
-    _checks.check_autoreset_mode(autoreset_mode)
-    if not isinstance(state, Recorded):
-        raise TypeError(
-            f"`state` must be the Recorded state from this wrapper, got {type(state).__name__}"
-        )
-    step_key, reset_key = jax.random.split(key)
-    out = env_step(state.env_state, action, step_key)
-    # Keep the state's dtypes (a scan carry), e.g. an int64 action stored in an int32 field.
-    env_state = jax.tree.map(
-        lambda new, old: jnp.asarray(new).astype(jnp.asarray(old).dtype),
-        out.env_state,
-        state.env_state,
-    )
-    obs, reward, terminated = out.obs, out.reward, out.terminated
-    steps = state.steps
-    if autoreset_mode == "next_step":
-        resetting = state.stats.prev_done
-        fresh_state, fresh_obs = env_reset(reset_key)
-        env_state = select(resetting, fresh_state, env_state)
-        obs = select(resetting, fresh_obs, obs)
-        reward = jnp.where(resetting, 0.0, reward)
-        terminated = jnp.where(resetting, False, terminated)
-        steps = jnp.where(resetting, -1, steps)  # the reset step does not count towards the limit
-    stats, steps, terminated, truncated, ended = record(
-        state.stats, reward, terminated, False, steps, max_episode_steps, autoreset_mode
-    )
-    state = Recorded(env_state, stats, steps)
-    info = {**out.info, **ended.to_info()}
-    if autoreset_mode == "same_step":
-        fresh_state, fresh_obs = env_reset(reset_key)
-        info["final_obs"] = obs
-        info["final_state"] = state.env_state  # for renderers; unused outputs cost nothing in jit
-        obs = select(ended.mask, fresh_obs, obs)
-        state = state._replace(env_state=select(ended.mask, fresh_state, state.env_state))
-    reward = jnp.broadcast_to(jnp.asarray(reward, jnp.float32), terminated.shape)
-    return StepResult(state, obs, reward, terminated, truncated, info, ended)
-
-
-def reset(state: Recorded, env_reset: Any, key: Array, mask: ArrayLike | None = None) -> Recorded:
-    """Starts new episodes in the masked envs, dropping their partial episodes (nothing queued).
-
-    Args:
-      state: the Recorded state.
-      env_reset: ``(key) -> (env_state, obs)``, a fresh episode.
-      key: a PRNG key.
-      mask: None for every env, else one flag per env.
-
-    Returns:
-      The state with fresh env states, zero step counters and reset statistics where masked.
-    """
-    shape = state.steps.shape
-    mask = jnp.ones(shape, jnp.bool_) if mask is None else _checks.flag_array("mask", mask, shape)
-    fresh_state, _ = env_reset(key)
-    return Recorded(
-        env_state=select(mask, fresh_state, state.env_state),
-        stats=stats_lib.reset(state.stats, mask),
-        steps=jnp.where(mask, 0, state.steps),
     )

@@ -1,23 +1,32 @@
-"""Episode statistics, a time limit and autoreset for Gymnasium's functional envs (``FuncEnv``).
+"""Statistics, capture, a time limit and autoreset for Gymnasium's functional envs (``FuncEnv``).
 
-``RecordEpisodeStatistics(func_env)`` is itself a ``FuncEnv`` (same method signatures, ``params``
-included) whose state is a ``Recorded``: the env state, the statistics and a step counter. Its
-``step`` method is the one-call, pure, jittable step Gymnasium lacks; a vmapped rollout is::
+``FuncEnvAdapter(func_env)`` is itself a ``FuncEnv`` (same method signatures, ``params``
+included) whose state is a ``Recorded``: the env state, the statistics, a step counter and the
+capture. Its ``step`` method is the one-call, pure, jittable step Gymnasium lacks.
 
-    env = fnrec.adapters.RecordEpisodeStatistics(CartPoleFunctional(), max_episode_steps=500)
-    state = jax.vmap(env.initial)(jax.random.split(key, 256))
-    def body(state, key):
-        out = jax.vmap(env.step)(state, actions, jax.random.split(key, 256))
-        return out.state, out.info["episode"]
-    state, episodes = jax.lax.scan(body, state, jax.random.split(key, 1000))
+``num_envs=N`` batches the env functions inside (``core.vmapped``) and keeps ONE queue for all N
+envs, filled in env-index order (what Gymnasium's vector wrapper and fnrec's host VectorEnv
+show); without it, ``jax.vmap`` of the adapter gives one queue per env.
 
-``num_envs=N`` instead batches the env functions inside and keeps ONE queue for all N envs,
-filled in env-index order (what Gymnasium's vector wrapper and fnrec's host VectorEnv show).
+Example::
+
+    >>> import jax, fnrec
+    >>> from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
+    >>> env = fnrec.adapters.FuncEnvAdapter(CartPoleFunctional(), max_episode_steps=500,
+    ...                                     num_envs=8)
+    >>> state = env.initial(jax.random.key(0))
+    >>> def body(state, key):
+    ...     out = env.step(state, jax.numpy.zeros(8, int), key)   # always push left
+    ...     return out.state, out.info["_episode"]
+    >>> state, done = jax.lax.scan(body, state, jax.random.split(jax.random.key(1), 100))
+    >>> fnrec.stats.episode_count(state.stats) == int(done.sum()) > 0
+    True
 """
 
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -29,7 +38,9 @@ from jax import Array
 
 from fnrec import _checks
 from fnrec.adapters import core
-from fnrec.adapters.core import EnvStep, Recorded, StepResult
+from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recorded, Recording, StepResult
+from fnrec.capture import EpisodeCapture
+from fnrec.stats import EpisodeStatistics, episode_statistics
 
 
 class _EnvFns(NamedTuple):
@@ -72,16 +83,18 @@ def _bind(fn: Callable, rng_index: int, params: Any) -> Callable:
     return call
 
 
-class RecordEpisodeStatistics(FuncEnv):
-    """A FuncEnv whose state carries episode statistics and a step counter for a time limit.
+class FuncEnvAdapter(FuncEnv):
+    """A FuncEnv whose state carries episode statistics, a step counter and the capture.
 
     Args:
       env: any ``gymnasium.experimental.functional.FuncEnv`` with JAX functions (pytree states
-        such as NamedTuples are fine). Use it untransformed: vmap the wrapper, or pass `num_envs`.
+        such as NamedTuples are fine). Use it untransformed: vmap the adapter, or pass `num_envs`.
+      statistics: an ``fnrec.stats.episode_statistics(...)`` (default: 100 episodes,
+        ``"same_step"``); its autoreset mode is what ``step`` does after an episode ends:
+        ``"same_step"`` (as gymnax/brax), ``"next_step"`` (Gymnasium's vector default) or
+        ``"disabled"``.
+      capture: None, or an ``fnrec.capture.episode_capture(...)`` that keeps chosen episodes.
       max_episode_steps: None, or truncate episodes after this many steps.
-      buffer_length: how many finished episodes the statistics keep.
-      autoreset_mode: what ``step`` does after an episode ends: ``"same_step"`` (default, as
-        gymnax/brax), ``"next_step"`` (Gymnasium's vector default) or ``"disabled"``.
       num_envs: None for one env (vmap it yourself for per-env queues), or N: every method then
         takes and returns a batch of N (one rng in, split inside) with one shared queue.
     """
@@ -89,27 +102,47 @@ class RecordEpisodeStatistics(FuncEnv):
     def __init__(
         self,
         env: FuncEnv,
+        statistics: EpisodeStatistics | None = None,
+        capture: EpisodeCapture | None = None,
         max_episode_steps: int | None = None,
-        buffer_length: int = 100,
-        autoreset_mode: str = "same_step",
         num_envs: int | None = None,
     ) -> None:
-        _checks.check_max_episode_steps(max_episode_steps)
-        _checks.check_autoreset_mode(autoreset_mode)
         _checks.check_num_envs(num_envs)
-        _checks.check_buffer_length(buffer_length)
         core.check_env(
             env, ("initial", "transition", "observation", "reward", "terminal"), "FuncEnv"
         )
+        statistics = episode_statistics() if statistics is None else statistics
+        self.recording = Recording(statistics, capture, max_episode_steps).check()
+        # The FuncEnv protocol's `transition` never resets: the same recording, autoreset off.
+        self._transition_recording = self.recording._replace(
+            statistics=episode_statistics(statistics.buffer_length, "disabled")
+        )
         self.env = env
-        self.max_episode_steps = max_episode_steps
-        self.buffer_length = buffer_length
-        self.autoreset_mode = autoreset_mode
         self.num_envs = num_envs
         self.observation_space = env.observation_space
         self.action_space = env.action_space
         self.metadata = dict(getattr(env, "metadata", {}) or {})
         self.default_params = getattr(env, "default_params", None)
+
+    @property
+    def statistics(self) -> EpisodeStatistics:
+        """The bound episode statistics."""
+        return self.recording.statistics
+
+    @property
+    def capture(self) -> EpisodeCapture | None:
+        """The bound episode capture, or None."""
+        return self.recording.capture
+
+    @property
+    def max_episode_steps(self) -> int | None:
+        """The time limit, or None."""
+        return self.recording.max_episode_steps
+
+    @property
+    def autoreset_mode(self) -> str:
+        """The statistics' autoreset mode."""
+        return self.recording.autoreset_mode
 
     # ------------------------------------------------------------------ bound env functions
     def _fns(self, params: Any) -> _EnvFns:
@@ -160,8 +193,8 @@ class RecordEpisodeStatistics(FuncEnv):
             )
         return action
 
-    def _core_fns(self, params: Any) -> tuple[Callable, Callable]:
-        """The ``env_step`` and ``env_reset`` functions that ``fnrec.adapters.core`` drives."""
+    def _core_fns(self, params: Any) -> EnvFns:
+        """The ``EnvFns`` that ``fnrec.adapters.core`` drives."""
         fns = self._fns(params)
 
         def env_step(env_state: Any, action: Any, rng: Array) -> EnvStep:
@@ -171,26 +204,25 @@ class RecordEpisodeStatistics(FuncEnv):
                 obs=fns.observation(next_state, rng),
                 reward=fns.reward(env_state, action, next_state, rng),
                 terminated=fns.terminal(next_state, rng),
+                truncated=False,
                 info=fns.transition_info(env_state, action, next_state),
             )
 
-        def env_reset(rng: Array) -> tuple[Any, Any]:
+        def env_reset(rng: Array) -> EnvReset:
             env_state = fns.initial(rng)
-            return env_state, fns.observation(env_state, rng)
+            return EnvReset(env_state, fns.observation(env_state, rng))
 
-        return env_step, env_reset
+        return EnvFns(env_step, env_reset)
 
     # ------------------------------------------------------------------ the FuncEnv protocol
     def initial(self, rng: Array, params: Any = None) -> Recorded:
         """A fresh state: a new episode, empty statistics."""
-        return core.init(self._fns(params).initial(rng), self.num_envs, self.buffer_length)
+        return self.recording.init(self._fns(params).initial(rng), self.num_envs)
 
     def transition(self, state: Recorded, action: Any, rng: Array, params: Any = None) -> Recorded:
         """The env's transition, recorded (time limit included), without autoreset."""
-        env_step, env_reset = self._core_fns(params)
         action = self._check_action(action)
-        out = core.step(env_step, env_reset, state, action, rng, self.max_episode_steps, "disabled")
-        return out.state
+        return self._transition_recording.step(self._core_fns(params), state, action, rng).state
 
     def observation(self, state: Recorded, rng: Array, params: Any = None) -> Any:
         """The env's observation of ``state.env_state``."""
@@ -255,11 +287,8 @@ class RecordEpisodeStatistics(FuncEnv):
           A StepResult ``(state, obs, reward, terminated, truncated, info)``; ``info`` holds the
           finished episodes (``"episode"``, ``"_episode"``) and, same-step, ``"final_obs"``.
         """
-        env_step, env_reset = self._core_fns(params)
         action = self._check_action(action)
-        return core.step(
-            env_step, env_reset, state, action, rng, self.max_episode_steps, self.autoreset_mode
-        )
+        return self.recording.step(self._core_fns(params), state, action, rng)
 
     def reset(
         self, state: Recorded, rng: Array, params: Any = None, mask: Any = None
@@ -275,32 +304,38 @@ class RecordEpisodeStatistics(FuncEnv):
         Returns:
           ``(state, obs)``: partial episodes dropped (not queued), and the observation.
         """
-        _, env_reset = self._core_fns(params)
         reset_key, obs_key = jax.random.split(rng)
-        state = core.reset(state, env_reset, reset_key, mask)
+        state = self.recording.reset(self._core_fns(params), state, reset_key, mask)
         return state, self.observation(state, obs_key, params)
 
 
 def _batch(fns: _EnvFns, num_envs: int) -> _EnvFns:
     """The env functions over a batch of `num_envs`, one rng in (split per env; None stays None)."""
-
-    def keyed(fn: Callable) -> Callable:
-        mapped = jax.vmap(fn)
-        mapped_without_rng = jax.vmap(lambda *batched: fn(*batched, None))
-
-        def call(*args: Any) -> Any:
-            *batched, rng = args
-            if rng is None:  # Gymnasium's envs mostly ignore rng, and callers pass None
-                return mapped_without_rng(*batched)
-            return mapped(*batched, jax.random.split(rng, num_envs))
-
-        return call
-
     return _EnvFns(
-        initial=keyed(fns.initial),
-        transition=keyed(fns.transition),
-        observation=keyed(fns.observation),
-        reward=keyed(fns.reward),
-        terminal=keyed(fns.terminal),
+        initial=core.keyed_vmap(fns.initial, num_envs),
+        transition=core.keyed_vmap(fns.transition, num_envs),
+        observation=core.keyed_vmap(fns.observation, num_envs),
+        reward=core.keyed_vmap(fns.reward, num_envs),
+        terminal=core.keyed_vmap(fns.terminal, num_envs),
         transition_info=jax.vmap(fns.transition_info),
+    )
+
+
+def RecordEpisodeStatistics(  # noqa: N802 (the old class name, kept as a deprecated alias)
+    env: FuncEnv,
+    max_episode_steps: int | None = None,
+    buffer_length: int = 100,
+    autoreset_mode: str = "same_step",
+    num_envs: int | None = None,
+) -> FuncEnvAdapter:
+    """Deprecated: use ``FuncEnvAdapter(env, statistics=episode_statistics(...), ...)``."""
+    warnings.warn(
+        "fnrec.adapters.RecordEpisodeStatistics is deprecated; use fnrec.adapters.FuncEnvAdapter("
+        "env, statistics=fnrec.stats.episode_statistics(buffer_length, autoreset_mode), "
+        "max_episode_steps=..., num_envs=...)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return FuncEnvAdapter(
+        env, episode_statistics(buffer_length, autoreset_mode), None, max_episode_steps, num_envs
     )

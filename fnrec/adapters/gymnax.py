@@ -1,14 +1,32 @@
-"""Episode statistics over gymnax environments, keeping gymnax's signatures.
+"""Statistics and capture over gymnax environments, keeping gymnax's signatures.
 
-``GymnaxRecordEpisodeStatistics(env)`` has gymnax's ``reset(key, params)`` and
-``step(key, state, action, params)``; its state is a ``Recorded`` (the gymnax state and the
-statistics) and ``info`` holds the episodes that finished (``"episode"``, ``"_episode"``).
-gymnax resets inside ``step`` (same-step autoreset), so only the recording is added. gymnax is
-not imported: the wrapper duck-types the env, and works with gymnax 1.x, whose step returns
-``(obs, state, reward, terminated, truncated, info)``, and with 0.0.x, whose step returns
-``(obs, state, reward, done, info)``. For a batch, either ``jax.vmap`` the wrapper (one queue per
-env, as gymnax's LogWrapper) or pass ``num_envs=N``: the wrapper then vmaps the env itself, takes
-one key per call and keeps ONE queue for the batch, filled in env-index order.
+``GymnaxAdapter(env)`` has gymnax's ``reset(key, params)`` and ``step(key, state, action,
+params)``; its state is a ``Recorded`` (the gymnax state, the statistics, the capture) and
+``info`` holds the episodes that finished (``"episode"``, ``"_episode"``).
+
+A bare gymnax ``Environment`` goes through the core (``fnrec.adapters.core``): the adapter calls
+the env's ``step_env`` and ``reset_env`` and does gymnax's same-step autoreset itself, with the
+same keys, so every result equals gymnax's own ``step`` and the final state before the reset is
+there for capture. An env behind gymnax wrappers (``LogWrapper``, ``FlattenObservationWrapper``)
+resets itself inside ``step``: its steps are recorded as they come (statistics only; capture
+needs the final state, which such a step does not return).
+
+gymnax is not imported: the adapter duck-types the env, and works with gymnax 1.x, whose step
+returns ``(obs, state, reward, terminated, truncated, info)``, and with 0.0.x, whose step returns
+``(obs, state, reward, done, info)``. For a batch, either ``jax.vmap`` the adapter (one queue per
+env, as gymnax's LogWrapper) or pass ``num_envs=N``: the adapter then vmaps the env itself
+(``core.vmapped``), takes one key per call and keeps ONE queue for the batch, in env-index order.
+
+Example::
+
+    >>> import jax, gymnax, fnrec
+    >>> env, params = gymnax.make("CartPole-v1")
+    >>> env = fnrec.adapters.GymnaxAdapter(env, num_envs=4)
+    >>> obs, state = env.reset(jax.random.key(0), params)
+    >>> obs, state, reward, terminated, truncated, info = env.step(
+    ...     jax.random.key(1), state, jax.numpy.zeros(4, int), params)
+    >>> info["_episode"].shape
+    (4,)
 """
 
 from __future__ import annotations
@@ -20,17 +38,29 @@ from jax import Array
 
 from fnrec import _checks
 from fnrec.adapters import core
-from fnrec.adapters.core import Recorded
+from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recorded, Recording
+from fnrec.capture import EpisodeCapture
+from fnrec.stats import EpisodeStatistics, episode_statistics
 
 STEP_APIS: tuple[str, ...] = ("auto", "terminated_truncated", "done")
 
 
-class GymnaxRecordEpisodeStatistics(core.Wrapper):
-    """Records episode statistics of a gymnax environment in its state.
+def is_bare(env: Any) -> bool:
+    """Whether `env`'s class defines gymnax's ``step_env``/``reset_env`` (not behind a wrapper)."""
+    return callable(getattr(type(env), "step_env", None)) and callable(
+        getattr(type(env), "reset_env", None)
+    )
+
+
+class GymnaxAdapter(core.Wrapper):
+    """Records episode statistics (and captures episodes) of a gymnax environment.
 
     Args:
       env: a gymnax ``Environment`` (or anything with its ``reset``/``step`` signatures).
-      buffer_length: how many finished episodes the statistics keep.
+      statistics: an ``fnrec.stats.episode_statistics(...)`` in ``"same_step"`` mode (gymnax's
+        autoreset); default 100 episodes.
+      capture: None, or an ``fnrec.capture.episode_capture(...)``; needs a bare gymnax
+        ``Environment`` (see the module docstring). The captured env state is gymnax's.
       step_api: ``"terminated_truncated"`` (gymnax 1.x, 6 values), ``"done"`` (gymnax 0.0.x,
         5 values; ``done`` is read as termination unless ``info`` has ``"truncated"``), or
         ``"auto"`` (default: read from the number of values ``env.step`` returns).
@@ -43,32 +73,70 @@ class GymnaxRecordEpisodeStatistics(core.Wrapper):
     def __init__(
         self,
         env: Any,
-        buffer_length: int = 100,
+        statistics: EpisodeStatistics | None = None,
+        capture: EpisodeCapture | None = None,
         step_api: str = "auto",
         num_envs: int | None = None,
     ) -> None:
-        super().__init__(env, buffer_length)
+        statistics = episode_statistics() if statistics is None else statistics
+        super().__init__(env, Recording(statistics, capture))
         if step_api not in STEP_APIS:
             raise ValueError(f"`step_api` must be one of {STEP_APIS}, got {step_api!r}")
         _checks.check_num_envs(num_envs)
+        if statistics.autoreset_mode != "same_step":
+            raise ValueError(
+                "gymnax resets on the done step: `statistics` must use autoreset_mode="
+                f"'same_step', got {statistics.autoreset_mode!r}"
+            )
+        self.bare = is_bare(env)
+        if capture is not None and not self.bare:
+            raise ValueError(
+                "`capture` needs the env state before gymnax's autoreset, which only a bare gymnax "
+                f"Environment gives (its step_env/reset_env); got {type(env).__name__}. Wrap the "
+                "Environment itself: fnrec records the statistics LogWrapper keeps."
+            )
         self.step_api = step_api
         self.num_envs = num_envs
-        self._reset, self._step = env.reset, env.step
-        if num_envs is not None:  # one key in, split per env
-            reset, step = jax.vmap(env.reset, (0, None)), jax.vmap(env.step, (0, 0, 0, None))
-            self._reset = lambda key, params: reset(jax.random.split(key, num_envs), params)
-            self._step = lambda key, s, a, params: step(
-                jax.random.split(key, num_envs), s, a, params
-            )
 
+    # ------------------------------------------------------------------ the env's functions
+    def _params(self, params: Any) -> Any:
+        return self.env.default_params if params is None else params
+
+    def _fns(self, params: Any) -> EnvFns:
+        """step_env/reset_env as the core's EnvFns (a bare env), batched with `num_envs`."""
+        env, params = self.env, self._params(params)
+
+        def env_step(env_state: Any, action: Any, key: Array) -> EnvStep:
+            out = env.step_env(key, env_state, action, params)
+            obs, next_state, reward, terminated, info = out
+            if callable(getattr(type(env), "is_truncated", None)):  # gymnax 1.x
+                truncated = env.is_truncated(next_state, params)
+            else:  # gymnax 0.0.x: `done` includes the time limit
+                terminated, truncated = core.split_done(terminated, info.get("truncated", False))
+            return EnvStep(next_state, obs, reward, terminated, truncated, info)
+
+        def env_reset(key: Array) -> EnvReset:
+            obs, env_state = env.reset_env(key, params)
+            return EnvReset(env_state, obs)
+
+        fns = EnvFns(env_step, env_reset)
+        return fns if self.num_envs is None else core.vmapped(fns, self.num_envs)
+
+    def _reset_fn(self, params: Any) -> Any:
+        if self.bare:
+            return self._fns(params).reset
+        reset = lambda key: EnvReset(*reversed(self.env.reset(key, params)))  # noqa: E731
+        return reset if self.num_envs is None else core.keyed_vmap(reset, self.num_envs)
+
+    # ------------------------------------------------------------------ gymnax's API
     def reset(self, key: Array, params: Any = None) -> tuple[Any, Recorded]:
-        """gymnax's reset; the state gets fresh statistics.
+        """gymnax's reset; the state gets fresh statistics (and capture).
 
         Returns:
           ``(obs, state)``.
         """
-        obs, env_state = self._reset(key, params)
-        return obs, core.init(env_state, self.num_envs, self.buffer_length)
+        fresh = self._reset_fn(params)(key)
+        return fresh.obs, self.recording.init(fresh.env_state, self.num_envs)
 
     def step(self, key: Array, state: Recorded, action: Any, params: Any = None) -> tuple:
         """gymnax's step (which autoresets), recorded.
@@ -76,34 +144,74 @@ class GymnaxRecordEpisodeStatistics(core.Wrapper):
         Returns:
           gymnax 1.x: ``(obs, state, reward, terminated, truncated, info)``; gymnax 0.0.x:
           ``(obs, state, reward, done, info)``. ``info`` adds ``"episode": {"r", "l"}``,
-          ``"_episode"`` (the finished episodes) and ``"terminated"``/``"truncated"``.
+          ``"_episode"`` (the finished episodes), ``"terminated"``/``"truncated"`` and, for a
+          bare env, ``"final_obs"``/``"final_observation"`` (the done step's observation).
         """
         if not isinstance(state, Recorded):
             raise TypeError(
                 "`state` must be the Recorded state from this wrapper's reset, "
                 f"got {type(state).__name__}"
             )
-        out = self._step(key, state.env_state, action, params)
-        api = self._api(len(out))
+        if self.bare:
+            api = self._checked_api(_bare_api(self.env))
+            out = self.recording.step(self._fns(params), state, action, key)
+            info = {**out.info, "final_observation": out.info["final_obs"]}
+            info.pop("final_state")
+        else:
+            api, transition = self._wrapped_step(key, state, action, params)
+            out = self.recording.record(state, transition)
+            info = dict(out.info)
+        info.update(terminated=out.terminated, truncated=out.truncated)
+        if api == "terminated_truncated":
+            return out.obs, out.state, out.reward, out.terminated, out.truncated, info
+        return out.obs, out.state, out.reward, out.terminated | out.truncated, info
+
+    def _wrapped_step(
+        self, key: Array, state: Recorded, action: Any, params: Any
+    ) -> tuple[str, EnvStep]:
+        """The step of an env that resets itself: its step API and its result as an EnvStep."""
+        step = self.env.step
+        if self.num_envs is not None:
+            step = jax.vmap(step, (0, 0, 0, None))
+            key = jax.random.split(key, self.num_envs)
+        out = step(key, state.env_state, action, params)
+        api = self._checked_api({6: "terminated_truncated", 5: "done"}.get(len(out), len(out)))
         if api == "terminated_truncated":
             obs, env_state, reward, terminated, truncated, info = out
         else:
             obs, env_state, reward, done, info = out
             terminated, truncated = core.split_done(done, info.get("truncated", False))
-        stats, steps, terminated, truncated, ended = core.record(
-            state.stats, reward, terminated, truncated, state.steps
-        )
-        state = Recorded(env_state, stats, steps)
-        info = {**info, "terminated": terminated, "truncated": truncated, **ended.to_info()}
-        if api == "terminated_truncated":
-            return obs, state, reward, terminated, truncated, info
-        return obs, state, reward, terminated | truncated, info
+        return api, EnvStep(env_state, obs, reward, terminated, truncated, info)
 
-    def _api(self, num_values: int) -> str:
-        detected = {6: "terminated_truncated", 5: "done"}.get(num_values)
-        if detected is None or self.step_api not in ("auto", detected):
+    def _checked_api(self, detected: str | int) -> str:
+        """The detected step API, if `step_api` allows it."""
+        if detected not in _NUM_VALUES or self.step_api not in ("auto", detected):
+            got = detected if isinstance(detected, int) else _NUM_VALUES[detected]
             raise ValueError(
-                f"`env.step` returned {num_values} values; step_api={self.step_api!r} expects "
+                f"`env.step` returned {got} values; step_api={self.step_api!r} expects "
                 + {"auto": "5 or 6", "terminated_truncated": "6", "done": "5"}[self.step_api]
             )
         return detected
+
+
+def _bare_api(env: Any) -> str:
+    """gymnax 1.x Environments have ``is_truncated`` and a 6-value step; 0.0.x a 5-value one."""
+    return "terminated_truncated" if callable(getattr(type(env), "is_truncated", None)) else "done"
+
+
+_NUM_VALUES = {"terminated_truncated": 6, "done": 5}
+
+
+def GymnaxRecordEpisodeStatistics(  # noqa: N802 (the old class name, kept as a deprecated alias)
+    env: Any, buffer_length: int = 100, step_api: str = "auto", num_envs: int | None = None
+) -> GymnaxAdapter:
+    """Deprecated: use ``GymnaxAdapter(env, statistics=episode_statistics(buffer_length))``."""
+    import warnings
+
+    warnings.warn(
+        "fnrec.adapters.GymnaxRecordEpisodeStatistics is deprecated; use fnrec.adapters."
+        "GymnaxAdapter(env, statistics=fnrec.stats.episode_statistics(buffer_length), ...)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return GymnaxAdapter(env, episode_statistics(buffer_length), None, step_api, num_envs)

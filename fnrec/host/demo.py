@@ -104,7 +104,7 @@ def run_demo(
     """
     from gymnasium.envs.phys2d.cartpole import CartPoleFunctional, CartPoleJaxEnv
 
-    env = fnrec.adapters.RecordEpisodeStatistics(
+    env = fnrec.adapters.FuncEnvAdapter(
         CartPoleFunctional(), max_episode_steps=max_episode_steps, num_envs=num_envs
     )
     watch = num_envs // 4 if watch_env is None else watch_env

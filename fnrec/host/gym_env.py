@@ -27,7 +27,8 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 import fnrec
-from fnrec.adapters import RecordEpisodeStatistics
+from fnrec.adapters import FuncEnvAdapter
+from fnrec.stats import episode_statistics
 from fnrec.host.frames import tile
 
 _AUTORESET = {
@@ -82,8 +83,11 @@ class _Recording:
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"`render_mode` must be None or 'rgb_array', got {render_mode!r}")
         self.func_env = func_env
-        self.recorder = RecordEpisodeStatistics(
-            func_env, max_episode_steps, buffer_length, autoreset_mode, num_envs
+        self.recorder = FuncEnvAdapter(
+            func_env,
+            episode_statistics(buffer_length, autoreset_mode),
+            max_episode_steps=max_episode_steps,
+            num_envs=num_envs,
         )
         self.params = self.recorder.default_params if params is None else params
         self.render_mode = render_mode

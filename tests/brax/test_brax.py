@@ -1,4 +1,4 @@
-"""fnrec.adapters.BraxRecordEpisodeStatistics with real brax (and MuJoCo Playground if installed).
+"""fnrec.adapters.BraxAdapter with real brax (and MuJoCo Playground if installed).
 
 Run in the brax environment (brax>=0.12; optional: playground).
 """
@@ -13,7 +13,7 @@ brax_envs = pytest.importorskip("brax.envs")
 from brax.envs.wrappers import training  # noqa: E402
 
 import fnrec  # noqa: E402
-from fnrec.adapters import BraxRecordEpisodeStatistics  # noqa: E402
+from fnrec.adapters import BraxAdapter  # noqa: E402
 
 EPISODE_LENGTH = 20
 
@@ -62,7 +62,7 @@ def test_inverted_pendulum(batched, x64):
         env = training.wrap(env, episode_length=EPISODE_LENGTH)
     else:
         env = training.AutoResetWrapper(training.EpisodeWrapper(env, EPISODE_LENGTH, 1))
-    env = BraxRecordEpisodeStatistics(env, buffer_length=1000)
+    env = BraxAdapter(env, fnrec.stats.episode_statistics(1000))
     num_envs = 4
     state, (info, done) = rollout(env, num_envs, 80, batched)
     mask = check_against_episode_wrapper(info, done)
@@ -89,12 +89,12 @@ def test_inverted_pendulum(batched, x64):
 def test_errors():
     env = brax_envs.get_environment("inverted_pendulum", backend="generalized")
     with pytest.raises(TypeError, match="brax Env"):
-        BraxRecordEpisodeStatistics(object())
+        BraxAdapter(object())
     with pytest.raises(ValueError, match="buffer_length"):
-        BraxRecordEpisodeStatistics(env, buffer_length=0)
+        BraxAdapter(env, fnrec.stats.episode_statistics(0))
     state = env.reset(jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match="this wrapper's reset"):
-        BraxRecordEpisodeStatistics(env).step(state, np.zeros(1))
+        BraxAdapter(env).step(state, np.zeros(1))
 
 
 def test_mujoco_playground():
@@ -103,7 +103,7 @@ def test_mujoco_playground():
 
     env = registry.load("CartpoleBalance")
     env = wrapper.wrap_for_brax_training(env, episode_length=EPISODE_LENGTH)
-    env = BraxRecordEpisodeStatistics(env, buffer_length=100)
+    env = BraxAdapter(env, fnrec.stats.episode_statistics(100))
     state, (info, done) = rollout(env, 2, 45, batched=True)
     mask = check_against_episode_wrapper(info, done)
     assert fnrec.stats.episode_count(state.info["episode_stats"]) == mask.sum() == 4

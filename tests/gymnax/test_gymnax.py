@@ -1,4 +1,4 @@
-"""fnrec.adapters.GymnaxRecordEpisodeStatistics with real gymnax 1.0.1 (jit + vmap + scan).
+"""fnrec.adapters.GymnaxAdapter with real gymnax 1.0.1 (jit + vmap + scan).
 
 Run in the gymnax environment (gymnax==1.0.1, six, gymnasium<1.4).
 """
@@ -15,7 +15,7 @@ from gymnax.wrappers.purerl import LogWrapper  # noqa: E402
 from stats_reference import ReferenceStats  # noqa: E402
 
 import fnrec  # noqa: E402
-from fnrec.adapters import GymnaxRecordEpisodeStatistics  # noqa: E402
+from fnrec.adapters import GymnaxAdapter  # noqa: E402
 
 ENVS = ["CartPole-v1", "Acrobot-v1", "Breakout-MinAtar"]
 
@@ -51,7 +51,7 @@ def rollout(wrapper, env, params, num_envs, num_steps, seed=0):
 @pytest.mark.parametrize("name", ENVS)
 def test_matches_reference_and_log_wrapper(name, x64):
     env, params = make(name)
-    wrapper = GymnaxRecordEpisodeStatistics(LogWrapper(env), buffer_length=16)
+    wrapper = GymnaxAdapter(LogWrapper(env), fnrec.stats.episode_statistics(16))
     num_envs, num_steps = 4, 150
     state, (_, _, reward, term, trunc, info) = rollout(wrapper, env, params, num_envs, num_steps)
     reward, term, trunc = np.asarray(reward), np.asarray(term), np.asarray(trunc)
@@ -101,9 +101,9 @@ class OldStepAPI:
 @pytest.mark.parametrize("report_truncation", [False, True])
 def test_old_step_api(step_api, report_truncation):
     env, params = make("CartPole-v1")
-    new = rollout(GymnaxRecordEpisodeStatistics(env), env, params, 3, 100)
+    new = rollout(GymnaxAdapter(env), env, params, 3, 100)
     old = rollout(
-        GymnaxRecordEpisodeStatistics(OldStepAPI(env, report_truncation), step_api=step_api),
+        GymnaxAdapter(OldStepAPI(env, report_truncation), step_api=step_api),
         env,
         params,
         3,
@@ -128,16 +128,16 @@ def test_old_step_api(step_api, report_truncation):
 def test_errors():
     env, params = make("CartPole-v1")
     with pytest.raises(ValueError, match="step_api"):
-        GymnaxRecordEpisodeStatistics(env, step_api="v2")
+        GymnaxAdapter(env, step_api="v2")
     with pytest.raises(TypeError, match="gymnax environment"):
-        GymnaxRecordEpisodeStatistics(object())
-    wrapper = GymnaxRecordEpisodeStatistics(OldStepAPI(env, False), step_api="terminated_truncated")
+        GymnaxAdapter(object())
+    wrapper = GymnaxAdapter(OldStepAPI(env, False), step_api="terminated_truncated")
     _, state = wrapper.reset(jax.random.key(0), params)
     with pytest.raises(ValueError, match="returned 5 values"):
         wrapper.step(jax.random.key(1), state, 0, params)
     with pytest.raises(TypeError, match="Recorded state"):
         wrapper.step(jax.random.key(1), state.env_state, 0, params)
-    assert GymnaxRecordEpisodeStatistics(env).num_actions == env.num_actions  # passed through
+    assert GymnaxAdapter(env).num_actions == env.num_actions  # passed through
     assert jnp.shape(wrapper.reset(jax.random.key(0), params)[0]) == (4,)
 
 
@@ -145,7 +145,9 @@ def test_num_envs_gives_one_shared_queue_in_env_order(x64):
     """With num_envs=N the wrapper vmaps gymnax itself and keeps one Gymnasium-style queue."""
     env, params = make("CartPole-v1")
     num_envs, num_steps, buffer_length = 6, 200, 10
-    wrapper = GymnaxRecordEpisodeStatistics(env, buffer_length=buffer_length, num_envs=num_envs)
+    wrapper = GymnaxAdapter(
+        env, fnrec.stats.episode_statistics(buffer_length), num_envs=num_envs
+    )
     _, state = wrapper.reset(jax.random.key(0), params)
 
     def body(state, key):
