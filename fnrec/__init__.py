@@ -1,62 +1,37 @@
-"""fnrec: episode statistics and videos for functional JAX environments, inside jit.
+"""fnrec: episode statistics, capture and videos for functional JAX environments, inside jit.
 
-The pure, traceable parts (``stats``, ``counter``, ``schedules``, ``adapters``, ``render``) load
-eagerly. The host-side names (video writing, Gymnasium env classes) load on first use, so that
-importing the traced side never pulls in encoders or host libraries.
+The pure, traceable parts (``stats``, ``capture``, ``counter``, ``schedules``, ``adapters``,
+``render``) load eagerly; ``adapters`` loads each adapter (and its env library) on first use.
+The host-side names (video writing, export, Gymnasium env classes) load on first use from
+``fnrec._host_names.NAMES``, so that importing the traced side never pulls in encoders, host libraries
+or Gymnasium.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from fnrec import adapters, counter, render, stats
+from fnrec import adapters, capture, counter, render, schedules, stats
+from fnrec._host_names import NAMES as _HOST_NAMES
+from fnrec._lazy import lazy_getattr
 from fnrec.schedules import capped_cubic_video_schedule
 from fnrec.stats import EpisodeEnded, EpisodeStats
 
 if TYPE_CHECKING:
-    from fnrec.host import (
-        FunctionalEnv,
-        FunctionalVectorEnv,
-        RecordVectorVideo,
-        RecordVideo,
-        VideoWriteError,
-        VideoWriter,
-        save_video,
-    )
+    from fnrec.host import *  # noqa: F403
 
-_HOST_NAMES = {
-    "FunctionalEnv",
-    "FunctionalVectorEnv",
-    "RecordVectorVideo",
-    "RecordVideo",
-    "VideoWriteError",
-    "VideoWriter",
-    "save_video",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Loads the host-side public names on first use (PEP 562)."""
-    if name in _HOST_NAMES:
-        return getattr(importlib.import_module("fnrec.host"), name)
-    raise AttributeError(f"module 'fnrec' has no attribute {name!r}")
-
+__getattr__ = lazy_getattr(__name__, _HOST_NAMES)
 
 __all__ = [
     "EpisodeEnded",
     "EpisodeStats",
-    "FunctionalEnv",
-    "FunctionalVectorEnv",
-    "RecordVectorVideo",
-    "RecordVideo",
-    "VideoWriteError",
-    "VideoWriter",
     "adapters",
     "capped_cubic_video_schedule",
+    "capture",
     "counter",
     "render",
-    "save_video",
+    "schedules",
     "stats",
+    *sorted(_HOST_NAMES),
 ]
 __version__ = "0.1.0"

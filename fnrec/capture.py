@@ -104,6 +104,7 @@ class CaptureState(NamedTuple):
       dropped_too_long: int32[], triggered episodes dropped for being longer than a row.
       env_axes: bool[*E, 0], holds no data: its shape records the env axes the state was made
         for (``()`` for one env, ``(N,)`` for a batch).
+      watched: bool[], True when ids count each watched env's own episodes (False: global ids).
     """
 
     items: Any
@@ -118,6 +119,7 @@ class CaptureState(NamedTuple):
     dropped_full: Array
     dropped_too_long: Array
     env_axes: Array
+    watched: Array
 
 
 class CapturedEpisode(NamedTuple):
@@ -132,6 +134,9 @@ class CapturedEpisode(NamedTuple):
       episode_return: its return.
       terminated: ended by termination.
       truncated: ended by truncation.
+      ids_per_env: True when ids count each env's own episodes and several envs are captured
+        (several watched envs, or one capture per env under ``jax.vmap``): then (env, id), not
+        the id alone, names an episode.
     """
 
     items: Any
@@ -141,6 +146,7 @@ class CapturedEpisode(NamedTuple):
     episode_return: Any
     terminated: Any
     truncated: Any
+    ids_per_env: bool = False
 
 
 class EpisodeCapture(NamedTuple):
@@ -312,6 +318,7 @@ def episode_capture(
             dropped_full=jnp.zeros((), jnp.int32),
             dropped_too_long=jnp.zeros((), jnp.int32),
             env_axes=jnp.zeros((*shape, 0), jnp.bool_),
+            watched=jnp.asarray(watch is not None),
         )
 
     def step(
@@ -372,7 +379,13 @@ def episode_capture(
             num_stored = state.num_stored + jnp.sum(commit, dtype=jnp.int32)
             dropped_full = state.dropped_full + jnp.sum(chosen & ~commit, dtype=jnp.int32)
         else:
-            _send(stream, buffers, episode, chosen)
+            if isinstance(ended.mask, jax.core.Tracer) and _is_batched(ended.mask):
+                raise ValueError(
+                    "`stream` needs one capture over the whole batch (num_envs=N): under "
+                    "jax.vmap each env's capture cannot tell which env it is, and streamed "
+                    "episodes would carry env 0; store them instead (no `stream`) and export"
+                )
+            _send(stream, buffers, episode, chosen, watch is not None and len(watch) > 1)
             stored, row, num_stored = state.stored, state.row, state.num_stored
             dropped_full = state.dropped_full
         # 3. New episodes: same-step starts them now at `env_state`; next-step on a reset step.
@@ -441,6 +454,11 @@ def episode_capture(
     )
 
 
+def _is_batched(value: Any) -> bool:
+    """Whether `value` is being traced by ``jax.vmap`` (directly, not through an inner jit)."""
+    return type(value).__name__ == "BatchTracer"
+
+
 def _check_state(state: Any) -> None:
     if not isinstance(state, CaptureState):
         raise TypeError(
@@ -495,20 +513,32 @@ def _triggered(trigger: Trigger, ids: Array) -> Array:
 
 
 def _send(
-    stream: Callable[[CapturedEpisode], None], buffers: Any, episode: StoredEpisodes, chosen: Array
+    stream: Callable[[CapturedEpisode], None],
+    buffers: Any,
+    episode: StoredEpisodes,
+    chosen: Array,
+    ids_per_env: bool,
 ) -> None:
-    """Streams the chosen episodes to the host, one callback each (none on most steps)."""
+    """Streams the chosen episodes to the host, one callback each (none on most steps).
+
+    Each call carries a validity flag: under ``jax.vmap`` JAX runs the loop for every instance
+    until the longest is done, and the host drops the calls of instances that had nothing.
+    """
     order = jnp.cumsum(chosen.astype(jnp.int32)) - 1
+    count = jnp.sum(chosen, dtype=jnp.int32)
+
+    def deliver(valid: Any, items: Any, *fields: Any) -> None:
+        if bool(valid):
+            stream(CapturedEpisode(items, *fields, ids_per_env=ids_per_env))
 
     def send_one(k: Array, carry: None) -> None:
         index = jnp.argmax(chosen & (order == k))
         fields = jax.tree.map(lambda x: x[index], episode)
         items = jax.tree.map(lambda b: b[fields.row], buffers)
         jax.debug.callback(
-            lambda *args: stream(CapturedEpisode(*args)),
-            items, fields.episode_id, fields.env, fields.length, fields.episode_return,
-            fields.terminated, fields.truncated,
+            deliver, k < count, items, fields.episode_id, fields.env, fields.length,
+            fields.episode_return, fields.terminated, fields.truncated,
         )  # fmt: skip
         return carry
 
-    lax.fori_loop(0, jnp.sum(chosen, dtype=jnp.int32), send_one, None)
+    lax.fori_loop(0, count, send_one, None)

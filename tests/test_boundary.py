@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,35 @@ def test_importing_fnrec_loads_no_host_module():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_importing_the_traced_side_loads_no_env_library():
+    """A gymnax or brax user does not pay for Gymnasium: only the FuncEnv adapter needs it."""
+    code = (
+        "import sys, fnrec, fnrec.stats, fnrec.capture, fnrec.adapters.core; "
+        "fnrec.adapters.GymnaxAdapter, fnrec.adapters.BraxAdapter; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'gymnasium', 'gymnax', 'brax'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_host_names_are_listed_once():
+    """fnrec._host_names.NAMES is the list; the type-checking imports of fnrec.host match it."""
+    from fnrec._host_names import NAMES
+
+    tree = ast.parse((ROOT / "host" / "__init__.py").read_text())
+    typed = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("fnrec.host.")
+        for alias in node.names
+    }
+    assert typed == set(NAMES)
+    for name, module in NAMES.items():
+        assert getattr(fnrec, name).__module__ == module, name
+    assert set(fnrec.__all__) >= set(NAMES)
+    assert importlib.import_module("fnrec.host").__all__ == sorted(NAMES)
 
 
 def test_host_names_load_on_first_use():

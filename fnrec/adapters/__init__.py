@@ -2,28 +2,41 @@
 
 ``core`` holds the one shared recording step (statistics, time limit, autoreset, capture) and is
 the extension point for new env families; ``funcenv``, ``gymnax`` and ``brax`` are thin adapters
-over it. gymnax and brax are imported by nobody here: the adapters duck-type their environments,
-so both stay optional.
+over it. No env library is imported by ``fnrec.adapters`` itself: gymnax and brax are duck-typed,
+and the FuncEnv adapter (which subclasses Gymnasium's ``FuncEnv``) loads on first use.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fnrec._lazy import lazy_getattr
 from fnrec.adapters import core
-from fnrec.adapters.brax import BraxAdapter, BraxRecordEpisodeStatistics
 from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recorded, Recording, StepResult
-from fnrec.adapters.funcenv import FuncEnvAdapter, RecordEpisodeStatistics
-from fnrec.adapters.gymnax import GymnaxAdapter, GymnaxRecordEpisodeStatistics
+
+_LAZY = {
+    "BraxAdapter": "fnrec.adapters.brax",
+    "BraxRecordEpisodeStatistics": "fnrec.adapters.brax",
+    "FuncEnvAdapter": "fnrec.adapters.funcenv",
+    "GymnaxAdapter": "fnrec.adapters.gymnax",
+    "GymnaxRecordEpisodeStatistics": "fnrec.adapters.gymnax",
+    "RecordEpisodeStatistics": "fnrec.adapters.funcenv",
+}
+
+if TYPE_CHECKING:
+    from fnrec.adapters.brax import BraxAdapter, BraxRecordEpisodeStatistics
+    from fnrec.adapters.funcenv import FuncEnvAdapter, RecordEpisodeStatistics
+    from fnrec.adapters.gymnax import GymnaxAdapter, GymnaxRecordEpisodeStatistics
+
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 __all__ = [
-    "BraxAdapter",
-    "BraxRecordEpisodeStatistics",
     "EnvFns",
     "EnvReset",
     "EnvStep",
-    "FuncEnvAdapter",
-    "GymnaxAdapter",
-    "GymnaxRecordEpisodeStatistics",
-    "RecordEpisodeStatistics",
     "Recorded",
     "Recording",
     "StepResult",
     "core",
+    *sorted(_LAZY),
 ]

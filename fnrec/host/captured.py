@@ -50,6 +50,8 @@ def read_capture(state: CaptureState) -> CaptureSummary:
     )
     dropped_full = int(np.sum(jax.device_get(state.dropped_full)))
     dropped_too_long = int(np.sum(jax.device_get(state.dropped_too_long)))
+    watched = bool(np.asarray(jax.device_get(state.watched)).reshape(-1)[0])
+    ids_per_env = bool(batch_shape) or (watched and state.row.shape[-1] > 1)
     episodes = []
     for instance, count in enumerate(num_stored.tolist()):
         if count == 0:
@@ -68,6 +70,7 @@ def read_capture(state: CaptureState) -> CaptureSummary:
                     episode_return=float(table.episode_return[instance, k]),
                     terminated=bool(table.terminated[instance, k]),
                     truncated=bool(table.truncated[instance, k]),
+                    ids_per_env=ids_per_env,
                 )
             )
     return CaptureSummary(episodes, dropped_full, dropped_too_long)
@@ -94,4 +97,5 @@ def trimmed(episode: CapturedEpisode) -> CapturedEpisode:
         episode_return=float(np.asarray(episode.episode_return)),
         terminated=bool(np.asarray(episode.terminated)),
         truncated=bool(np.asarray(episode.truncated)),
+        ids_per_env=episode.ids_per_env,
     )

@@ -1,0 +1,113 @@
+"""Host side: every episode of a jitted run, in the order Gymnasium's vector wrapper reports them.
+
+``lax.scan`` stacks the per-step ``EpisodeEnded`` into leaves of shape [T, N]; ``episode_log``
+turns them into one row per finished episode, numbered in the order the episodes ended, env-index
+order within a step (the ids of fnrec's shared queue, of global-id capture and of Gymnasium's
+vector ``RecordEpisodeStatistics``, which reports them one by one).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import numpy as np
+
+from fnrec.stats import EpisodeEnded
+
+CSV_HEADER = ("episode", "env", "return", "length", "terminated")
+
+
+class EpisodeLog(NamedTuple):
+    """One entry per finished episode, in id order (numpy arrays of equal length).
+
+    Attributes:
+      episode: int64, the global episode id.
+      env: int64, the env index (flattened, C order, for several env axes).
+      step: int64, the step (index along the stacked axis) on which the episode ended.
+      episode_return: float32, its return.
+      length: int64, its steps.
+      terminated: bool, ended by termination (else by truncation).
+    """
+
+    episode: np.ndarray
+    env: np.ndarray
+    step: np.ndarray
+    episode_return: np.ndarray
+    length: np.ndarray
+    terminated: np.ndarray
+
+    def write_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Writes ``episode,env,return,length,terminated``, one row per episode, in id order.
+
+        Returns are written with the fewest digits that read back as the same float32. The file
+        appears under `path` only once complete (written under a temporary name, then renamed).
+
+        Returns:
+          The path written.
+        """
+        path = Path(path)
+        temp = path.with_name(f".{path.name}.partial")
+        with temp.open("w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(CSV_HEADER)
+            for row in zip(
+                self.episode.tolist(),
+                self.env.tolist(),
+                (np.format_float_positional(r, unique=True, trim="-") for r in self.episode_return),
+                self.length.tolist(),
+                (int(t) for t in self.terminated),
+                strict=True,
+            ):
+                writer.writerow(row)
+        os.replace(temp, path)
+        return path
+
+
+def episode_log(ended: EpisodeEnded, first_episode: int = 0) -> EpisodeLog:
+    """Host side: the finished episodes of stacked ``EpisodeEnded`` values, in id order.
+
+    Args:
+      ended: an ``EpisodeEnded`` whose leaves are [T] (one env), [T, N] (a batch, shared or
+        vmapped statistics) or [T, *E] (several env axes), as ``lax.scan`` stacks them.
+      first_episode: the id of the first episode in `ended` (the episode count before the run,
+        for a run made of several scans).
+
+    Returns:
+      An EpisodeLog.
+    """
+    if not isinstance(ended, EpisodeEnded):
+        raise TypeError(
+            f"`ended` must be the EpisodeEnded of fnrec.stats.step (stacked by lax.scan), got "
+            f"{type(ended).__name__}"
+        )
+    if isinstance(first_episode, bool) or not isinstance(first_episode, (int, np.integer)):
+        raise TypeError(f"`first_episode` must be an int >= 0, got {first_episode!r}")
+    if first_episode < 0:
+        raise ValueError(f"`first_episode` must be an int >= 0, got {first_episode!r}")
+    host = jax.device_get(ended)
+    mask = np.asarray(host.mask)
+    if mask.ndim < 1:
+        raise ValueError(
+            "`ended` must be stacked over steps (leaves [T] or [T, N]), got a single step of "
+            f"shape {mask.shape}"
+        )
+    steps = mask.shape[0]
+    flat = mask.reshape(steps, -1)
+    step, env = np.nonzero(flat)  # row-major: step order, then env-index order
+
+    def pick(field: np.ndarray) -> np.ndarray:
+        return np.asarray(field).reshape(steps, -1)[step, env]
+
+    count = len(step)
+    return EpisodeLog(
+        episode=np.arange(first_episode, first_episode + count, dtype=np.int64),
+        env=env.astype(np.int64),
+        step=step.astype(np.int64),
+        episode_return=pick(host.episode_return).astype(np.float32),
+        length=pick(host.length).astype(np.int64),
+        terminated=pick(host.terminated).astype(bool),
+    )

@@ -1,0 +1,373 @@
+"""Host side: turn captured episodes (``fnrec.capture``) into mp4 videos, after or during a run.
+
+``export_videos(capture_state, folder, render)`` writes one ``<prefix>-episode-<id>.mp4`` per
+stored episode. ``VideoStream(folder, render)`` is the ``stream=`` callable of
+``fnrec.capture.episode_capture``: episodes reach it from inside the jitted program as they end,
+and a background thread renders and writes them while training goes on.
+
+A renderer maps ONE env state (as kept by the capture) to an HxWx3 frame. With
+``on_device=True`` (default) it must be jittable: it runs as ``jax.jit(jax.vmap(render))`` over
+chunks of frames on the device (``fnrec.render.cartpole``). With ``on_device=False`` it is called
+on the host, frame by frame, with numpy states (a FuncEnv's ``render_image`` through
+``FuncEnvRenderer``, pygame, MuJoCo's renderer). Without a renderer the captured items must
+already be frames (``episode_capture(content=renderer)``).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from fnrec.capture import CapturedEpisode, CaptureState
+from fnrec.host.captured import read_capture, trimmed
+from fnrec.host.recorder import make_video_folder
+from fnrec.host.video_writer import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, check_fps
+
+Renderer = Callable[[Any], Any]
+
+
+class ExportedVideo(NamedTuple):
+    """One written video and the episode it shows.
+
+    Attributes:
+      path: the mp4 file.
+      episode_id: the episode id (watched: the env's own count; else global).
+      env: the env index.
+      episode_return: the episode's return.
+      length: its steps (the video has ``length + 1`` frames).
+      terminated: ended by termination.
+      truncated: ended by truncation.
+    """
+
+    path: Path
+    episode_id: int
+    env: int
+    episode_return: float
+    length: int
+    terminated: bool
+    truncated: bool
+
+
+class ExportResult(NamedTuple):
+    """What ``export_videos`` wrote and what the capture could not keep.
+
+    Attributes:
+      videos: the written videos, in the order the episodes ended.
+      dropped_full: triggered episodes dropped because the capture's store was full.
+      dropped_too_long: triggered episodes dropped for being longer than ``max_episode_steps``.
+    """
+
+    videos: list[ExportedVideo]
+    dropped_full: int
+    dropped_too_long: int
+
+
+class FuncEnvRenderer:
+    """A host renderer from a Gymnasium FuncEnv's ``render_init``/``render_image``.
+
+    Args:
+      func_env: the FuncEnv (unwrapped, as the capture keeps its states).
+      params: its params (None for the defaults).
+      **render_kwargs: passed to ``render_init``.
+
+    Use ``on_device=False``; call ``close()`` when done (or use it as a context manager).
+    """
+
+    def __init__(self, func_env: Any, params: Any = None, **render_kwargs: Any) -> None:
+        self.func_env = func_env
+        self.params = getattr(func_env, "default_params", None) if params is None else params
+        self.render_state = func_env.render_init(**render_kwargs)
+
+    def __call__(self, env_state: Any) -> np.ndarray:
+        self.render_state, image = self.func_env.render_image(
+            env_state, self.render_state, self.params
+        )
+        return np.array(image, copy=True)
+
+    def close(self) -> None:
+        """Closes the render state (pygame surfaces); safe to call twice."""
+        if self.render_state is not None:
+            self.func_env.render_close(self.render_state)
+            self.render_state = None
+
+    def __enter__(self) -> FuncEnvRenderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_name_prefix(name_prefix: Any) -> str:
+    if not isinstance(name_prefix, str) or not name_prefix or os.sep in name_prefix:
+        raise ValueError(
+            f"`name_prefix` must be a non-empty file name prefix without {os.sep!r}, got "
+            f"{name_prefix!r}"
+        )
+    return name_prefix
+
+
+def _check_chunk(chunk: Any) -> int:
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"`chunk` must be an int >= 1, got {chunk!r}")
+    return int(chunk)
+
+
+class _Frames:
+    """Turns an episode's items into frames with the chosen renderer."""
+
+    def __init__(self, render: Renderer | None, on_device: bool, chunk: int) -> None:
+        if render is not None and not callable(render):
+            raise TypeError(f"`render` must be None or a callable, got {type(render).__name__}")
+        self.render = render
+        self.on_device = on_device
+        self.chunk = chunk
+        self._batched = jax.jit(jax.vmap(render)) if render is not None and on_device else None
+
+    def __call__(self, items: Any) -> Iterator[np.ndarray]:
+        count = len(jax.tree.leaves(items)[0])
+        if self.render is None:
+            (frames,) = jax.tree.leaves(items) if len(jax.tree.leaves(items)) == 1 else (None,)
+            if frames is None:
+                raise ValueError(
+                    "`render` is None, so the captured items must be frames (one array per "
+                    "frame); they are a pytree of several arrays: pass a renderer"
+                )
+            yield from frames
+        elif self._batched is None:
+            for index in range(count):
+                yield self.render(jax.tree.map(lambda x, i=index: x[i], items))
+        else:
+            for start in range(0, count, self.chunk):
+                part = jax.tree.map(lambda x, s=start: x[s : s + self.chunk], items)
+                size = len(jax.tree.leaves(part)[0])
+                if size < self.chunk:  # one compiled shape for every chunk
+                    part = jax.tree.map(
+                        lambda x: np.concatenate([x, np.repeat(x[-1:], self.chunk - size, 0)]),
+                        part,
+                    )
+                yield from np.asarray(self._batched(part))[:size]
+
+
+def _write(
+    episode: CapturedEpisode,
+    folder: Path,
+    frames: _Frames,
+    fps: float,
+    name_prefix: str,
+    preset: str,
+    crf: int,
+) -> ExportedVideo:
+    """Renders and writes one episode (atomically, as every fnrec video)."""
+    env = episode.env if episode.ids_per_env else None
+    path = folder / video_name(name_prefix, episode.episode_id, env)
+    with VideoWriter(path, fps=fps, preset=preset, crf=crf) as writer:
+        for frame in frames(episode.items):
+            writer.append(frame)
+        writer.close()
+    return ExportedVideo(
+        path,
+        episode.episode_id,
+        episode.env,
+        episode.episode_return,
+        episode.length,
+        episode.terminated,
+        episode.truncated,
+    )
+
+
+def video_name(name_prefix: str, episode_id: int, env: int | None = None) -> str:
+    """``<prefix>-episode-<id>.mp4``, or ``<prefix>-env-<env>-episode-<id>.mp4`` for per-env ids."""
+    if env is None:
+        return f"{name_prefix}-episode-{episode_id}.mp4"
+    return f"{name_prefix}-env-{env}-episode-{episode_id}.mp4"
+
+
+class _Progress:
+    """A one-line progress display on stderr (frames, videos, frames/s)."""
+
+    def __init__(self, enabled: bool, total_videos: int | None) -> None:
+        self.enabled = enabled
+        self.total = total_videos
+        self.videos = 0
+        self.frames = 0
+        self.start = time.perf_counter()
+
+    def update(self, video: ExportedVideo) -> None:
+        self.videos += 1
+        self.frames += video.length + 1
+        if self.enabled:
+            rate = self.frames / max(time.perf_counter() - self.start, 1e-9)
+            total = "" if self.total is None else f"/{self.total}"
+            sys.stderr.write(
+                f"\rfnrec: {self.videos}{total} videos, {self.frames} frames ({rate:.0f} frames/s)"
+            )
+            sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.enabled and self.videos:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def export_videos(
+    capture_state: CaptureState,
+    video_folder: str | os.PathLike[str],
+    render: Renderer | None = None,
+    *,
+    on_device: bool = True,
+    fps: float = 30,
+    name_prefix: str = "rl-video",
+    progress: bool = False,
+    chunk: int = 64,
+    preset: str = DEFAULT_PRESET,
+    crf: int = DEFAULT_CRF,
+) -> ExportResult:
+    """Writes one mp4 per stored episode of a capture state, ``<prefix>-episode-<id>.mp4``.
+
+    Where ids count each env's own episodes and several envs are captured (several watched
+    envs, or one capture per env under ``jax.vmap``), the name says the env too:
+    ``<prefix>-env-<env>-episode-<id>.mp4``.
+
+    Args:
+      capture_state: a CaptureState after the run (possibly vmapped: one capture per env).
+      video_folder: where the videos go (created if missing).
+      render: a renderer of one captured env state (see the module docstring), or None when the
+        captured items are frames.
+      on_device: True: `render` is jittable and runs batched on the device; False: it runs on
+        the host, frame by frame, with numpy states.
+      fps: frames per second of the videos.
+      name_prefix: the file name prefix.
+      progress: print a progress line to stderr.
+      chunk: frames rendered per device call (bounds device memory).
+      preset: libx264 preset.
+      crf: libx264 quality (0-51, lower is better).
+
+    Returns:
+      An ExportResult: the videos (path, id, env, return, length, terminated, truncated) in the
+      order the episodes ended, and the counts of dropped episodes. If a video fails, the error
+      names it; videos written before it stay, and the failed one leaves no file.
+    """
+    fps = check_fps(fps)
+    name_prefix = _check_name_prefix(name_prefix)
+    frames = _Frames(render, on_device, _check_chunk(chunk))
+    summary = read_capture(capture_state)
+    folder = make_video_folder(video_folder)
+    meter = _Progress(progress, len(summary.episodes))
+    videos = []
+    try:
+        for episode in summary.episodes:
+            video = _write(episode, folder, frames, fps, name_prefix, preset, crf)
+            videos.append(video)
+            meter.update(video)
+    finally:
+        meter.end()
+    return ExportResult(videos, summary.dropped_full, summary.dropped_too_long)
+
+
+class VideoStream:
+    """Receives episodes streamed out of a jitted run and writes them in a background thread.
+
+    Pass it as ``fnrec.capture.episode_capture(..., stream=VideoStream(folder, render))``. Each
+    call (from ``jax.debug.callback``, only on steps where a chosen episode ends) copies the
+    episode and returns at once; one worker thread renders and encodes, so training goes on.
+    At most `max_pending` episodes wait (then the callback, and so the run, waits): memory stays
+    bounded. A video that fails (disk full, bad frame) never stops the run: the worker warns,
+    naming the video and the reason, goes on with the next episodes, and ``close()`` raises the
+    first failure after every other video is written.
+
+    Args:
+      video_folder: where the videos go (created if missing).
+      render: as in ``export_videos``.
+      on_device: as in ``export_videos``.
+      fps: frames per second.
+      name_prefix: the file name prefix.
+      max_pending: episodes waiting for the worker before a call blocks.
+      chunk: frames rendered per device call.
+      preset: libx264 preset.
+      crf: libx264 quality.
+
+    Attributes:
+      videos: the ExportedVideo of every video written so far, in the order they were written.
+      failures: the errors of the videos that failed so far.
+    """
+
+    def __init__(
+        self,
+        video_folder: str | os.PathLike[str],
+        render: Renderer | None = None,
+        *,
+        on_device: bool = True,
+        fps: float = 30,
+        name_prefix: str = "rl-video",
+        max_pending: int = 8,
+        chunk: int = 64,
+        preset: str = DEFAULT_PRESET,
+        crf: int = DEFAULT_CRF,
+    ) -> None:
+        self.fps = check_fps(fps)
+        self.name_prefix = _check_name_prefix(name_prefix)
+        if isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1:
+            raise ValueError(f"`max_pending` must be an int >= 1, got {max_pending!r}")
+        self.folder = make_video_folder(video_folder)
+        self._frames = _Frames(render, on_device, _check_chunk(chunk))
+        self._settings = (self.fps, self.name_prefix, preset, crf)
+        self.videos: list[ExportedVideo] = []
+        self.failures: list[BaseException] = []
+        self._queue: queue.Queue[CapturedEpisode | None] = queue.Queue(max_pending)
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._work, name="fnrec-video-stream", daemon=True)
+        self._thread.start()
+        self.closed = False
+
+    def __call__(self, episode: CapturedEpisode) -> None:
+        """Queues one streamed episode (called by the capture through ``jax.debug.callback``)."""
+        if self.closed:
+            raise RuntimeError(f"VideoStream to {self.folder} is closed; it takes no episodes")
+        self._queue.put(trimmed(episode))
+
+    def _work(self) -> None:
+        while (episode := self._queue.get()) is not None:
+            try:
+                video = _write(episode, self.folder, self._frames, *self._settings)
+                with self._lock:
+                    self.videos.append(video)
+            except Exception as error:  # reported, never stops the run
+                warnings.warn(
+                    f"fnrec.VideoStream: episode {episode.episode_id} (env {episode.env}) "
+                    f"was not written: {error}",
+                    RuntimeWarning,
+                    stacklevel=1,
+                )
+                with self._lock:
+                    self.failures.append(error)
+
+    def close(self) -> list[ExportedVideo]:
+        """Waits for every queued video, stops the worker and raises the first failure, if any.
+
+        Returns:
+          Every video written.
+        """
+        if not self.closed:
+            self.closed = True
+            jax.effects_barrier()  # callbacks still running in a dispatched program arrive first
+            self._queue.put(None)
+            self._thread.join()
+        if self.failures:
+            raise self.failures[0]
+        return list(self.videos)
+
+    def __enter__(self) -> VideoStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

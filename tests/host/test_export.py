@@ -1,0 +1,232 @@
+"""fnrec.export_videos / VideoStream / episode_log: real captured runs, real mp4s decoded back."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from capture_reference import ReferenceCapture
+from conftest import assert_same_video, decode, leftovers
+
+import fnrec
+from fnrec.host.captured import read_capture
+
+phys2d = pytest.importorskip("gymnasium.envs.phys2d.cartpole")
+NUM_ENVS, NUM_STEPS, LIMIT = 4, 60, 20
+render_batch = jax.jit(jax.vmap(fnrec.render.cartpole))
+
+
+def run(capture, mode="same_step", seed=0):
+    """A jitted CartPole rollout with capture; returns the final state and per-step outputs."""
+    env = fnrec.adapters.FuncEnvAdapter(
+        phys2d.CartPoleFunctional(),
+        fnrec.stats.episode_statistics(1000, mode),
+        capture,
+        max_episode_steps=LIMIT,
+        num_envs=NUM_ENVS,
+    )
+    state = env.initial(jax.random.key(seed))
+
+    def body(state, key):
+        action_key, step_key = jax.random.split(key)
+        out = env.step(state, jax.random.randint(action_key, (NUM_ENVS,), 0, 2), step_key)
+        final = out.info.get("final_state", out.state.env_state)
+        return out.state, (out.ended, final, out.state.env_state)
+
+    keys = jax.random.split(jax.random.key(seed + 1), NUM_STEPS)
+    first = state.env_state
+    state, outputs = jax.jit(lambda s: jax.lax.scan(body, s, keys))(state)
+    return first, state, jax.device_get(outputs)
+
+
+def reference_episodes(first, outputs, trigger, watch=None, mode="same_step"):
+    """The episodes a capture must keep, computed from the scan's own outputs."""
+    ended, finals, afters = outputs
+    reference = ReferenceCapture(NUM_ENVS, LIMIT, 1000, watch, trigger)
+    reference.init(list(np.asarray(first)))
+    for t in range(NUM_STEPS):
+        step_ended = [tuple(np.asarray(f)[t, e].item() for f in ended) for e in range(NUM_ENVS)]
+        reference.step(step_ended, list(finals[t]), list(afters[t]), mode)
+    return reference.stored
+
+
+def sent_frames(states) -> list[np.ndarray]:
+    return list(np.asarray(render_batch(jnp.asarray(np.stack(states)))))
+
+
+def test_export_global_ids_rendered_on_device(tmp_path):
+    trigger = fnrec.schedules.every(3)
+    capture = fnrec.capture.episode_capture(LIMIT, 64, watch=None, trigger=trigger)
+    first, state, outputs = run(capture)
+    expected = reference_episodes(first, outputs, trigger)
+    assert len(expected) >= 3
+    result = fnrec.export_videos(state.capture, tmp_path, fnrec.render.cartpole, fps=50)
+    assert (result.dropped_full, result.dropped_too_long) == (0, 0)
+    assert [v.episode_id for v in result.videos] == [e["episode_id"] for e in expected]
+    assert all(v.episode_id % 3 == 0 for v in result.videos)
+    for video, want in zip(result.videos, expected, strict=True):
+        assert video.path == tmp_path / f"rl-video-episode-{want['episode_id']}.mp4"
+        assert (video.env, video.length, video.terminated) == (
+            want["env"], want["length"], want["terminated"],
+        )  # fmt: skip
+        assert video.episode_return == pytest.approx(want["episode_return"])
+        assert video.length == want["episode_return"]  # CartPole: reward 1 per step
+        assert_same_video(video.path, sent_frames(want["frames"]))
+    assert leftovers(tmp_path) == []
+    # The ids are those of the shared queue (Gymnasium's vector order): the log agrees.
+    log = fnrec.episode_log(outputs[0])
+    for video in result.videos:
+        assert log.env[video.episode_id] == video.env
+        assert log.length[video.episode_id] == video.length
+
+
+def test_export_watched_env_with_host_renderer(tmp_path):
+    capture = fnrec.capture.episode_capture(LIMIT, 8, watch=(2,), trigger=lambda i: i < 2)
+    first, state, outputs = run(capture, mode="next_step")
+    expected = reference_episodes(first, outputs, lambda i: i < 2, (2,), "next_step")
+    assert [e["episode_id"] for e in expected] == [0, 1]
+    with fnrec.FuncEnvRenderer(phys2d.CartPoleFunctional()) as renderer:
+        result = fnrec.export_videos(
+            state.capture, tmp_path, renderer, on_device=False, name_prefix="eval", fps=50
+        )
+        pygame_frames = [[renderer(s) for s in e["frames"]] for e in expected]
+    assert [v.path.name for v in result.videos] == ["eval-episode-0.mp4", "eval-episode-1.mp4"]
+    for video, frames in zip(result.videos, pygame_frames, strict=True):
+        assert video.env == 2
+        assert_same_video(video.path, frames)
+
+
+def test_captured_frames_need_no_renderer(tmp_path):
+    capture = fnrec.capture.episode_capture(
+        LIMIT, 2, watch=(0,), trigger=lambda i: i >= 0, content=fnrec.render.cartpole
+    )
+    first, state, outputs = run(capture)
+    expected = reference_episodes(first, outputs, lambda i: True, (0,))[:2]
+    assert read_capture(state.capture).dropped_full == len(
+        reference_episodes(first, outputs, lambda i: True, (0,))
+    ) - 2
+    result = fnrec.export_videos(state.capture, tmp_path, fps=50, progress=True)
+    assert len(result.videos) == 2
+    for video, want in zip(result.videos, expected, strict=True):
+        assert_same_video(video.path, sent_frames(want["frames"]))
+
+
+def test_vmapped_capture_exports_every_env(tmp_path):
+    """jax.vmap over unbatched adapters: one capture per env, ids are each env's own count."""
+    capture = fnrec.capture.episode_capture(LIMIT, 4, trigger=lambda i: i == 1)
+    env = fnrec.adapters.FuncEnvAdapter(
+        phys2d.CartPoleFunctional(), capture=capture, max_episode_steps=LIMIT
+    )
+    state = jax.vmap(env.initial)(jax.random.split(jax.random.key(0), 3))
+
+    def body(state, key):
+        out = jax.vmap(env.step)(state, jnp.zeros(3, jnp.int32), jax.random.split(key, 3))
+        return out.state, out.ended
+
+    state, ended = jax.jit(lambda s: jax.lax.scan(body, s, jax.random.split(jax.random.key(1), 40)))(
+        state
+    )
+    result = fnrec.export_videos(state.capture, tmp_path, fnrec.render.cartpole)
+    assert sorted((v.env, v.episode_id) for v in result.videos) == [(0, 1), (1, 1), (2, 1)]
+    assert sorted(v.path.name for v in result.videos) == [
+        f"rl-video-env-{e}-episode-1.mp4" for e in range(3)
+    ]
+    for video in result.videos:
+        lengths = np.asarray(ended.length)[:, video.env][np.asarray(ended.mask)[:, video.env]]
+        assert video.length == lengths[1]
+        assert len(decode(video.path)) == video.length + 1
+
+
+def test_streaming_writes_the_same_videos(tmp_path):
+    trigger = fnrec.schedules.every(2)
+    stored = fnrec.capture.episode_capture(LIMIT, 64, watch=None, trigger=trigger)
+    _, state, _ = run(stored)
+    result = fnrec.export_videos(state.capture, tmp_path / "stored", fnrec.render.cartpole)
+    with fnrec.VideoStream(tmp_path / "streamed", fnrec.render.cartpole) as stream:
+        capture = fnrec.capture.episode_capture(LIMIT, watch=None, trigger=trigger, stream=stream)
+        run(capture)
+    streamed = stream.close()
+    assert len(streamed) == len(result.videos) >= 3
+    for a, b in zip(sorted(result.videos), sorted(streamed), strict=True):
+        assert a[1:] == b[1:] and a.path.name == b.path.name
+        assert_same_video(b.path, decode(a.path))
+
+
+def test_streaming_failure_warns_and_keeps_the_other_videos(tmp_path):
+    """A renderer that fails on one episode: the run goes on, the others are written."""
+
+    def render(state):
+        return fnrec.render.cartpole(state)
+
+    calls = []
+
+    def picky(state):
+        calls.append(1)
+        if len(calls) == 1:
+            return np.zeros((3, 3, 7), np.uint8)  # not a frame
+        return np.asarray(render(jnp.asarray(state)))
+
+    stream = fnrec.VideoStream(tmp_path, picky, on_device=False)
+    capture = fnrec.capture.episode_capture(LIMIT, watch=None, trigger=lambda i: i < 3, stream=stream)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run(capture)
+        with pytest.raises(ValueError, match="rl-video-episode-0.mp4"):
+            stream.close()
+    assert any("episode 0" in str(w.message) for w in caught)
+    assert sorted(p.name for p in tmp_path.glob("*.mp4")) == [
+        "rl-video-episode-1.mp4", "rl-video-episode-2.mp4",
+    ]  # fmt: skip
+    assert leftovers(tmp_path) == []
+
+
+def test_export_errors_name_the_argument(tmp_path):
+    capture = fnrec.capture.episode_capture(LIMIT, 4, trigger=lambda i: i >= 0)
+    _, state, _ = run(capture)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(NotADirectoryError, match="video_folder"):
+        fnrec.export_videos(state.capture, tmp_path / "file", fnrec.render.cartpole)
+    with pytest.raises(ValueError, match="`name_prefix` must be a non-empty"):
+        fnrec.export_videos(state.capture, tmp_path, fnrec.render.cartpole, name_prefix="")
+    with pytest.raises(ValueError, match="fps"):
+        fnrec.export_videos(state.capture, tmp_path, fnrec.render.cartpole, fps=0)
+    with pytest.raises(TypeError, match="`state` must be a CaptureState"):
+        fnrec.export_videos(state.stats, tmp_path, fnrec.render.cartpole)
+    with pytest.raises(ValueError, match="captured items must be frames"):
+        fnrec.export_videos(
+            fnrec.capture.episode_capture(3, trigger=lambda i: i >= 0).init(
+                {"a": jnp.zeros(2), "b": jnp.zeros(2)}, 2
+            )._replace(num_stored=jnp.int32(1)),
+            tmp_path,
+        )
+    assert list(tmp_path.glob("*.mp4")) == []
+
+
+def test_episode_log_matches_the_shared_queue_and_writes_csv(tmp_path):
+    _, state, (ended, _, _) = run(None)
+    log = fnrec.episode_log(ended)
+    queues = fnrec.stats.queues(state.stats)
+    assert len(log.episode) == fnrec.stats.episode_count(state.stats) > 5
+    np.testing.assert_array_equal(log.episode, np.arange(len(log.episode)))
+    np.testing.assert_array_equal(log.length, queues["length_queue"])
+    np.testing.assert_array_equal(log.episode_return, queues["return_queue"])
+    np.testing.assert_array_equal(log.terminated, queues["terminated_queue"])
+    assert (np.diff(log.step) >= 0).all()
+    path = log.write_csv(tmp_path / "episodes.csv")
+    with path.open() as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == ["episode", "env", "return", "length", "terminated"]
+    assert len(rows) == len(log.episode) + 1
+    assert [int(r[1]) for r in rows[1:]] == log.env.tolist()
+    assert [float(r[2]) for r in rows[1:]] == log.episode_return.tolist()
+    assert {r[4] for r in rows[1:]} <= {"0", "1"}
+    offset = fnrec.episode_log(ended, first_episode=100)
+    assert offset.episode[0] == 100
+    with pytest.raises(TypeError, match="`ended` must be the EpisodeEnded"):
+        fnrec.episode_log(state.stats)
+    with pytest.raises(ValueError, match="`first_episode` must be an int >= 0"):
+        fnrec.episode_log(ended, first_episode=-1)
