@@ -228,7 +228,9 @@ def episode_capture(
       trigger: a jittable function from int32 episode ids to bools (elementwise), e.g.
         ``fnrec.schedules.every(250)``; default ``fnrec.capped_cubic_video_schedule``.
       content: what to keep of one env's state, as a jittable function (default: the state
-        itself); e.g. ``fnrec.render.cartpole`` keeps frames, rendered in the step.
+        itself); e.g. ``fnrec.render.cartpole`` keeps frames, rendered in the step. Leaves of a
+        batched state without the env axis (MJX's shared contact buffers) reach it unsliced;
+        without `content`, every leaf must start with the env axis.
       stream: None to store episodes, or a host callable that receives each chosen episode as a
         ``CapturedEpisode`` when it ends (through ``jax.debug.callback``).
 
@@ -265,9 +267,26 @@ def episode_capture(
 
     def kept(env_state: Any, shape: tuple[int, ...], name: str) -> Any:
         """What is stored of the tracked envs' states: ``content`` of each, leading [T] axis."""
-        _check_leading(name, env_state, shape)
-        states = tracked(env_state, shape, name)
-        return states if content is None else jax.vmap(content)(states)
+        if content is None or not shape:
+            _check_leading(name, env_state, shape)
+            states = tracked(env_state, shape, name)
+            return states if content is None else jax.vmap(content)(states)
+        # Leaves without the env axis (MJX's shared contact buffers) go to `content` as they are.
+        leaves, treedef = jax.tree.flatten(env_state)
+        per_env = [jnp.shape(x)[:1] == shape for x in leaves]
+        if not any(per_env):
+            _check_leading(name, env_state, shape)
+        index = None if watch is None else np.asarray(watch, np.int32)
+        leaves = [
+            jnp.asarray(x)[index] if mapped and index is not None else x
+            for x, mapped in zip(leaves, per_env, strict=True)
+        ]
+
+        def of_leaves(*values: Any) -> Any:
+            return content(jax.tree.unflatten(treedef, values))
+
+        axes = [0 if mapped else None for mapped in per_env]
+        return jax.vmap(of_leaves, in_axes=axes)(*leaves)
 
     env_index = None if watch is None else np.asarray(watch, np.int32)
 

@@ -6,7 +6,9 @@
 #   .venv         gymnasium>=1.4: the core, Gymnasium adapters, video, renderers, parity tests
 #   .venv-gymnax  gymnax 1.0.1 + gymnasium 1.3: the gymnax adapter, and everything else again on
 #                 1.3 (the parity tests skip there)
-#   .venv-brax    brax + MuJoCo Playground (optional extras): the brax adapter
+#   .venv-brax    brax + MuJoCo Playground (optional extras): the brax adapter and capture, and
+#                 streaming inside brax's own ppo.train, which calls jax.device_put_replicated
+#                 (removed in jax 0.10): this venv pins jax<0.10
 # FNREC_REQUIRE lists modules that must import in that run, so that no test that needs them is
 # skipped quietly (tests/conftest.py fails the session otherwise).
 # Set FNREC_SKIP_BRAX=1 to leave out the brax environment (about 900 MB with mujoco).
@@ -14,10 +16,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-make_venv() {  # make_venv DIR EXTRAS
-  [ -x "$1/bin/python" ] || "$PYTHON" -m venv "$1"
-  "$1/bin/python" -m pip install -q --upgrade pip
-  "$1/bin/python" -m pip install -q -e ".[$2]"
+make_venv() {  # make_venv DIR EXTRAS [MORE PIP REQUIREMENTS...]
+  local venv=$1 extras=$2; shift 2
+  [ -x "$venv/bin/python" ] || "$PYTHON" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q -e ".[$extras]" "$@"
 }
 
 run_pytest() {  # run_pytest VENV ARGS...; pytest's exit code 5 (no tests ran) fails too
@@ -36,7 +39,7 @@ make_venv .venv-gymnax "test,gymnax"
 FNREC_REQUIRE=gymnax run_pytest .venv-gymnax tests --ignore=tests/brax
 
 if [ "${FNREC_SKIP_BRAX:-0}" != 1 ]; then
-  make_venv .venv-brax "test,brax,playground"
+  make_venv .venv-brax "test,brax,playground" "jax<0.10" "jaxlib<0.10"
   FNREC_REQUIRE=brax.envs,mujoco_playground run_pytest .venv-brax tests/brax
 fi
 echo "all test environments passed"

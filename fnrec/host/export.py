@@ -166,10 +166,11 @@ def _write(
     name_prefix: str,
     preset: str,
     crf: int,
+    repeat: int = 0,
 ) -> ExportedVideo:
     """Renders and writes one episode (atomically, as every fnrec video)."""
     env = episode.env if episode.ids_per_env else None
-    path = folder / video_name(name_prefix, episode.episode_id, env)
+    path = folder / video_name(name_prefix, episode.episode_id, env, repeat)
     with VideoWriter(path, fps=fps, preset=preset, crf=crf) as writer:
         for frame in frames(episode.items):
             writer.append(frame)
@@ -185,11 +186,13 @@ def _write(
     )
 
 
-def video_name(name_prefix: str, episode_id: int, env: int | None = None) -> str:
-    """``<prefix>-episode-<id>.mp4``, or ``<prefix>-env-<env>-episode-<id>.mp4`` for per-env ids."""
-    if env is None:
-        return f"{name_prefix}-episode-{episode_id}.mp4"
-    return f"{name_prefix}-env-{env}-episode-{episode_id}.mp4"
+def video_name(name_prefix: str, episode_id: int, env: int | None = None, repeat: int = 0) -> str:
+    """``<prefix>-episode-<id>.mp4``; ``<prefix>-env-<env>-episode-<id>.mp4`` for per-env ids;
+    ``...-repeat-<k>.mp4`` for the k-th repeat of a name in one stream."""
+    name = f"{name_prefix}-episode-{episode_id}"
+    if env is not None:
+        name = f"{name_prefix}-env-{env}-episode-{episode_id}"
+    return f"{name}-repeat-{repeat}.mp4" if repeat else f"{name}.mp4"
 
 
 class _Progress:
@@ -281,7 +284,9 @@ class VideoStream:
     call (from ``jax.debug.callback``, only on steps where a chosen episode ends) copies the
     episode and returns at once; one worker thread renders and encodes, so training goes on.
     At most `max_pending` episodes wait (then the callback, and so the run, waits): memory stays
-    bounded. A video that fails (disk full, bad frame) never stops the run: the worker warns,
+    bounded. A capture that starts again (an env reset inside a trainer, such as each of brax's
+    evaluations) sends its ids again: a name this stream already wrote gets ``-repeat-<k>``
+    (``eval-episode-0-repeat-1.mp4``), so that no video is overwritten. A video that fails (disk full, bad frame) never stops the run: the worker warns,
     naming the video and the reason, goes on with the next episodes, and ``close()`` raises the
     first failure after every other video is written.
 
@@ -336,9 +341,12 @@ class VideoStream:
         self._queue.put(trimmed(episode))
 
     def _work(self) -> None:
+        seen: dict[tuple[int, int | None], int] = {}
         while (episode := self._queue.get()) is not None:
+            key = (episode.episode_id, episode.env if episode.ids_per_env else None)
+            repeat = seen[key] = seen.get(key, -1) + 1
             try:
-                video = _write(episode, self.folder, self._frames, *self._settings)
+                video = _write(episode, self.folder, self._frames, *self._settings, repeat)
                 with self._lock:
                     self.videos.append(video)
             except Exception as error:  # reported, never stops the run

@@ -1,0 +1,190 @@
+"""Capture over brax / MuJoCo Playground: final frames kept, videos exported, streaming in ppo.train."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+brax_envs = pytest.importorskip("brax.envs")
+from brax.envs.wrappers import training  # noqa: E402
+from capture_reference import ReferenceCapture  # noqa: E402
+from conftest import assert_same_video, decode  # noqa: E402
+
+import fnrec  # noqa: E402
+from fnrec.adapters import BraxAdapter  # noqa: E402
+from fnrec.host.captured import read_capture  # noqa: E402
+
+LENGTH = 20
+
+
+def cart_pole(pipeline_state):
+    """brax's inverted_pendulum as fnrec.render.cartpole's [x, x_dot, theta, theta_dot]."""
+    q, qd = pipeline_state.q, pipeline_state.qd
+    return jnp.stack([q[0], qd[0], q[1], qd[1]])
+
+
+def pendulum_env():
+    return brax_envs.get_environment("inverted_pendulum", backend="generalized")
+
+
+def reference_rollout(wrapped, rng, actions):
+    """brax's own autoreset, re-done by hand over the inner env: the frames before each reset."""
+    inner = wrapped.env
+    inner_step = jax.jit(inner.step)
+    state = jax.jit(inner.reset)(rng)
+    first = state.pipeline_state
+    first_frames = jax.vmap(cart_pole)(first)
+    finals, afters = [], []
+    for action in actions:
+        steps = jnp.where(state.done, 0, state.info["steps"])
+        state = state.replace(done=jnp.zeros_like(state.done), info={**state.info, "steps": steps})
+        state = inner_step(state, action)
+        final = jax.vmap(cart_pole)(state.pipeline_state)
+        done = state.done.astype(bool)
+        after = jnp.where(done[:, None], first_frames, final)
+        state = state.replace(
+            pipeline_state=jax.tree.map(
+                lambda f, s: jnp.where(done.reshape((-1,) + (1,) * (s.ndim - 1)), f, s),
+                first,
+                state.pipeline_state,
+            )
+        )
+        finals.append(np.asarray(final))
+        afters.append(np.asarray(after))
+    return np.asarray(first_frames), finals, afters
+
+
+def test_capture_keeps_the_final_frame_and_exports(tmp_path):
+    wrapped = training.wrap(pendulum_env(), episode_length=LENGTH)
+    trigger = fnrec.schedules.every(2)
+    capture = fnrec.capture.episode_capture(
+        LENGTH, 16, watch=None, trigger=trigger, content=cart_pole
+    )
+    env = BraxAdapter(wrapped, capture=capture)
+    num_envs, num_steps = 4, 70
+    rng = jax.random.split(jax.random.PRNGKey(0), num_envs)
+    actions = jax.random.uniform(jax.random.PRNGKey(1), (num_steps, num_envs, 1), minval=-1, maxval=1)
+
+    def body(state, action):
+        state = env.step(state, action)
+        info = state.info
+        ended = fnrec.stats.EpisodeEnded(
+            info["_episode"], info["episode"]["r"], info["episode"]["l"],
+            info["_episode"] & (info["truncation"] == 0), info["_episode"] & (info["truncation"] != 0),
+        )  # fmt: skip
+        return state, ended
+
+    state, ended = jax.jit(lambda s: jax.lax.scan(body, s, actions))(jax.jit(env.reset)(rng))
+    assert set(wrapped.__dict__) == set(training.wrap(pendulum_env(), LENGTH).__dict__)
+    assert type(wrapped.env).__name__ == "EpisodeWrapper"  # the user's wrapper is not changed
+
+    first, finals, afters = reference_rollout(wrapped, rng, actions)
+    reference = ReferenceCapture(num_envs, LENGTH, 16, None, trigger)
+    reference.init(list(first))
+    host_ended = jax.device_get(ended)
+    for t in range(num_steps):
+        step_ended = [tuple(np.asarray(f)[t, e].item() for f in host_ended) for e in range(num_envs)]
+        reference.step(step_ended, list(finals[t]), list(afters[t]), "same_step")
+    episodes = read_capture(state.info["episode_capture"]).episodes
+    assert len(episodes) == len(reference.stored) >= 4
+    for got, want in zip(episodes, reference.stored, strict=True):
+        assert (got.episode_id, got.env, got.length) == (
+            want["episode_id"], want["env"], want["length"],
+        )  # fmt: skip
+        np.testing.assert_allclose(got.items, np.stack(want["frames"]), rtol=1e-5, atol=1e-6)
+        assert not np.allclose(got.items[-1], got.items[0])  # the final frame, not the reset one
+
+    result = fnrec.export_videos(state.info["episode_capture"], tmp_path, fnrec.render.cartpole)
+    render = jax.jit(jax.vmap(fnrec.render.cartpole))
+    for video, want in zip(result.videos, reference.stored, strict=True):
+        assert_same_video(video.path, list(np.asarray(render(np.stack(want["frames"])))))
+
+
+def test_capture_needs_an_autoreset_wrapper():
+    env = training.VmapWrapper(training.EpisodeWrapper(pendulum_env(), LENGTH, 1))
+    with pytest.raises(ValueError, match="`capture` needs an autoreset wrapper outermost"):
+        BraxAdapter(env, capture=fnrec.capture.episode_capture(LENGTH))
+
+
+def test_mujoco_playground_capture():
+    pytest.importorskip("mujoco_playground")
+    from mujoco_playground import registry, wrapper
+
+    env = wrapper.wrap_for_brax_training(registry.load("CartpoleBalance"), episode_length=LENGTH)
+    capture = fnrec.capture.episode_capture(
+        LENGTH, 4, watch=(1,), trigger=lambda i: i >= 0, content=lambda data: data.qpos
+    )
+    env = BraxAdapter(env, capture=capture)
+    state = jax.jit(env.reset)(jax.random.split(jax.random.PRNGKey(0), 2))
+    first = np.asarray(state.data.qpos[1])
+
+    def body(state, key):
+        action = jax.random.uniform(key, (2, env.action_size), minval=-1, maxval=1)
+        state = env.step(state, action)
+        return state, state.data.qpos[1]
+
+    keys = jax.random.split(jax.random.PRNGKey(1), 45)
+    state, qpos = jax.jit(lambda s: jax.lax.scan(body, s, keys))(state)
+    episodes = read_capture(state.info["episode_capture"]).episodes
+    assert [e.length for e in episodes] == [LENGTH, LENGTH]
+    for episode in episodes:
+        assert episode.env == 1 and episode.truncated and len(episode.items) == LENGTH + 1
+        np.testing.assert_allclose(episode.items[0], first, atol=1e-6)  # the cached first state
+    # Frames 1..L-1 are the states after each step; the L-th is the one before the reset,
+    # which the env's own output no longer has (it shows the first state again).
+    np.testing.assert_allclose(episodes[0].items[1:-1], np.asarray(qpos)[: LENGTH - 1], atol=1e-6)
+    np.testing.assert_allclose(np.asarray(qpos)[LENGTH - 1], first, atol=1e-6)
+    assert not np.allclose(episodes[0].items[-1], first)
+
+
+def test_streaming_inside_brax_ppo_train(tmp_path):
+    """brax's trainer returns no env state: videos leave the program as episodes end."""
+    from brax.training.agents.ppo import train as ppo
+
+    streams = []
+
+    def wrap_env_fn(env, episode_length, action_repeat, randomization_fn=None):
+        kind = "train" if not streams else "eval"
+        stream = fnrec.VideoStream(tmp_path / kind, fnrec.render.cartpole, name_prefix=kind)
+        streams.append(stream)
+        capture = fnrec.capture.episode_capture(
+            episode_length, watch=(0,), trigger=fnrec.schedules.every(3), content=cart_pole,
+            stream=stream,
+        )  # fmt: skip
+        wrapped = training.wrap(env, episode_length, action_repeat, randomization_fn)
+        return BraxAdapter(wrapped, capture=capture)
+
+    make_inference_fn, params, metrics = ppo.train(
+        pendulum_env(),
+        num_timesteps=2_000,
+        num_envs=8,
+        episode_length=LENGTH,
+        wrap_env_fn=wrap_env_fn,
+        unroll_length=5,
+        batch_size=8,
+        num_minibatches=2,
+        num_updates_per_batch=1,
+        num_evals=2,
+        num_eval_envs=4,
+        network_factory=functools.partial(
+            __import__("brax.training.agents.ppo.networks", fromlist=["x"]).make_ppo_networks,
+            policy_hidden_layer_sizes=(8,),
+            value_hidden_layer_sizes=(8,),
+        ),
+        seed=0,
+    )
+    assert "eval/episode_reward" in metrics
+    videos = [stream.close() for stream in streams]
+    assert any("-repeat-1" in v.path.name for v in videos[1])  # num_evals=2: two evaluations
+    assert [len(v) > 0 for v in videos] == [True, True]
+    for kind_videos in videos:
+        assert all(v.episode_id % 3 == 0 for v in kind_videos)
+        names = [v.path.name for v in kind_videos]
+        assert len(set(names)) == len(names)  # restarted ids (each evaluation) get -repeat-<k>
+        for video in kind_videos:
+            assert video.env == 0 and 1 <= video.length <= LENGTH
+            assert len(decode(video.path)) == video.length + 1
