@@ -17,6 +17,7 @@ NAMES: dict[str, str] = {
     "VideoWriteError": "fnrec.host.video_writer",
     "VideoWriter": "fnrec.host.video_writer",
     "episode_log": "fnrec.host.episode_log",
+    "history_chunk": "fnrec.host.episode_log",
     "export_videos": "fnrec.host.export",
     "read_capture": "fnrec.host.captured",
     "save_video": "fnrec.host.save_video",

@@ -2,7 +2,8 @@
 
 ``BraxAdapter(env)`` has brax's ``reset(rng) -> State`` and ``step(state, action) -> State``;
 it keeps the statistics in ``state.info["episode_stats"]`` (and the capture state in
-``state.info["episode_capture"]``, the step counter in ``state.info["episode_steps"]``) and the
+``state.info["episode_capture"]``, the history in ``state.info["episode_history"]``, the step
+counter in ``state.info["episode_steps"]``) and the
 episodes that finished on the step in ``state.info["episode"]`` / ``["_episode"]``.
 
 Truncation is read from ``state.info["truncation"]`` (set by brax's ``EpisodeWrapper``);
@@ -31,13 +32,15 @@ from jax import Array
 from fnrec.adapters import core
 from fnrec.adapters.core import EnvStep, Recorded, Recording
 from fnrec.capture import EpisodeCapture
+from fnrec.history import EpisodeHistory
 from fnrec.stats import EpisodeStatistics, episode_statistics
 
 STATS_KEY = "episode_stats"
 CAPTURE_KEY = "episode_capture"
 STEPS_KEY = "episode_steps"
+HISTORY_KEY = "episode_history"
 _FINAL_KEY = "fnrec_final_state"
-_OWN_KEYS = (STATS_KEY, CAPTURE_KEY, STEPS_KEY, "episode", "_episode")
+_OWN_KEYS = (STATS_KEY, CAPTURE_KEY, STEPS_KEY, HISTORY_KEY, "episode", "_episode")
 
 
 def physics_state(state: Any) -> Any:
@@ -88,6 +91,8 @@ class BraxAdapter(core.Wrapper):
         autoreset); default 100 episodes.
       capture: None, or an ``fnrec.capture.episode_capture(...)``; needs an autoreset wrapper
         outermost in `env`.
+      history: None, or an ``fnrec.history.episode_history(...)`` (every episode's statistics;
+        with ``stream=`` the way to get them out of brax's trainers).
     """
 
     kind = "brax Env"
@@ -97,9 +102,10 @@ class BraxAdapter(core.Wrapper):
         env: Any,
         statistics: EpisodeStatistics | None = None,
         capture: EpisodeCapture | None = None,
+        history: EpisodeHistory | None = None,
     ) -> None:
         statistics = episode_statistics() if statistics is None else statistics
-        super().__init__(env, Recording(statistics, capture))
+        super().__init__(env, Recording(statistics, capture, history=history))
         if statistics.autoreset_mode != "same_step":
             raise ValueError(
                 "brax resets on the done step: `statistics` must use autoreset_mode='same_step', "
@@ -132,7 +138,9 @@ class BraxAdapter(core.Wrapper):
             raise ValueError(
                 f"`state` must come from this wrapper's reset (no state.info[{STATS_KEY!r}] found)"
             )
-        recorded = Recorded(None, info[STATS_KEY], info[STEPS_KEY], info.get(CAPTURE_KEY))
+        recorded = Recorded(
+            None, info[STATS_KEY], info[STEPS_KEY], info.get(CAPTURE_KEY), info.get(HISTORY_KEY)
+        )
         # The inner wrappers must not see our entries (VmapWrapper would map the shared queue).
         inner = {k: v for k, v in info.items() if k not in _OWN_KEYS}
         state = self._stepped.step(state.replace(info=inner), action)
@@ -156,6 +164,8 @@ def _with_info(state: Any, recorded: Recorded, ended: Any) -> Any:
     info = {**state.info, STATS_KEY: recorded.stats, STEPS_KEY: recorded.steps, **ended.to_info()}
     if recorded.capture is not None:
         info[CAPTURE_KEY] = recorded.capture
+    if recorded.history is not None:
+        info[HISTORY_KEY] = recorded.history
     return state.replace(info=info)
 
 

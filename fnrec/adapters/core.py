@@ -42,6 +42,7 @@ from jax.typing import ArrayLike
 
 from fnrec import _checks
 from fnrec.capture import CaptureState, EpisodeCapture
+from fnrec.history import EpisodeHistory, HistoryState
 from fnrec.stats import EpisodeEnded, EpisodeStatistics, EpisodeStats, episode_statistics
 
 __all__ = [
@@ -127,12 +128,14 @@ class Recorded(NamedTuple):
       stats: the episode statistics.
       steps: int32[*E], steps taken in the current episodes; drives the time limit.
       capture: the episode capture's state, or None without capture.
+      history: every finished episode's statistics (``fnrec.history``), or None.
     """
 
     env_state: Any
     stats: EpisodeStats
     steps: Array
     capture: CaptureState | None = None
+    history: HistoryState | None = None
 
 
 class StepResult(NamedTuple):
@@ -192,17 +195,19 @@ def keyed_vmap(fn: Any, num_envs: int) -> Any:
 
 
 class Recording(NamedTuple):
-    """What an adapter records and how, bound once: statistics, capture, time limit.
+    """What an adapter records and how, bound once: statistics, capture, time limit, history.
 
     Attributes:
       statistics: an ``fnrec.stats.EpisodeStatistics`` (buffer length and autoreset mode).
       capture: an ``fnrec.capture.EpisodeCapture``, or None.
       max_episode_steps: None, or truncate episodes after this many steps.
+      history: an ``fnrec.history.EpisodeHistory`` (every episode's statistics), or None.
     """
 
     statistics: EpisodeStatistics = episode_statistics()
     capture: EpisodeCapture | None = None
     max_episode_steps: int | None = None
+    history: EpisodeHistory | None = None
 
     @property
     def autoreset_mode(self) -> str:
@@ -221,6 +226,11 @@ class Recording(NamedTuple):
                 "`capture` must be None or an EpisodeCapture from fnrec.capture.episode_capture("
                 f"...), got {type(self.capture).__name__}"
             )
+        if self.history is not None and not isinstance(self.history, EpisodeHistory):
+            raise TypeError(
+                "`history` must be None or an EpisodeHistory from fnrec.history.episode_history("
+                f"...), got {type(self.history).__name__}"
+            )
         _checks.check_max_episode_steps(self.max_episode_steps)
         return self
 
@@ -236,7 +246,9 @@ class Recording(NamedTuple):
         """
         stats = self.statistics.init(num_envs)
         capture = None if self.capture is None else self.capture.init(env_state, num_envs)
-        return Recorded(env_state, stats, jnp.zeros(stats.episode_length.shape, jnp.int32), capture)
+        history = None if self.history is None else self.history.init(num_envs)
+        steps = jnp.zeros(stats.episode_length.shape, jnp.int32)
+        return Recorded(env_state, stats, steps, capture, history)
 
     def step(self, fns: EnvFns, state: Recorded, action: Any, key: Array) -> StepResult:
         """One environment step with time limit, statistics, autoreset and capture.
@@ -284,7 +296,7 @@ class Recording(NamedTuple):
             env_state = select(ended.mask, fresh.env_state, env_state)
         capture = self._capture(state.capture, ended, final_env_state, env_state)
         reward = jnp.broadcast_to(jnp.asarray(reward, jnp.float32), terminated.shape)
-        new_state = Recorded(env_state, stats, steps, capture)
+        new_state = Recorded(env_state, stats, steps, capture, self._history(state.history, ended))
         return StepResult(new_state, obs, reward, terminated, truncated, info, ended)
 
     def record(
@@ -316,7 +328,8 @@ class Recording(NamedTuple):
         capture = self._capture(state.capture, ended, final_env_state, transition.env_state)
         reward = jnp.broadcast_to(jnp.asarray(transition.reward, jnp.float32), terminated.shape)
         info = {**transition.info, **ended.to_info()}
-        new_state = Recorded(transition.env_state, stats, steps, capture)
+        history = self._history(state.history, ended)
+        new_state = Recorded(transition.env_state, stats, steps, capture, history)
         return StepResult(new_state, transition.obs, reward, terminated, truncated, info, ended)
 
     def reset(
@@ -346,6 +359,7 @@ class Recording(NamedTuple):
             stats=self.statistics.reset(state.stats, mask),
             steps=jnp.where(mask, 0, state.steps),
             capture=capture,
+            history=state.history,
         )
 
     def _count(
@@ -367,6 +381,9 @@ class Recording(NamedTuple):
         if self.autoreset_mode != "disabled":
             steps = jnp.where(ended.mask, 0, steps)
         return stats, steps, terminated, truncated, ended
+
+    def _history(self, history: HistoryState | None, ended: EpisodeEnded) -> HistoryState | None:
+        return history if self.history is None else self.history.step(history, ended)
 
     def _capture(
         self, capture: CaptureState | None, ended: EpisodeEnded, final_env_state: Any, env_state: Any

@@ -40,6 +40,7 @@ from fnrec import _checks
 from fnrec.adapters import core
 from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recorded, Recording, StepResult
 from fnrec.capture import EpisodeCapture
+from fnrec.history import EpisodeHistory
 from fnrec.stats import EpisodeStatistics, episode_statistics
 
 
@@ -95,6 +96,8 @@ class FuncEnvAdapter(FuncEnv):
         ``"disabled"``.
       capture: None, or an ``fnrec.capture.episode_capture(...)`` that keeps chosen episodes.
       max_episode_steps: None, or truncate episodes after this many steps.
+      history: None, or an ``fnrec.history.episode_history(...)`` that keeps (or streams) every
+        finished episode's statistics.
       num_envs: None for one env (vmap it yourself for per-env queues), or N: every method then
         takes and returns a batch of N (one rng in, split inside) with one shared queue.
     """
@@ -106,13 +109,14 @@ class FuncEnvAdapter(FuncEnv):
         capture: EpisodeCapture | None = None,
         max_episode_steps: int | None = None,
         num_envs: int | None = None,
+        history: EpisodeHistory | None = None,
     ) -> None:
         _checks.check_num_envs(num_envs)
         core.check_env(
             env, ("initial", "transition", "observation", "reward", "terminal"), "FuncEnv"
         )
         statistics = episode_statistics() if statistics is None else statistics
-        self.recording = Recording(statistics, capture, max_episode_steps).check()
+        self.recording = Recording(statistics, capture, max_episode_steps, history).check()
         # The FuncEnv protocol's `transition` never resets: the same recording, autoreset off.
         self._transition_recording = self.recording._replace(
             statistics=episode_statistics(statistics.buffer_length, "disabled")

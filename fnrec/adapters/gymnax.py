@@ -40,6 +40,7 @@ from fnrec import _checks
 from fnrec.adapters import core
 from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recorded, Recording
 from fnrec.capture import EpisodeCapture
+from fnrec.history import EpisodeHistory
 from fnrec.stats import EpisodeStatistics, episode_statistics
 
 STEP_APIS: tuple[str, ...] = ("auto", "terminated_truncated", "done")
@@ -61,6 +62,7 @@ class GymnaxAdapter(core.Wrapper):
         autoreset); default 100 episodes.
       capture: None, or an ``fnrec.capture.episode_capture(...)``; needs a bare gymnax
         ``Environment`` (see the module docstring). The captured env state is gymnax's.
+      history: None, or an ``fnrec.history.episode_history(...)`` (every episode's statistics).
       step_api: ``"terminated_truncated"`` (gymnax 1.x, 6 values), ``"done"`` (gymnax 0.0.x,
         5 values; ``done`` is read as termination unless ``info`` has ``"truncated"``), or
         ``"auto"`` (default: read from the number of values ``env.step`` returns).
@@ -75,11 +77,12 @@ class GymnaxAdapter(core.Wrapper):
         env: Any,
         statistics: EpisodeStatistics | None = None,
         capture: EpisodeCapture | None = None,
+        history: EpisodeHistory | None = None,
         step_api: str = "auto",
         num_envs: int | None = None,
     ) -> None:
         statistics = episode_statistics() if statistics is None else statistics
-        super().__init__(env, Recording(statistics, capture))
+        super().__init__(env, Recording(statistics, capture, history=history))
         if step_api not in STEP_APIS:
             raise ValueError(f"`step_api` must be one of {STEP_APIS}, got {step_api!r}")
         _checks.check_num_envs(num_envs)
@@ -214,4 +217,6 @@ def GymnaxRecordEpisodeStatistics(  # noqa: N802 (the old class name, kept as a 
         DeprecationWarning,
         stacklevel=2,
     )
-    return GymnaxAdapter(env, episode_statistics(buffer_length), None, step_api, num_envs)
+    return GymnaxAdapter(
+        env, episode_statistics(buffer_length), step_api=step_api, num_envs=num_envs
+    )

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
+from fnrec.history import HistoryChunk, HistoryState
 from fnrec.stats import EpisodeEnded
 
 CSV_HEADER = ("episode", "env", "return", "length", "terminated")
@@ -67,22 +68,32 @@ class EpisodeLog(NamedTuple):
         return path
 
 
-def episode_log(ended: EpisodeEnded, first_episode: int = 0) -> EpisodeLog:
-    """Host side: the finished episodes of stacked ``EpisodeEnded`` values, in id order.
+def episode_log(
+    ended: EpisodeEnded | HistoryState | HistoryChunk | list[HistoryChunk], first_episode: int = 0
+) -> EpisodeLog:
+    """Host side: the finished episodes of a run, in id order.
 
     Args:
       ended: an ``EpisodeEnded`` whose leaves are [T] (one env), [T, N] (a batch, shared or
-        vmapped statistics) or [T, *E] (several env axes), as ``lax.scan`` stacks them.
-      first_episode: the id of the first episode in `ended` (the episode count before the run,
-        for a run made of several scans).
+        vmapped statistics) or [T, *E] (several env axes), as ``lax.scan`` stacks them; or a
+        ``HistoryState`` (``fnrec.history``: what it holds); or streamed ``HistoryChunk`` values
+        (one or a list, in the order they arrived).
+      first_episode: the id of the first episode in stacked `ended` (the episode count before
+        the run, for a run made of several scans); ignored for a history (it has its ids).
 
     Returns:
-      An EpisodeLog.
+      An EpisodeLog (``step`` is -1 for episodes read from a history: it keeps no steps).
     """
+    if isinstance(ended, HistoryState):
+        ended = history_chunk(ended)
+    if isinstance(ended, HistoryChunk):
+        ended = [ended]
+    if isinstance(ended, list) and all(isinstance(c, HistoryChunk) for c in ended):
+        return _from_chunks(ended)
     if not isinstance(ended, EpisodeEnded):
         raise TypeError(
-            f"`ended` must be the EpisodeEnded of fnrec.stats.step (stacked by lax.scan), got "
-            f"{type(ended).__name__}"
+            "`ended` must be the EpisodeEnded of fnrec.stats.step (stacked by lax.scan), a "
+            f"HistoryState or HistoryChunks, got {type(ended).__name__}"
         )
     if isinstance(first_episode, bool) or not isinstance(first_episode, (int, np.integer)):
         raise TypeError(f"`first_episode` must be an int >= 0, got {first_episode!r}")
@@ -110,4 +121,40 @@ def episode_log(ended: EpisodeEnded, first_episode: int = 0) -> EpisodeLog:
         episode_return=pick(host.episode_return).astype(np.float32),
         length=pick(host.length).astype(np.int64),
         terminated=pick(host.terminated).astype(bool),
+    )
+
+
+def history_chunk(state: HistoryState) -> HistoryChunk:
+    """Host side: the episodes a history holds (stored, or staged and not yet streamed).
+
+    Args:
+      state: a HistoryState.
+
+    Returns:
+      A HistoryChunk of those episodes, in id order.
+    """
+    host = jax.device_get(state)
+    n, first = int(host.count), int(host.first_id)
+    return HistoryChunk(
+        episode=np.arange(first, first + n, dtype=np.int64),
+        env=np.asarray(host.env)[:n].astype(np.int64),
+        episode_return=np.asarray(host.episode_return)[:n].astype(np.float32),
+        length=np.asarray(host.length)[:n].astype(np.int64),
+        terminated=np.asarray(host.terminated)[:n].astype(bool),
+    )
+
+
+def _from_chunks(chunks: list[HistoryChunk]) -> EpisodeLog:
+    def cat(field: str, dtype: type) -> np.ndarray:
+        parts = [np.asarray(getattr(c, field)) for c in chunks]
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+    episode = cat("episode", np.int64)
+    return EpisodeLog(
+        episode=episode,
+        env=cat("env", np.int64),
+        step=np.full(len(episode), -1, np.int64),
+        episode_return=cat("episode_return", np.float32),
+        length=cat("length", np.int64),
+        terminated=cat("terminated", bool),
     )

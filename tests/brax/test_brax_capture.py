@@ -145,10 +145,11 @@ def test_streaming_inside_brax_ppo_train(tmp_path):
     """brax's trainer returns no env state: videos leave the program as episodes end."""
     from brax.training.agents.ppo import train as ppo
 
-    streams = []
+    streams, chunks = [], []
 
     def wrap_env_fn(env, episode_length, action_repeat, randomization_fn=None):
         kind = "train" if not streams else "eval"
+        history = fnrec.history.episode_history(32, stream=chunks.append) if not streams else None
         stream = fnrec.VideoStream(tmp_path / kind, fnrec.render.cartpole, name_prefix=kind)
         streams.append(stream)
         capture = fnrec.capture.episode_capture(
@@ -156,7 +157,7 @@ def test_streaming_inside_brax_ppo_train(tmp_path):
             stream=stream,
         )  # fmt: skip
         wrapped = training.wrap(env, episode_length, action_repeat, randomization_fn)
-        return BraxAdapter(wrapped, capture=capture)
+        return BraxAdapter(wrapped, capture=capture, history=history)
 
     make_inference_fn, params, metrics = ppo.train(
         pendulum_env(),
@@ -180,6 +181,12 @@ def test_streaming_inside_brax_ppo_train(tmp_path):
     assert "eval/episode_reward" in metrics
     videos = [stream.close() for stream in streams]
     assert any("-repeat-1" in v.path.name for v in videos[1])  # num_evals=2: two evaluations
+    # Every training episode's statistics left the trainer in chunks, in id order.
+    log = fnrec.episode_log(chunks)
+    assert len(chunks) >= 2 and len(log.episode) >= 2 * 32 - 8
+    np.testing.assert_array_equal(log.episode, np.arange(len(log.episode)))
+    assert ((log.length >= 1) & (log.length <= LENGTH)).all()
+    assert set(log.env.tolist()) <= set(range(8))
     assert [len(v) > 0 for v in videos] == [True, True]
     for kind_videos in videos:
         assert all(v.episode_id % 3 == 0 for v in kind_videos)

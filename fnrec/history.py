@@ -1,0 +1,184 @@
+"""Every finished episode's statistics, kept in-graph in id order (or streamed out in chunks).
+
+Traced side, pure. The statistics' queue keeps the last ``buffer_length`` episodes; a history
+keeps EVERY episode (up to a capacity): its global id (the order episodes end, env-index order
+within a step, as Gymnasium's vector ``RecordEpisodeStatistics`` numbers them), env, return,
+length and termination. It is what a jitted run needs to write the guide's "statistics for every
+episode", also from inside a ``lax.while_loop`` where nothing can be stacked per step.
+
+With ``stream=fn`` the history is a staging buffer instead: whenever the next step might not fit,
+the staged episodes leave the program through ``jax.debug.callback`` as one ``HistoryChunk`` of
+numpy arrays, so a trainer that returns nothing (brax's ``ppo.train``) still reports every
+episode, at one callback per ``capacity / num_envs`` steps at most.
+
+Example::
+
+    >>> import jax.numpy as jnp, fnrec
+    >>> history = fnrec.history.episode_history(capacity=8)
+    >>> stats, log = fnrec.stats.init(2), history.init(num_envs=2)
+    >>> for done in ([False, True], [True, True]):
+    ...     stats, ended = fnrec.stats.step(stats, 1.0, jnp.array(done), False)
+    ...     log = history.step(log, ended)
+    >>> int(log.count), log.env[:3].tolist(), log.length[:3].tolist()
+    (3, [1, 0, 1], [1, 2, 1])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array, lax
+
+from fnrec import _checks
+from fnrec.stats import EpisodeEnded
+
+
+class HistoryState(NamedTuple):
+    """Finished episodes in id order; entries ``0..count-1`` are real (C is the capacity).
+
+    Attributes:
+      env: int32[C], the env index of each episode.
+      episode_return: f32[C], its return.
+      length: int32[C], its steps.
+      terminated: bool[C], ended by termination (else by truncation).
+      count: int32[], entries filled (stored, or staged when streaming).
+      first_id: int32[], the global id of entry 0 (streaming: of the first staged episode).
+      dropped: int32[], episodes that found the history full (never when streaming).
+    """
+
+    env: Array
+    episode_return: Array
+    length: Array
+    terminated: Array
+    count: Array
+    first_id: Array
+    dropped: Array
+
+
+class HistoryChunk(NamedTuple):
+    """Streamed episodes as the host callback receives them (numpy arrays, id order).
+
+    Attributes:
+      episode: int64[n], global ids.
+      env: int64[n], env indices.
+      episode_return: float32[n], returns.
+      length: int64[n], lengths.
+      terminated: bool[n], ended by termination.
+    """
+
+    episode: np.ndarray
+    env: np.ndarray
+    episode_return: np.ndarray
+    length: np.ndarray
+    terminated: np.ndarray
+
+
+class EpisodeHistory(NamedTuple):
+    """A history with its settings bound (made by ``episode_history``); pure functions.
+
+    Attributes:
+      init: ``(num_envs=None) -> HistoryState``.
+      step: ``(state, ended) -> HistoryState``: appends the episodes that ended on the step.
+      capacity: entries kept (or staged).
+      stream: the host callable receiving ``HistoryChunk`` values, or None.
+    """
+
+    init: Callable[..., HistoryState]
+    step: Callable[[HistoryState, EpisodeEnded], HistoryState]
+    capacity: int
+    stream: Callable[[HistoryChunk], None] | None
+
+
+def episode_history(
+    capacity: int, stream: Callable[[HistoryChunk], None] | None = None
+) -> EpisodeHistory:
+    """Keeps every finished episode's statistics (or streams them out in chunks).
+
+    Args:
+      capacity: how many episodes are kept; later ones are counted in ``dropped``. When
+        streaming, the staging size (at least the number of envs).
+      stream: None, or a host callable that receives each full chunk as a ``HistoryChunk``
+        (through ``jax.debug.callback``, when the next step might not fit).
+
+    Returns:
+      An ``EpisodeHistory``.
+    """
+    if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)) or capacity < 1:
+        raise ValueError(f"`capacity` must be an int >= 1, got {capacity!r}")
+    if stream is not None and not callable(stream):
+        raise TypeError(f"`stream` must be None or a callable, got {type(stream).__name__}")
+    capacity = int(capacity)
+
+    def init(num_envs: int | None = None) -> HistoryState:
+        _checks.check_num_envs(num_envs)
+        if stream is not None and (num_envs or 1) > capacity:
+            raise ValueError(
+                f"`capacity` must be at least num_envs={num_envs} when streaming (one step can "
+                f"end every env's episode), got {capacity}"
+            )
+        zeros = jnp.zeros(capacity, jnp.int32)
+        scalar = jnp.zeros((), jnp.int32)
+        return HistoryState(
+            env=zeros,
+            episode_return=jnp.zeros(capacity, jnp.float32),
+            length=zeros,
+            terminated=jnp.zeros(capacity, jnp.bool_),
+            count=scalar,
+            first_id=scalar,
+            dropped=scalar,
+        )
+
+    def step(state: HistoryState, ended: EpisodeEnded) -> HistoryState:
+        if not isinstance(state, HistoryState):
+            raise TypeError(
+                f"`state` must be a HistoryState from episode_history(...).init, got "
+                f"{type(state).__name__}"
+            )
+        if not isinstance(ended, EpisodeEnded):
+            raise TypeError(
+                f"`ended` must be the EpisodeEnded of fnrec.stats.step, got {type(ended).__name__}"
+            )
+        mask = ended.mask.reshape(-1)
+        slot = state.count + jnp.cumsum(mask.astype(jnp.int32)) - 1
+        target = jnp.where(mask, slot, capacity)  # out of range: not written
+
+        def put(old: Array, new: Array) -> Array:
+            return old.at[target].set(new.reshape(-1).astype(old.dtype), mode="drop")
+
+        finished = jnp.sum(mask, dtype=jnp.int32)
+        envs = jnp.arange(mask.shape[0], dtype=jnp.int32)
+        state = HistoryState(
+            env=put(state.env, envs),
+            episode_return=put(state.episode_return, ended.episode_return),
+            length=put(state.length, ended.length),
+            terminated=put(state.terminated, ended.terminated),
+            count=jnp.minimum(state.count + finished, capacity),
+            first_id=state.first_id,
+            dropped=state.dropped + jnp.maximum(state.count + finished - capacity, 0),
+        )
+        if stream is None:
+            return state
+        return lax.cond(state.count + mask.shape[0] > capacity, _flush, lambda s: s, state)
+
+    def _flush(state: HistoryState) -> HistoryState:
+        jax.debug.callback(_deliver, state.env, state.episode_return, state.length,
+                           state.terminated, state.count, state.first_id)  # fmt: skip
+        return state._replace(count=jnp.zeros_like(state.count), first_id=state.first_id + state.count)
+
+    def _deliver(env, episode_return, length, terminated, count, first_id) -> None:  # noqa: ANN001
+        n, first = int(count), int(first_id)
+        stream(
+            HistoryChunk(
+                episode=np.arange(first, first + n, dtype=np.int64),
+                env=np.asarray(env)[:n].astype(np.int64),
+                episode_return=np.asarray(episode_return)[:n].astype(np.float32),
+                length=np.asarray(length)[:n].astype(np.int64),
+                terminated=np.asarray(terminated)[:n].astype(bool),
+            )
+        )
+
+    return EpisodeHistory(init, step, capacity, stream)

@@ -1,0 +1,106 @@
+"""fnrec.history: every finished episode in id order, kept or streamed, under jit/scan/while."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from stats_reference import ReferenceStats
+
+import fnrec
+
+
+def reference_log(dones, num_envs):
+    """(env, length) of every episode in the order Gymnasium's vector wrapper reports them."""
+    ref = ReferenceStats(num_envs, 10_000)
+    log = []
+    for done in dones:
+        for env, (mask, _, length, _, _) in enumerate(
+            ref.step([1.0] * num_envs, list(done), [False] * num_envs, "same_step")
+        ):
+            if mask:
+                log.append((env, length))
+    return log
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    num_envs=st.integers(1, 5),
+    steps=st.integers(1, 40),
+    rate=st.sampled_from([0.1, 0.5, 0.9]),
+    capacity=st.sampled_from([5, 8, 64]),
+    seed=st.integers(0, 1000),
+)
+def test_kept_and_streamed_match_reference(num_envs, steps, rate, capacity, seed):
+    dones = np.random.default_rng(seed).random((steps, num_envs)) < rate
+    expected = reference_log(dones, num_envs)
+    chunks = []
+    kept = fnrec.history.episode_history(capacity)
+    streamed = fnrec.history.episode_history(max(capacity, num_envs), stream=chunks.append)
+
+    @jax.jit
+    def run(dones):
+        def body(carry, done):
+            stats, a, b = carry
+            stats, ended = fnrec.stats.step(stats, 1.0, done, False)
+            return (stats, kept.step(a, ended), streamed.step(b, ended)), None
+
+        init = (fnrec.stats.init(num_envs), kept.init(num_envs), streamed.init(num_envs))
+        return jax.lax.scan(body, init, dones)[0]
+
+    _, a, b = run(jnp.asarray(dones))
+    jax.effects_barrier()
+    log = fnrec.episode_log(a)
+    assert list(zip(log.env.tolist(), log.length.tolist(), strict=True)) == expected[:capacity]
+    assert int(a.dropped) == max(len(expected) - capacity, 0)
+    log = fnrec.episode_log([*chunks, fnrec.history_chunk(b)])
+    np.testing.assert_array_equal(log.episode, np.arange(len(expected)))
+    assert list(zip(log.env.tolist(), log.length.tolist(), strict=True)) == expected
+    assert int(b.dropped) == 0
+    # One callback per full chunk at most, never one per step.
+    assert len(chunks) <= len(expected) // max(capacity - num_envs + 1, 1) + 1
+
+
+def test_until_n_episodes_in_a_while_loop():
+    """Nothing is stacked per step in a while_loop: the history is the episode log."""
+    history = fnrec.history.episode_history(30)
+    env = fnrec.adapters.FuncEnvAdapter(
+        pytest.importorskip("gymnasium.envs.phys2d.cartpole").CartPoleFunctional(),
+        max_episode_steps=50,
+        num_envs=4,
+        history=history,
+    )
+
+    @jax.jit
+    def run(key):
+        def cond(carry):
+            return carry[0].history.count < 25
+
+        def body(carry):
+            state, key = carry
+            key, action_key, step_key = jax.random.split(key, 3)
+            action = jax.random.randint(action_key, (4,), 0, 2)
+            return env.step(state, action, step_key).state, key
+
+        return jax.lax.while_loop(cond, body, (env.initial(key), key))[0]
+
+    state = run(jax.random.key(0))
+    log = fnrec.episode_log(state.history)
+    count = fnrec.stats.episode_count(state.stats)
+    assert 25 <= len(log.episode) == count <= 28
+    queues = fnrec.stats.queues(state.stats)  # the last 100: every episode here
+    np.testing.assert_array_equal(log.length, queues["length_queue"])
+    np.testing.assert_array_equal(log.terminated, queues["terminated_queue"])
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="`capacity` must be an int >= 1, got 0"):
+        fnrec.history.episode_history(0)
+    with pytest.raises(ValueError, match="`capacity` must be at least num_envs=8 when streaming"):
+        fnrec.history.episode_history(4, stream=print).init(8)
+    history = fnrec.history.episode_history(4)
+    with pytest.raises(TypeError, match="`ended` must be the EpisodeEnded"):
+        history.step(history.init(2), fnrec.stats.init(2))
