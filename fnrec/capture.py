@@ -95,7 +95,7 @@ class CaptureState(NamedTuple):
       row: int32[T], the row of each tracked env's current episode.
       position: int32[T], items written to the current episode (saturates one past a full row).
       own_episodes: int32[T], episodes each tracked env has ended (watched ids).
-      episodes_ended: int32[], episodes the whole batch has ended (global ids).
+      episodes_ended: int32[], episodes the whole batch has ended (global ids; 0 when watching).
       prev_done: bool[T], the previous step ended the env's episode (next-step autoreset).
       stored: StoredEpisodes, the store's table.
       num_stored: int32[], how many slots of the store are used.
@@ -262,8 +262,7 @@ def episode_capture(
             return jax.tree.map(lambda x: jnp.asarray(x)[None], tree)
         if watch is None:
             return tree
-        index = np.asarray(watch, np.int32)
-        return jax.tree.map(lambda x: jnp.asarray(x)[index], tree)
+        return jax.tree.map(lambda x: _take(jnp.asarray(x), watch), tree)
 
     def kept(env_state: Any, shape: tuple[int, ...], name: str) -> Any:
         """What is stored of the tracked envs' states: ``content`` of each, leading [T] axis."""
@@ -276,9 +275,8 @@ def episode_capture(
         per_env = [jnp.shape(x)[:1] == shape for x in leaves]
         if not any(per_env):
             _check_leading(name, env_state, shape)
-        index = None if watch is None else np.asarray(watch, np.int32)
         leaves = [
-            jnp.asarray(x)[index] if mapped and index is not None else x
+            _take(jnp.asarray(x), watch) if mapped and watch is not None else x
             for x, mapped in zip(leaves, per_env, strict=True)
         ]
 
@@ -386,17 +384,28 @@ def episode_capture(
             terminated=mine.terminated,
             truncated=mine.truncated,
         )
+        kept_state = (state.stored, state.row, state.num_stored, state.dropped_full)
         if stream is None:
-            slot = state.num_stored + jnp.cumsum(chosen.astype(jnp.int32)) - 1
-            commit = chosen & (slot < max_episodes)
-            target = jnp.where(commit, slot, max_episodes)  # out of range: not written
-            stored = StoredEpisodes(
-                *(old.at[target].set(new, mode="drop") for old, new in zip(state.stored, episode))
+
+            def commit() -> tuple:
+                slot = state.num_stored + jnp.cumsum(chosen.astype(jnp.int32)) - 1
+                commit = chosen & (slot < max_episodes)
+                target = jnp.where(commit, slot, max_episodes)  # out of range: not written
+                stored = StoredEpisodes(
+                    *(old.at[target].set(new, mode="drop") for old, new in zip(state.stored, episode))
+                )
+                new_row = state.free_rows[jnp.clip(slot, 0, max_episodes - 1)]
+                return (
+                    stored,
+                    jnp.where(commit, new_row, state.row),
+                    state.num_stored + jnp.sum(commit, dtype=jnp.int32),
+                    state.dropped_full + jnp.sum(chosen & ~commit, dtype=jnp.int32),
+                )
+
+            # Most steps choose nothing: skip the table's scatters then (a select under vmap).
+            stored, row, num_stored, dropped_full = lax.cond(
+                jnp.any(chosen), commit, lambda: kept_state
             )
-            new_row = state.free_rows[jnp.clip(slot, 0, max_episodes - 1)]
-            row = jnp.where(commit, new_row, state.row)
-            num_stored = state.num_stored + jnp.sum(commit, dtype=jnp.int32)
-            dropped_full = state.dropped_full + jnp.sum(chosen & ~commit, dtype=jnp.int32)
         else:
             if isinstance(ended.mask, jax.core.Tracer) and _is_batched(ended.mask):
                 raise ValueError(
@@ -405,8 +414,7 @@ def episode_capture(
                     "episodes would carry env 0; store them instead (no `stream`) and export"
                 )
             _send(stream, buffers, episode, chosen, watch is not None and len(watch) > 1)
-            stored, row, num_stored = state.stored, state.row, state.num_stored
-            dropped_full = state.dropped_full
+            stored, row, num_stored, dropped_full = kept_state
         # 3. New episodes: same-step starts them now at `env_state`; next-step on a reset step.
         if autoreset_mode == "same_step":
             starts = done
@@ -414,16 +422,20 @@ def episode_capture(
             starts = reset
         else:
             starts = jnp.zeros_like(done)
-        buffers = _write(
-            buffers, kept(env_state, shape, "env_state"), row, jnp.where(starts, 0, row_length)
-        )
+
+        def start() -> Any:
+            first = kept(env_state, shape, "env_state")
+            return _write(buffers, first, row, jnp.where(starts, 0, row_length))
+
+        buffers = lax.cond(jnp.any(starts), start, lambda: buffers)
         position = jnp.where(starts, 1, jnp.where(done, 0, position))
         return state._replace(
             items=buffers,
             row=row,
             position=position,
             own_episodes=state.own_episodes + done,
-            episodes_ended=state.episodes_ended + jnp.sum(ended.mask, dtype=jnp.int32),
+            episodes_ended=state.episodes_ended
+            + (0 if watch is not None else jnp.sum(ended.mask, dtype=jnp.int32)),
             prev_done=done,
             stored=stored,
             num_stored=num_stored,
@@ -471,6 +483,14 @@ def episode_capture(
         content=content,
         stream=stream,
     )
+
+
+def _take(x: Array, indices: tuple[int, ...]) -> Array:
+    """``x[list(indices)]``: a static slice when the indices are a range (no gather kernel)."""
+    first = indices[0]
+    if indices == tuple(range(first, first + len(indices))):
+        return lax.slice_in_dim(x, first, first + len(indices))
+    return jnp.take(x, np.asarray(indices, np.int32), axis=0)
 
 
 def _is_batched(value: Any) -> bool:
