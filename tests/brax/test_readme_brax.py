@@ -1,0 +1,19 @@
+"""The README's brax snippets run as written, in the brax venv."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("brax.envs")
+from readme_blocks import python_blocks, run_block  # noqa: E402
+
+BLOCKS = python_blocks("brax")
+
+
+def test_there_are_brax_snippets():
+    assert len(BLOCKS) >= 2
+
+
+@pytest.mark.parametrize("code", [c for _, c in BLOCKS], ids=[f"line{n}" for n, _ in BLOCKS])
+def test_readme_brax_snippet_runs(code, tmp_path):
+    run_block(code, tmp_path)

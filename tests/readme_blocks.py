@@ -1,0 +1,36 @@
+"""The README's Python snippets, for the tests that run each one as written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def python_blocks(require: str | None = None) -> list[tuple[int, str]]:
+    """(line, code) of every ```python block; only those importing `require` if given."""
+    text = README.read_text()
+    blocks = []
+    for match in re.finditer(r"```python\n(.*?)```", text, re.S):
+        code = match.group(1)
+        line = text[: match.start()].count("\n") + 1
+        if require is None or re.search(rf"^\s*(import|from) {require}\b", code, re.M):
+            blocks.append((line, code))
+    return blocks
+
+
+def run_block(code: str, cwd: Path, skip_missing: tuple[str, ...] = ()) -> None:
+    """Runs one snippet in a fresh interpreter; skips if it needs a module of `skip_missing`."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=900
+    )
+    if done.returncode != 0:
+        missing = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", done.stderr)
+        if missing and missing.group(1).split(".")[0] in skip_missing:
+            pytest.skip(f"needs {missing.group(1)} (tested in its own venv)")
+        raise AssertionError(f"README snippet failed:\n{code}\n--- stderr ---\n{done.stderr[-3000:]}")
