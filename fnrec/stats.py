@@ -207,6 +207,18 @@ def step(
 
     Returns:
       ``(stats, ended)``: the updated statistics and the episodes that finished on this step.
+
+    Example (two envs; env 1's episode ends on the second step, inside jit)::
+
+        >>> import jax, fnrec
+        >>> step = jax.jit(fnrec.stats.step)
+        >>> stats = fnrec.stats.init(num_envs=2, buffer_length=10)
+        >>> stats, ended = step(stats, [1.0, 2.0], [False, False], [False, False])
+        >>> stats, ended = step(stats, [1.0, 2.0], [False, True], [False, False])
+        >>> ended.mask.tolist(), ended.episode_return.tolist(), ended.length.tolist()
+        ([False, True], [0.0, 4.0], [0, 2])
+        >>> fnrec.stats.queues(stats)["return_queue"].tolist(), fnrec.stats.episode_count(stats)
+        ([4.0], 1)
     """
     if not isinstance(stats, EpisodeStats):
         raise TypeError(f"fnrec.stats.step: `stats` must be an EpisodeStats, got {type(stats)!r}")

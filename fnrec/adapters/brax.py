@@ -19,6 +19,18 @@ so the adapter steps a copy of that wrapper whose inner env is tapped for the st
 reset: the final frame is kept and the user's wrapper objects are not changed.
 
 brax is not imported: the adapter duck-types ``State.replace`` and ``info``.
+
+Example (two inverted pendulums, episodes cut at 10 steps)::
+
+    >>> import jax, jax.numpy as jnp, brax.envs, fnrec
+    >>> env = brax.envs.get_environment("inverted_pendulum", backend="generalized")
+    >>> env = fnrec.adapters.BraxAdapter(brax.envs.training.wrap(env, episode_length=10))
+    >>> state = jax.jit(env.reset)(jax.random.split(jax.random.PRNGKey(0), 2))
+    >>> step = jax.jit(env.step)
+    >>> for _ in range(10):
+    ...     state = step(state, jnp.zeros((2, env.action_size)))
+    >>> fnrec.stats.queues(state.info["episode_stats"])["length_queue"].tolist()
+    [10, 10]
 """
 
 from __future__ import annotations

@@ -107,3 +107,12 @@ def test_mujoco_playground():
     state, (info, done) = rollout(env, 2, 45, batched=True)
     mask = check_against_episode_wrapper(info, done)
     assert fnrec.stats.episode_count(state.info["episode_stats"]) == mask.sum() == 4
+
+
+def test_docstring_example():
+    import doctest
+
+    import fnrec.adapters.brax
+
+    result = doctest.testmod(fnrec.adapters.brax)
+    assert result.attempted > 0 and result.failed == 0
