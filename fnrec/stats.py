@@ -1,7 +1,7 @@
 """Episode statistics as an immutable pytree, updated by pure functions.
 
 Traced side: ``init``, ``step`` and ``reset`` are pure and run under ``jax.jit``, ``jax.vmap``,
-``lax.scan`` and ``jax.grad``. Host side: ``queues``, ``episode_count`` and ``to_info`` turn a
+``lax.scan`` and ``jax.grad``. Host side: ``queues``, ``episode_count`` and ``host_info`` turn a
 recorded state into numpy arrays and Python ints.
 
 ``num_envs=None`` records one environment (scalar running fields); ``num_envs=N`` records a batch
@@ -431,8 +431,11 @@ def episode_count(stats: EpisodeStats) -> int | np.ndarray:
     return (hi.astype(object) << 32) + lo.astype(object)
 
 
-def to_info(ended: EpisodeEnded, elapsed: ArrayLike | None = None) -> dict[str, Any]:
-    """Host side: Gymnasium's info entries for the episodes that just finished.
+def host_info(ended: EpisodeEnded, elapsed: ArrayLike | None = None) -> dict[str, Any]:
+    """Host side: Gymnasium's info entries for the episodes that just finished, with ``"t"``.
+
+    ``EpisodeEnded.to_info()`` is the pure form (arrays, inside jit, no time); this one is what a
+    host env returns: numpy values, the wall-clock ``"t"``, and a single env's scalar form.
 
     Args:
       ended: the ``ended`` value returned by ``step``.
@@ -457,3 +460,16 @@ def to_info(ended: EpisodeEnded, elapsed: ArrayLike | None = None) -> dict[str, 
             return {}
         return {"episode": {k: v.item() for k, v in episode.items()}}
     return {"episode": episode, "_episode": mask}
+
+
+def to_info(ended: EpisodeEnded, elapsed: ArrayLike | None = None) -> dict[str, Any]:
+    """Deprecated name of ``host_info`` (``EpisodeEnded.to_info()`` is the pure one)."""
+    import warnings
+
+    warnings.warn(
+        "fnrec.stats.to_info is deprecated; use fnrec.stats.host_info (host, with 't') or "
+        "EpisodeEnded.to_info() (pure, inside jit)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return host_info(ended, elapsed)

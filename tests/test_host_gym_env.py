@@ -43,7 +43,7 @@ def test_vector_parity_with_gymnasium_functional_jax_vector_env():
         ZeroStartCartPole(),
         num_envs,
         max_episode_steps=limit,
-        buffer_length=buffer_length,
+        statistics=fnrec.stats.episode_statistics(buffer_length, "next_step"),
     )
     theirs.reset(seed=3)
     ours.reset(seed=3)
@@ -75,7 +75,7 @@ def test_vector_parity_with_gymnasium_functional_jax_vector_env():
         # Both continue from fnrec's state: this undoes the dropped transitions above, and the
         # 1e-10 rounding differences of op-by-op versus fused XLA that CartPole's chaotic
         # dynamics would grow into different episodes.
-        theirs.env.state = jnp.asarray(ours._state.env_state)
+        theirs.env.state = jnp.asarray(ours.state.env_state)
     assert finished > buffer_length
     assert list(ours.return_queue) == list(theirs.return_queue)
     assert list(ours.length_queue) == list(theirs.length_queue)
@@ -87,7 +87,9 @@ def test_vector_parity_with_gymnasium_functional_jax_vector_env():
 def test_single_env_parity_and_guide_script():
     """Gymnasium's single RecordEpisodeStatistics over its CartPoleJaxEnv, the guide's loop."""
     theirs = RecordEpisodeStatistics(FunctionalJaxEnv(ZeroStartCartPole()), buffer_length=4)
-    ours = FunctionalEnv(ZeroStartCartPole(), buffer_length=4)
+    ours = FunctionalEnv(
+        ZeroStartCartPole(), statistics=fnrec.stats.episode_statistics(4, "disabled")
+    )
     rng = np.random.default_rng(1)
     for episode in range(6):
         theirs.reset(seed=episode)
@@ -122,7 +124,7 @@ def test_time_limit_truncates_single_env():
 
 @pytest.mark.parametrize("mode", ["next_step", "same_step"])
 def test_reset_clears_done_flags_and_drops_partial_episodes(mode):
-    env = FunctionalVectorEnv(CartPoleFunctional(), 3, autoreset_mode=mode)
+    env = FunctionalVectorEnv(CartPoleFunctional(), 3, statistics=fnrec.stats.episode_statistics(autoreset_mode=mode))
     env.reset(seed=0)
     for _ in range(200):  # always push left: every episode ends within ~10 steps
         _, _, term, trunc, info = env.step(np.zeros(3, int))
@@ -146,7 +148,7 @@ def test_reset_clears_done_flags_and_drops_partial_episodes(mode):
 
 
 def test_disabled_mode_resets_only_masked_envs():
-    env = FunctionalVectorEnv(CartPoleFunctional(), 2, autoreset_mode="disabled")
+    env = FunctionalVectorEnv(CartPoleFunctional(), 2, statistics=fnrec.stats.episode_statistics(autoreset_mode="disabled"))
     env.reset(seed=0)
     for _ in range(3):
         env.step(np.ones(2, int))
@@ -157,7 +159,9 @@ def test_disabled_mode_resets_only_masked_envs():
 
 
 def test_blackjack_pytree_state_vector_env():
-    env = FunctionalVectorEnv(BlackjackFunctional(), 8, buffer_length=1000)
+    env = FunctionalVectorEnv(
+        BlackjackFunctional(), 8, statistics=fnrec.stats.episode_statistics(1000, "next_step")
+    )
     env.reset(seed=0)
     rewards, done_prev = [], np.zeros(8, bool)
     for _ in range(50):
@@ -201,7 +205,7 @@ def test_render_one_frame_per_env_as_gymnasium():
 
 def test_same_step_final_frames_are_rendered_from_the_final_states():
     env = FunctionalVectorEnv(
-        CartPoleFunctional(), 3, autoreset_mode="same_step", render_mode="rgb_array"
+        CartPoleFunctional(), 3, statistics=fnrec.stats.episode_statistics(autoreset_mode="same_step"), render_mode="rgb_array"
     )
     env.reset(seed=0)
     for _ in range(100):
@@ -221,7 +225,7 @@ def test_same_step_final_frames_are_rendered_from_the_final_states():
             info["final_obs"][index], render_state, func_env.default_params
         )
         np.testing.assert_array_equal(info["final_frame"][index], expected)
-    quiet = FunctionalVectorEnv(CartPoleFunctional(), 3, autoreset_mode="same_step")
+    quiet = FunctionalVectorEnv(CartPoleFunctional(), 3, statistics=fnrec.stats.episode_statistics(autoreset_mode="same_step"))
     quiet.reset(seed=0)
     for _ in range(100):
         _, _, term, trunc, info = quiet.step(np.zeros(3, int))
@@ -265,7 +269,7 @@ def test_episode_clock_starts_after_compilation(monkeypatch):
     perf_counter = gym_env.time.perf_counter
 
     def clock():
-        compiled_at_clock_reads.append(env._step._cache_size())
+        compiled_at_clock_reads.append(env._driver._step._cache_size())
         return perf_counter()
 
     monkeypatch.setattr(gym_env.time, "perf_counter", clock)
@@ -276,7 +280,7 @@ def test_episode_clock_starts_after_compilation(monkeypatch):
 
 
 def test_actions_and_masks_never_retrace():
-    env = FunctionalVectorEnv(CartPoleFunctional(), 4, autoreset_mode="disabled")
+    env = FunctionalVectorEnv(CartPoleFunctional(), 4, statistics=fnrec.stats.episode_statistics(autoreset_mode="disabled"))
     env.reset(seed=0)
     for actions in ([0, 1, 0, 1], np.array([1, 0, 1, 0]), np.int32([1, 1, 0, 0]), (0, 0, 1, 1)):
         obs, *_ = env.step(actions)
@@ -284,14 +288,15 @@ def test_actions_and_masks_never_retrace():
     for mask in (None, [True, False, True, False], np.array([1, 0, 0, 1]), True, np.bool_(1)):
         env.reset(options=None if mask is None else {"reset_mask": mask})
     env.reset(seed=np.int64(2))
-    assert env._step._cache_size() == env._reset._cache_size() == env._initial._cache_size() == 1
+    driver = env._driver
+    assert driver._step._cache_size() == driver._reset._cache_size() == driver._init._cache_size() == 1
     with pytest.raises(ValueError, match="reset_mask"):
         env.reset(options={"reset_mask": [True, False]})
     single = FunctionalEnv(CartPoleFunctional())
     single.reset(seed=np.int64(3))
     for action in (1, np.int64(0), np.array(1), np.int32(0)):
         single.step(action)
-    assert single._step._cache_size() == 1
+    assert single._driver._step._cache_size() == 1
 
 
 def test_step_after_the_episode_ended_needs_reset():

@@ -368,7 +368,7 @@ def test_reset_mask_shape_is_checked():
 def test_to_info_layouts():
     stats = fnrec.stats.init(num_envs=3)
     stats, ended = fnrec.stats.step(stats, jnp.array([1.0, 2.0, 3.0]), jnp.array([1, 0, 1]), 0)
-    info = fnrec.stats.to_info(ended, elapsed=np.array([0.1234567, 9.0, 2.0]))
+    info = fnrec.stats.host_info(ended, elapsed=np.array([0.1234567, 9.0, 2.0]))
     np.testing.assert_array_equal(info["_episode"], [True, False, True])
     np.testing.assert_array_equal(info["episode"]["r"], [1.0, 0.0, 3.0])
     np.testing.assert_array_equal(info["episode"]["l"], [1, 0, 1])
@@ -378,6 +378,6 @@ def test_to_info_layouts():
 
     single = fnrec.stats.init()
     single, ended = fnrec.stats.step(single, 2.0, False, False)
-    assert fnrec.stats.to_info(ended) == {}
+    assert fnrec.stats.host_info(ended) == {}
     single, ended = fnrec.stats.step(single, 2.0, True, False)
-    assert fnrec.stats.to_info(ended, elapsed=1.5) == {"episode": {"r": 4.0, "l": 2, "t": 1.5}}
+    assert fnrec.stats.host_info(ended, elapsed=1.5) == {"episode": {"r": 4.0, "l": 2, "t": 1.5}}

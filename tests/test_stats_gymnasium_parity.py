@@ -91,7 +91,7 @@ def test_matches_gymnasium_vector_record_episode_statistics(data, mode, buffer_l
             stats = fnrec.stats.reset(stats, reset_mask)
         *_, info = env.step(np.zeros(num_envs, int))
         stats, ended = step(stats, reward, term, trunc, autoreset_mode=mode)
-        ours = fnrec.stats.to_info(ended)
+        ours = fnrec.stats.host_info(ended)
         if "episode" in info:
             np.testing.assert_array_equal(ours["_episode"], info["_episode"])
             np.testing.assert_allclose(ours["episode"]["r"], info["episode"]["r"])

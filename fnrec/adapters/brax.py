@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 from jax import Array
 
@@ -45,7 +46,7 @@ from fnrec.adapters import core
 from fnrec.adapters.core import EnvStep, Recorded, Recording
 from fnrec.capture import EpisodeCapture
 from fnrec.history import EpisodeHistory
-from fnrec.stats import EpisodeStatistics, episode_statistics
+from fnrec.stats import EpisodeEnded, EpisodeStatistics, episode_statistics
 
 STATS_KEY = "episode_stats"
 CAPTURE_KEY = "episode_capture"
@@ -161,6 +162,56 @@ class BraxAdapter(core.Wrapper):
         transition = EnvStep(physics_state(state), None, state.reward, terminated, truncated, {})
         out = self.recording.record(recorded, transition, final)
         return _with_info(state, out.state, out.ended)
+
+
+    def functions(self, params: Any = None, num_envs: int | None = None) -> core.AdapterFns:
+        """This adapter's ``core.AdapterFns`` (what fnrec's host envs drive).
+
+        Args:
+          params: unused (brax envs have none).
+          num_envs: the batch size of a batched env (``VmapWrapper``: its reset takes N keys);
+            None for an unbatched one.
+        """
+        del params
+
+        def init(key: Array) -> tuple[Any, Any]:
+            state = self.reset(key if num_envs is None else jax.random.split(key, num_envs))
+            return state, state.obs
+
+        def step(state: Any, action: Any, key: Array) -> core.StepResult:
+            del key  # brax steps take none
+            state = self.step(state, action)
+            info = {k: v for k, v in state.info.items() if k not in _OWN_KEYS}
+            terminated, truncated = core.split_done(state.done, state.info.get("truncation", 0.0))
+            ended = EpisodeEnded(
+                state.info["_episode"], state.info["episode"]["r"], state.info["episode"]["l"],
+                terminated & state.info["_episode"], truncated & state.info["_episode"],
+            )  # fmt: skip
+            reward = jnp.asarray(state.reward, jnp.float32)
+            return core.StepResult(state, state.obs, reward, terminated, truncated, info, ended)
+
+        def reset(state: Any, key: Array, mask: Any) -> tuple[Any, Any]:
+            """Resets every env (brax has no per-env reset); the statistics carry over."""
+            del mask
+            fresh, obs = init(key)
+            stats = self.statistics.reset(state.info[STATS_KEY])
+            info = {**fresh.info, STATS_KEY: stats}
+            for name in (HISTORY_KEY,):
+                if name in state.info:
+                    info[name] = state.info[name]
+            return fresh.replace(info=info), obs
+
+        return core.AdapterFns(
+            init=init,
+            step=step,
+            reset=reset,
+            stats=lambda state: state.info[STATS_KEY],
+            env_state=physics_state,
+            num_envs=num_envs,
+            autoreset_mode="same_step",
+            masked_reset=False,
+            name=f"BraxAdapter({type(self.env).__name__})",
+        )
 
 
 def _pop_final(state: Any) -> tuple[Any, Any]:

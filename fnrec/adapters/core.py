@@ -46,6 +46,7 @@ from fnrec.history import EpisodeHistory, HistoryState
 from fnrec.stats import EpisodeEnded, EpisodeStatistics, EpisodeStats, episode_statistics
 
 __all__ = [
+    "AdapterFns",
     "EnvFns",
     "EnvReset",
     "EnvResetFn",
@@ -151,7 +152,7 @@ class StepResult(NamedTuple):
         env's own info; with same-step autoreset also ``"final_obs"`` and ``"final_state"`` (the
         done step's own observation and env state, before the reset; equal to ``obs`` and the
         new env state where nothing finished).
-      ended: the episodes that finished on this step (for ``fnrec.stats.to_info`` on the host).
+      ended: the episodes that finished on this step (for ``fnrec.stats.host_info`` on the host).
     """
 
     state: Recorded
@@ -161,6 +162,36 @@ class StepResult(NamedTuple):
     truncated: Array
     info: dict[str, Any]
     ended: EpisodeEnded
+
+
+class AdapterFns(NamedTuple):
+    """One adapter's API in one form, params bound: what a driver (fnrec's host envs) needs.
+
+    Every adapter's ``functions(params=None, num_envs=None)`` returns one; the functions are pure
+    and jittable, whatever the adapter's own signatures.
+
+    Attributes:
+      init: ``(key) -> (state, obs)``, fresh envs and statistics.
+      step: ``(state, action, key) -> StepResult``, one recorded step.
+      reset: ``(state, key, mask) -> (state, obs)``, new episodes where `mask` (the obs of the
+        other envs is meaningless); with ``masked_reset=False`` every env resets.
+      stats: ``(state) -> EpisodeStats``, the statistics in a state.
+      env_state: ``(state) -> env state``, what renderers and capture see of one state.
+      num_envs: None for one env, else the batch size.
+      autoreset_mode: the statistics' autoreset mode.
+      masked_reset: whether `reset` can reset some envs and keep the others.
+      name: the adapter's name, for messages.
+    """
+
+    init: Any
+    step: Any
+    reset: Any
+    stats: Any
+    env_state: Any
+    num_envs: int | None
+    autoreset_mode: str
+    masked_reset: bool = True
+    name: str = "adapter"
 
 
 def vmapped(fns: EnvFns, num_envs: int) -> EnvFns:
@@ -334,7 +365,7 @@ class Recording(NamedTuple):
 
     def reset(
         self, fns: EnvFns, state: Recorded, key: Array, mask: ArrayLike | None = None
-    ) -> Recorded:
+    ) -> tuple[Recorded, Any]:
         """Starts new episodes in the masked envs, dropping their partial episodes (not queued).
 
         Args:
@@ -344,23 +375,26 @@ class Recording(NamedTuple):
           mask: None for every env, else one flag per env.
 
         Returns:
-          The state with fresh env states, zero step counters, and statistics and capture reset
-          where masked (the adapter reads the observation off the new env state).
+          ``(state, obs)``: fresh env states, zero step counters, and statistics and capture
+          reset where masked; `obs` is the fresh episodes' observation (meaningless where not
+          masked: keep the one you had there).
         """
         _check_recorded(state)
         shape = state.steps.shape
         mask = jnp.ones(shape, jnp.bool_) if mask is None else _checks.flag_array("mask", mask, shape)
-        env_state = select(mask, fns.reset(key).env_state, state.env_state)
+        fresh = fns.reset(key)
+        env_state = select(mask, fresh.env_state, state.env_state)
         capture = state.capture
         if self.capture is not None:
             capture = self.capture.reset(capture, env_state, mask)
-        return Recorded(
+        recorded = Recorded(
             env_state=env_state,
             stats=self.statistics.reset(state.stats, mask),
             steps=jnp.where(mask, 0, state.steps),
             capture=capture,
             history=state.history,
         )
+        return recorded, fresh.obs
 
     def _count(
         self,

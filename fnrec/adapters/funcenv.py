@@ -309,8 +309,36 @@ class FuncEnvAdapter(FuncEnv):
           ``(state, obs)``: partial episodes dropped (not queued), and the observation.
         """
         reset_key, obs_key = jax.random.split(rng)
-        state = self.recording.reset(self._core_fns(params), state, reset_key, mask)
+        state, _ = self.recording.reset(self._core_fns(params), state, reset_key, mask)
         return state, self.observation(state, obs_key, params)
+
+    # ------------------------------------------------------------------ for drivers
+    def functions(self, params: Any = None, num_envs: int | None = None) -> core.AdapterFns:
+        """This adapter's ``core.AdapterFns`` (what fnrec's host envs drive), params bound."""
+        _check_same_batch(self.num_envs, num_envs)
+
+        def init(key: Array) -> tuple[Recorded, Any]:
+            init_key, obs_key = jax.random.split(key)
+            state = self.initial(init_key, params)
+            return state, self.observation(state, obs_key, params)
+
+        return core.AdapterFns(
+            init=init,
+            step=lambda state, action, key: self.step(state, action, key, params),
+            reset=lambda state, key, mask: self.reset(state, key, params, mask),
+            stats=lambda state: state.stats,
+            env_state=lambda state: state.env_state,
+            num_envs=self.num_envs,
+            autoreset_mode=self.autoreset_mode,
+            name=f"FuncEnvAdapter({type(self.env).__name__})",
+        )
+
+
+def _check_same_batch(own: int | None, asked: int | None) -> None:
+    if asked is not None and asked != own:
+        raise ValueError(
+            f"`num_envs` must be the adapter's own ({own}; set it on the adapter), got {asked}"
+        )
 
 
 def _batch(fns: _EnvFns, num_envs: int) -> _EnvFns:

@@ -169,6 +169,39 @@ class GymnaxAdapter(core.Wrapper):
             return out.obs, out.state, out.reward, out.terminated, out.truncated, info
         return out.obs, out.state, out.reward, out.terminated | out.truncated, info
 
+    def functions(self, params: Any = None, num_envs: int | None = None) -> core.AdapterFns:
+        """This adapter's ``core.AdapterFns`` (what fnrec's host envs drive), params bound."""
+        if num_envs is not None and num_envs != self.num_envs:
+            raise ValueError(
+                f"`num_envs` must be the adapter's own ({self.num_envs}; set it on the adapter), "
+                f"got {num_envs}"
+            )
+
+        def init(key: Array) -> tuple[Recorded, Any]:
+            obs, state = self.reset(key, params)
+            return state, obs
+
+        def step(state: Recorded, action: Any, key: Array) -> core.StepResult:
+            if self.bare:
+                return self.recording.step(self._fns(params), state, action, key)
+            _, transition = self._wrapped_step(key, state, action, params)
+            return self.recording.record(state, transition)
+
+        def reset(state: Recorded, key: Array, mask: Any) -> tuple[Recorded, Any]:
+            fns = core.EnvFns(None, self._reset_fn(params))  # type: ignore[arg-type]
+            return self.recording.reset(fns, state, key, mask)
+
+        return core.AdapterFns(
+            init=init,
+            step=step,
+            reset=reset,
+            stats=lambda state: state.stats,
+            env_state=lambda state: state.env_state,
+            num_envs=self.num_envs,
+            autoreset_mode="same_step",
+            name=f"GymnaxAdapter({type(self.env).__name__})",
+        )
+
     def _wrapped_step(
         self, key: Array, state: Recorded, action: Any, params: Any
     ) -> tuple[str, EnvStep]:

@@ -1,35 +1,36 @@
-"""Gymnasium ``Env`` and ``VectorEnv`` over a FuncEnv, with Gymnasium's episode statistics.
+"""Gymnasium ``Env`` and ``VectorEnv`` over any fnrec adapter, with Gymnasium's episode statistics.
 
-Host side. Each env step is one jitted call of ``fnrec.adapters.RecordEpisodeStatistics.step``
-that also splits the PRNG key; the host converts the results to numpy with one
-``jax.device_get`` and measures wall-clock episode time. The jitted functions are compiled at
-the first ``reset()``, before any episode clock starts, so ``t`` never includes compile time.
-The envs give ``info["episode"] = {"r", "l", "t"}`` (and ``info["_episode"]`` for the vector
-env) exactly as Gymnasium's ``RecordEpisodeStatistics`` does, and expose its ``return_queue``,
+Host side. The envs drive an adapter's ``AdapterFns`` (``fnrec.adapters.core``): a FuncEnv
+(the convenience constructor wraps it in ``FuncEnvAdapter``), a ``GymnaxAdapter``, a
+``BraxAdapter``, or any adapter of your own that has ``functions()``. Each env step is one jitted
+call that also splits the PRNG key; the host converts the results to numpy with one
+``jax.device_get`` and measures wall-clock episode time. The jitted functions are compiled at the
+first ``reset()``, before any episode clock starts, so ``t`` never includes compile time. The
+envs give ``info["episode"] = {"r", "l", "t"}`` (and ``info["_episode"]`` for the vector env)
+exactly as Gymnasium's ``RecordEpisodeStatistics`` does, and expose its ``return_queue``,
 ``length_queue``, ``time_queue`` and ``episode_count``, so scripts of Gymnasium's "Recording
-Agents" guide run as they are. Unlike Gymnasium's ``FunctionalJaxVectorEnv``: pytree states
-work, ``reset`` clears the done flags, a next-step reset step's reward is not counted, and
-``render`` works.
+Agents" guide run as they are.
 """
 
 from __future__ import annotations
 
 import numbers
 import time
+import warnings
 from collections import deque
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import gymnasium as gym
 import jax
 import numpy as np
-from gymnasium.experimental.functional import FuncEnv
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 import fnrec
-from fnrec.adapters import FuncEnvAdapter
-from fnrec.stats import episode_statistics
+from fnrec.adapters.core import AdapterFns
 from fnrec.host.frames import tile
+from fnrec.host.spaces import single_spaces
 
 _AUTORESET = {
     "next_step": AutoresetMode.NEXT_STEP,
@@ -41,10 +42,10 @@ _AUTORESET = {
 class _Stepped(NamedTuple):
     """What the jitted step returns: device-resident parts, and the part the host fetches."""
 
-    state: Any  # the Recorded state, kept on the device
+    state: Any  # the adapter's state, kept on the device
     key: jax.Array  # the next PRNG key, kept on the device
     final_state: Any  # same-step: env states before the autoreset (fetched only to render)
-    host: tuple  # (obs, reward, terminated, truncated, info, ended), one device_get
+    host: tuple  # (obs, reward, terminated, truncated, info, ended, prev_done): one device_get
 
 
 def _check_seed(seed: Any) -> int | None:
@@ -58,247 +59,389 @@ def _check_seed(seed: Any) -> int | None:
 
 def _host_array(value: Any, dtype: np.dtype | None) -> np.ndarray:
     """`value` as a numpy array, cast to `dtype` when that is the same kind (int64 -> int32)."""
+    if value is None or isinstance(value, str):
+        raise TypeError(f"`action` must be an array or number, got {type(value).__name__}: {value!r}")
     array = np.asarray(value)
     if dtype is not None and np.can_cast(array.dtype, dtype, casting="same_kind"):
         array = array.astype(dtype, copy=False)
     return array
 
 
-class _Recording:
-    """What the single and vector envs share: the jitted adapter, the rng, clocks and queues."""
+def _adapter(
+    env: Any, num_envs: int | None, statistics: Any, max_episode_steps: int | None,
+    legacy: dict[str, Any], default_mode: str,
+) -> Any:  # fmt: skip
+    """`env` itself if it is an adapter; a FuncEnvAdapter around it if it is a FuncEnv."""
+    from fnrec.adapters import FuncEnvAdapter
 
-    closed = False
+    if callable(getattr(env, "functions", None)):
+        if statistics is not None or max_episode_steps is not None or legacy:
+            raise ValueError(
+                "`statistics`, `max_episode_steps`, `buffer_length` and `autoreset_mode` are "
+                f"bound in the adapter ({type(env).__name__}); pass them to it, not to the host env"
+            )
+        return env
+    if legacy:
+        warnings.warn(
+            f"{', '.join(f'`{k}`' for k in legacy)}: pass statistics=fnrec.stats."
+            "episode_statistics(buffer_length, autoreset_mode) instead",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        if statistics is not None:
+            raise ValueError("pass either `statistics` or `buffer_length`/`autoreset_mode`")
+    if statistics is None:
+        statistics = fnrec.stats.episode_statistics(
+            legacy.get("buffer_length", 100), legacy.get("autoreset_mode", default_mode)
+        )
+    return FuncEnvAdapter(env, statistics, max_episode_steps=max_episode_steps, num_envs=num_envs)
 
-    def _setup(
-        self,
-        func_env: FuncEnv,
-        num_envs: int | None,
-        max_episode_steps: int | None,
-        buffer_length: int,
-        autoreset_mode: str,
-        render_mode: str | None,
-        metadata: dict[str, Any] | None,
-        params: Any,
+
+class _FuncEnvImages:
+    """The default host renderer of a FuncEnv adapter: the FuncEnv's own render_image."""
+
+    def __init__(self, func_env: Any, params: Any) -> None:
+        self.func_env, self.params = func_env, params
+        self.render_state = func_env.render_init()
+
+    def __call__(self, env_state: Any) -> np.ndarray:
+        self.render_state, image = self.func_env.render_image(
+            env_state, self.render_state, self.params
+        )
+        return np.array(image, copy=True)
+
+    def close(self) -> None:
+        if self.render_state is not None:
+            self.func_env.render_close(self.render_state)
+            self.render_state = None
+
+
+class _Driver:
+    """What both host envs have: the jitted adapter functions, the key, the clocks, the queues.
+
+    Args:
+      fns: the adapter's functions (params bound).
+      shape: () for one env, (N,) for a batch.
+      action_dtype: the action space's dtype (None for Tuple/Dict spaces).
+      action_shape: one action's shape, batch axes included.
+    """
+
+    def __init__(
+        self, fns: AdapterFns, shape: tuple[int, ...], action_dtype: Any, action_shape: tuple
     ) -> None:
-        if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"`render_mode` must be None or 'rgb_array', got {render_mode!r}")
-        self.func_env = func_env
-        self.recorder = FuncEnvAdapter(
-            func_env,
-            episode_statistics(buffer_length, autoreset_mode),
-            max_episode_steps=max_episode_steps,
-            num_envs=num_envs,
-        )
-        self.params = self.recorder.default_params if params is None else params
-        self.render_mode = render_mode
-        self.metadata = {
-            **dict(getattr(type(func_env), "metadata", {}) or {}),
-            **dict(getattr(func_env, "metadata", {}) or {}),
-            **(metadata or {}),
-            "render_modes": ["rgb_array"],
-            "jax": True,
-        }
-        self.buffer_length = buffer_length
-        self.time_queue: deque[float] = deque(maxlen=buffer_length)
-        # Params are closed over, not traced: some envs branch on them in Python (Blackjack).
+        self.fns = fns
+        self.buffer_length: int | None = None
+        self.time_queue: deque[float] = deque()
         self._step = jax.jit(self._keyed_step)
-        self._initial = jax.jit(self._keyed_initial)
+        self._init = jax.jit(self._keyed_init)
         self._reset = jax.jit(self._keyed_reset)
-        self._state = None
+        self.state: Any = None
         self._key = jax.random.PRNGKey(np.random.SeedSequence().generate_state(1)[0])
-        shape = () if num_envs is None else (num_envs,)
         self._start = np.zeros(shape)
-        self._prev_done = np.zeros(shape, bool)
-        space = func_env.action_space
-        self._action_dtype = (
-            None if space.dtype is None else jax.dtypes.canonicalize_dtype(space.dtype)
-        )
-        self._action_shape = shape + tuple(space.shape or ())
-        self.render_state = func_env.render_init() if render_mode == "rgb_array" else None
+        self._prev_done = np.zeros(shape, bool)  # read from the device with every step's results
+        self._obs: Any = None
+        self._action_dtype = action_dtype
+        self._action_shape = action_shape
 
-    # ------------------------------------------------------------------ jitted functions
-    def _keyed_initial(self, key: jax.Array) -> tuple[Any, jax.Array]:
+    # jitted functions --------------------------------------------------------------------
+    def _keyed_init(self, key: jax.Array) -> tuple[Any, Any, jax.Array]:
         key, sub = jax.random.split(key)
-        return self.recorder.initial(sub, self.params), key
+        state, obs = self.fns.init(sub)
+        return state, obs, key
 
     def _keyed_reset(self, state: Any, key: jax.Array, mask: jax.Array) -> tuple[Any, Any, Any]:
         key, sub = jax.random.split(key)
-        state, obs = self.recorder.reset(state, sub, self.params, mask=mask)
+        state, obs = self.fns.reset(state, sub, mask)
         return state, obs, key
 
     def _keyed_step(self, state: Any, action: Any, key: jax.Array) -> _Stepped:
         key, sub = jax.random.split(key)
-        out = self.recorder.step(state, action, sub, self.params)
+        out = self.fns.step(state, action, sub)
         # Statistics' info is rebuilt on the host with "t"; the final env states stay on the device.
         skip = ("episode", "_episode", "final_state")
         extra = {k: v for k, v in out.info.items() if k not in skip}
-        host = (out.obs, out.reward, out.terminated, out.truncated, extra, out.ended)
+        prev_done = self.fns.stats(out.state).prev_done
+        host = (out.obs, out.reward, out.terminated, out.truncated, extra, out.ended, prev_done)
         return _Stepped(out.state, key, out.info.get("final_state"), host)
 
-    def _compile_step(self) -> None:
-        """Compiles the step for the current state (first reset only; results are discarded).
-
-        Skipped for action spaces without one array dtype (Tuple, Dict): their first step compiles.
-        """
-        if self._action_dtype is None:
-            return
-        action = np.zeros(self._action_shape, self._action_dtype)
-        jax.block_until_ready(self._step(self._state, action, self._key))
-
-    # ------------------------------------------------------------------ reset and step
-    def _reset_state(self, seed: int | None, mask: Any) -> Any:
+    # reset and step -----------------------------------------------------------------------
+    def reset(self, seed: int | None, mask: np.ndarray | None) -> Any:
+        """New episodes for every env, or where `mask`; returns the observation (numpy)."""
         if seed is not None:
             self._key = jax.random.PRNGKey(seed)
-        mask = self._host_mask(mask)
-        first = self._state is None
-        if first:
-            # A placeholder that the reset below replaces; a key of its own keeps the seeded key
-            # stream the same for every reset(seed=s), first or not.
-            self._state, _ = self._initial(jax.random.PRNGKey(0))
-        self._state, obs, self._key = self._reset(self._state, self._key, mask)
+        first = self.state is None
+        if first:  # a placeholder, with a key of its own: every reset(seed=s) starts the same
+            self.state, _, _ = self._init(jax.random.PRNGKey(0))
+        full = np.ones(self._start.shape, bool)
+        mask = full if mask is None else mask
+        if not self.fns.masked_reset and not mask.all():
+            raise ValueError(
+                f"`reset_mask`: {self.fns.name} resets every env at once (its library has no "
+                f"per-env reset); got {mask.tolist()}"
+            )
+        self.state, obs, self._key = self._reset(self.state, self._key, mask)
         obs = jax.device_get(obs)
+        if self._obs is not None and mask.ndim and not mask.all():
+            obs = jax.tree.map(
+                lambda new, old: np.where(_expand(mask, new), new, old), obs, self._obs
+            )
+        self._obs = obs
         if first:
             self._compile_step()
         self._start = np.where(mask, time.perf_counter(), self._start)
         self._prev_done = self._prev_done & ~mask
         return obs
 
-    def _host_mask(self, mask: Any) -> np.ndarray:
-        """The reset mask as a bool array of one flag per env (None: every env)."""
-        shape = self._start.shape
-        if mask is None:
-            return np.ones(shape, bool)
-        array = np.asarray(mask)
-        if array.shape not in (shape, ()):
-            raise ValueError(
-                f"`reset_mask` must have shape {shape} (one flag per env), got shape {array.shape}"
-            )
-        return np.broadcast_to(array != 0, shape).copy()
+    def _compile_step(self) -> None:
+        """Compiles the step for the current state (first reset only; results are discarded)."""
+        if self._action_dtype is None:
+            return
+        action = np.zeros(self._action_shape, self._action_dtype)
+        jax.block_until_ready(self._step(self.state, action, self._key))
 
-    def _step_state(self, action: Any) -> tuple[tuple, dict[str, Any], dict[str, Any], Any]:
+    def step(self, action: Any) -> tuple[tuple, dict[str, Any], dict[str, Any], Any]:
         """One jitted step.
 
         Returns:
           ``((obs, reward, terminated, truncated), env_info, stats_info, final_state)`` with
           numpy values; `final_state` (same-step only) is still on the device.
         """
-        if self._state is None:
+        if self.state is None:
             raise gym.error.ResetNeeded("Call `reset()` before `step()`.")
-        out = self._step(self._state, _host_array(action, self._action_dtype), self._key)
-        self._state, self._key = out.state, out.key
-        *result, extra, ended = jax.device_get(out.host)
+        out = self._step(self.state, _host_array(action, self._action_dtype), self._key)
+        self.state, self._key = out.state, out.key
+        obs, reward, terminated, truncated, extra, ended, prev_done = jax.device_get(out.host)
         now = time.perf_counter()
-        if self.recorder.autoreset_mode != "same_step":
+        if self.fns.autoreset_mode != "same_step":
             self._start = np.where(self._prev_done, now, self._start)
         done = np.asarray(ended.mask)
         elapsed = now - self._start
-        info = fnrec.stats.to_info(ended, elapsed)
+        info = fnrec.stats.host_info(ended, elapsed)
         if "episode" in info and done.ndim:  # Gymnasium's vector wrapper sums in float64
             info["episode"]["r"] = info["episode"]["r"].astype(np.float64)
         for index in np.flatnonzero(done):
             self.time_queue.append(float(np.round(np.reshape(elapsed, -1)[index], 6)))
-        if self.recorder.autoreset_mode == "same_step":
+        if self.fns.autoreset_mode == "same_step":
             self._start = np.where(done, now, self._start)
-        self._prev_done = done
-        return tuple(result), extra, info, out.final_state
+        self._prev_done = np.asarray(prev_done)
+        self._obs = obs
+        return (obs, reward, terminated, truncated), extra, info, out.final_state
 
-    # ------------------------------------------------------------------ statistics
+    # statistics ---------------------------------------------------------------------------
+    @property
+    def stats(self) -> fnrec.EpisodeStats | None:
+        return None if self.state is None else self.fns.stats(self.state)
+
+    def queues(self) -> dict[str, np.ndarray]:
+        if self.state is None:
+            return {"return_queue": np.zeros(0), "length_queue": np.zeros(0, np.int64)}
+        return fnrec.stats.queues(self.stats)
+
+
+def _expand(mask: np.ndarray, value: np.ndarray) -> np.ndarray:
+    return np.reshape(mask, np.shape(mask) + (1,) * (np.ndim(value) - np.ndim(mask)))
+
+
+class _Statistics:
+    """Gymnasium's RecordEpisodeStatistics attributes, read from the env's ``_driver``."""
+
+    _driver: _Driver
+
     @property
     def return_queue(self) -> deque[float]:
         """Returns of the last `buffer_length` finished episodes, oldest first."""
-        return deque(self._queues()["return_queue"].tolist(), maxlen=self.buffer_length)
+        return deque(self._driver.queues()["return_queue"].tolist(), maxlen=self.buffer_length)
 
     @property
     def length_queue(self) -> deque[int]:
         """Lengths of the last `buffer_length` finished episodes, oldest first."""
-        return deque(self._queues()["length_queue"].tolist(), maxlen=self.buffer_length)
+        return deque(self._driver.queues()["length_queue"].tolist(), maxlen=self.buffer_length)
+
+    @property
+    def time_queue(self) -> deque[float]:
+        """Wall-clock seconds of the last `buffer_length` finished episodes, oldest first."""
+        return deque(list(self._driver.time_queue)[-self.buffer_length :], maxlen=self.buffer_length)
 
     @property
     def episode_count(self) -> int:
         """How many episodes have finished (exact)."""
-        return 0 if self._state is None else fnrec.stats.episode_count(self._state.stats)
+        stats = self._driver.stats
+        return 0 if stats is None else fnrec.stats.episode_count(stats)
 
     @property
     def stats(self) -> fnrec.EpisodeStats | None:
         """The recorded EpisodeStats (None before the first reset)."""
-        return None if self._state is None else self._state.stats
+        return self._driver.stats
 
-    def _queues(self) -> dict[str, np.ndarray]:
-        if self._state is None:
-            return {"return_queue": np.zeros(0), "length_queue": np.zeros(0, np.int64)}
-        return fnrec.stats.queues(self._state.stats)
+    @property
+    def state(self) -> Any:
+        """The adapter's state on the device (None before the first reset), e.g. its capture."""
+        return self._driver.state
 
-    # ------------------------------------------------------------------ rendering
+    @property
+    def buffer_length(self) -> int:
+        """How many finished episodes the queues keep."""
+        return self.adapter.statistics.buffer_length
+
+    @property
+    def render_state(self) -> Any:
+        """The FuncEnv's render state (None without one, or after ``close``)."""
+        return getattr(self._images, "render_state", None)
+
+
+class _HostSetup(NamedTuple):
+    adapter: Any
+    fns: AdapterFns
+    driver: _Driver
+    observation_space: gym.Space
+    action_space: gym.Space
+    images: Callable[[Any], Any] | None
+    metadata: dict[str, Any]
+
+
+def _setup(
+    env: Any,
+    num_envs: int | None,
+    statistics: Any,
+    max_episode_steps: int | None,
+    legacy: dict[str, Any],
+    default_mode: str,
+    render_mode: str | None,
+    render: Callable[[Any], Any] | None,
+    metadata: dict[str, Any] | None,
+    params: Any,
+) -> _HostSetup:
+    """The adapter, its functions, the driver, the spaces and the renderer of a host env."""
+    if render_mode not in (None, "rgb_array"):
+        raise ValueError(f"`render_mode` must be None or 'rgb_array', got {render_mode!r}")
+    if render is not None and not callable(render):
+        raise TypeError(f"`render` must be None or a callable, got {type(render).__name__}")
+    unknown = set(legacy) - {"buffer_length", "autoreset_mode"}
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)}")
+    adapter = _adapter(env, num_envs, statistics, max_episode_steps, legacy, default_mode)
+    params = getattr(adapter, "default_params", None) if params is None else params
+    fns = adapter.functions(params, num_envs if fns_need_batch(adapter) else None)
+    if num_envs is not None and fns.num_envs != num_envs:
+        raise ValueError(
+            f"`num_envs` must match the adapter's batch ({fns.num_envs}), got {num_envs}"
+        )
+    observation_space, action_space = single_spaces(adapter, params)
+    shape = () if fns.num_envs is None else (fns.num_envs,)
+    dtype = None if action_space.dtype is None else jax.dtypes.canonicalize_dtype(action_space.dtype)
+    driver = _Driver(fns, shape, dtype, shape + tuple(action_space.shape or ()))
+    images = render
+    func_env = getattr(adapter, "env", None)
+    if render_mode == "rgb_array" and images is None:
+        if not callable(getattr(func_env, "render_image", None)):
+            raise ValueError(
+                f"render_mode='rgb_array' needs `render` (a renderer of one env state) for "
+                f"{fns.name}"
+            )
+        images = _FuncEnvImages(func_env, params)
+    meta = {
+        **dict(getattr(type(func_env), "metadata", {}) or {}),
+        **dict(getattr(func_env, "metadata", {}) or {}),
+        **(metadata or {}),
+        "render_modes": ["rgb_array"],
+        "jax": True,
+    }
+    return _HostSetup(adapter, fns, driver, observation_space, action_space, images, meta)
+
+
+def fns_need_batch(adapter: Any) -> bool:
+    """Whether the adapter learns its batch size from the host env (brax: from the reset keys)."""
+    from fnrec.adapters import BraxAdapter
+
+    return isinstance(adapter, BraxAdapter)
+
+
+class _HostEnv(_Statistics):
+    """Construction, rendering and closing that both host envs share (state: ``_driver``)."""
+
+    closed = False
+
+    def _adopt(self, setup: _HostSetup, render_mode: str | None) -> None:
+        self.adapter = setup.adapter
+        self._driver = setup.driver
+        self._images = setup.images
+        self.render_mode = render_mode
+        self.metadata = setup.metadata
+
     def _render_states(self, env_state: Any, indices: list[int] | None) -> list[np.ndarray]:
         """Images of the envs `indices` of `env_state` (None: the unbatched env), as copies."""
         env_state = jax.device_get(env_state)
         if indices is None:
-            return [self._render_image(env_state)]
+            return [np.asarray(self._images(env_state)).copy()]
         return [
-            self._render_image(jax.tree.map(lambda x, i=i: np.asarray(x)[i], env_state))
+            np.asarray(self._images(jax.tree.map(lambda x, i=i: np.asarray(x)[i], env_state))).copy()
             for i in indices
         ]
 
-    def _render_image(self, env_state: Any) -> np.ndarray:
-        self.render_state, image = self.func_env.render_image(
-            env_state, self.render_state, self.params
-        )
-        return np.array(image, copy=True)
+    def _current_env_state(self) -> Any:
+        return self._driver.fns.env_state(self._driver.state)
 
     def _check_render(self) -> None:
         if self.render_mode != "rgb_array":
             raise gym.error.Error(
                 f"render() needs render_mode='rgb_array', the env has {self.render_mode!r}"
             )
-        if self._state is None:
+        if self._driver.state is None:
             raise gym.error.ResetNeeded("Call `reset()` before `render()`.")
 
     def close(self, **kwargs: Any) -> None:
-        """Closes the FuncEnv's render state and sets `closed`; calling it again does nothing."""
+        """Closes the renderer and sets `closed`; calling it again does nothing."""
         if self.closed:
             return
-        if self.render_state is not None:
-            self.func_env.render_close(self.render_state)
-            self.render_state = None
+        close = getattr(self._images, "close", None)
+        if callable(close):
+            close()
         self.closed = True
 
 
-class FunctionalEnv(_Recording, gym.Env):
-    """A ``gymnasium.Env`` over a FuncEnv with ``RecordEpisodeStatistics``'s info and queues.
+class FunctionalEnv(_HostEnv, gym.Env):
+    """A ``gymnasium.Env`` over one env of an fnrec adapter, with RecordEpisodeStatistics' info.
 
     After an episode terminates or truncates, ``step()`` raises ``gymnasium.error.ResetNeeded``
     until ``reset()`` is called.
 
     Args:
-      func_env: the FuncEnv (unbatched, untransformed).
-      max_episode_steps: None, or truncate episodes after this many steps.
-      buffer_length: how many finished episodes the queues keep.
-      render_mode: None or ``"rgb_array"`` (the FuncEnv's ``render_image``).
+      env: an unbatched adapter (``FuncEnvAdapter``, ``GymnaxAdapter``, ``BraxAdapter``, ...,
+        anything with ``functions()``), or a FuncEnv, wrapped in a ``FuncEnvAdapter`` here with
+        `statistics` (default: 100 episodes, ``"disabled"`` autoreset) and `max_episode_steps`.
+      statistics: for a FuncEnv only: its ``fnrec.stats.episode_statistics(...)``.
+      max_episode_steps: for a FuncEnv only: truncate episodes after this many steps.
+      render_mode: None or ``"rgb_array"``.
+      render: a renderer of one env state (host numpy in, HxWx3 out); default the FuncEnv's
+        ``render_image``.
       metadata: extra metadata; ``render_fps`` is carried over from the FuncEnv.
-      params: the FuncEnv's params (None for its defaults).
+      params: the env params (None for its defaults).
+      **deprecated: ``buffer_length``/``autoreset_mode`` (use `statistics`).
     """
 
     def __init__(
         self,
-        func_env: FuncEnv,
+        env: Any,
+        statistics: Any = None,
         max_episode_steps: int | None = None,
-        buffer_length: int = 100,
         render_mode: str | None = None,
+        render: Callable[[Any], Any] | None = None,
         metadata: dict[str, Any] | None = None,
         params: Any = None,
+        **deprecated: Any,
     ) -> None:
-        self._setup(
-            func_env,
-            None,
-            max_episode_steps,
-            buffer_length,
-            "disabled",
-            render_mode,
-            metadata,
-            params,
-        )
-        self.observation_space = func_env.observation_space
-        self.action_space = func_env.action_space
+        setup = _setup(
+            env, None, statistics, max_episode_steps, deprecated, "disabled", render_mode, render,
+            metadata, params,
+        )  # fmt: skip
+        if setup.fns.num_envs is not None:
+            raise ValueError(
+                f"FunctionalEnv needs an unbatched adapter (num_envs=None), got num_envs="
+                f"{setup.fns.num_envs}: use FunctionalVectorEnv"
+            )
+        self._adopt(setup, render_mode)
+        self.observation_space = setup.observation_space
+        self.action_space = setup.action_space
         self._episode_over = False
 
     def reset(
@@ -316,7 +459,7 @@ class FunctionalEnv(_Recording, gym.Env):
         seed = _check_seed(seed)
         super().reset(seed=seed)
         self._episode_over = False
-        return self._reset_state(seed, None), {}
+        return self._driver.reset(seed, None), {}
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """One step; ``info["episode"]`` when the episode ends.
@@ -328,64 +471,72 @@ class FunctionalEnv(_Recording, gym.Env):
             raise gym.error.ResetNeeded(
                 "The episode has ended (terminated or truncated): call `reset()` before `step()`."
             )
-        (obs, reward, terminated, truncated), _, info, _ = self._step_state(action)
+        (obs, reward, terminated, truncated), _, info, _ = self._driver.step(action)
         self._episode_over = bool(terminated or truncated)
         return obs, float(reward), bool(terminated), bool(truncated), info
 
     def render(self) -> np.ndarray:
-        """The FuncEnv's image of the current state."""
+        """The image of the current state."""
         self._check_render()
-        return self._render_states(self._state.env_state, None)[0]
+        return self._render_states(self._current_env_state(), None)[0]
 
 
-class FunctionalVectorEnv(_Recording, gym.vector.VectorEnv):
-    """A ``gymnasium.vector.VectorEnv`` over a FuncEnv with vector ``RecordEpisodeStatistics``.
+class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
+    """A ``gymnasium.vector.VectorEnv`` over a batch of an fnrec adapter, with vector
+    ``RecordEpisodeStatistics``' info.
 
     ``render()`` returns one frame per env, as Gymnasium's vector envs do; ``render_one(i)`` and
     ``render_grid()`` give one env's frame and all envs tiled. With same-step autoreset and
     ``render_mode="rgb_array"``, ``step()`` renders the final frame of every env that finished into
     ``info["final_frame"]`` (an object array, None for the others; mask ``info["_final_frame"]``),
-    so that ``fnrec.RecordVideo`` records episodes to their last frame.
+    so that ``fnrec.RecordVideo`` records episodes to their last frame (adapters whose step gives
+    ``info["final_state"]``: FuncEnv, bare gymnax).
 
     Args:
-      func_env: the FuncEnv (unbatched, untransformed).
-      num_envs: how many envs run in the batch.
-      max_episode_steps: None, or truncate episodes after this many steps.
-      buffer_length: how many finished episodes the queues keep (one queue for all envs).
-      autoreset_mode: ``"next_step"`` (Gymnasium's default), ``"same_step"`` (final observation
-        in ``info["final_obs"]``) or ``"disabled"`` (reset with ``options={"reset_mask": m}``).
+      env: a batched adapter (``FuncEnvAdapter``/``GymnaxAdapter`` with ``num_envs=N``, a
+        ``BraxAdapter`` over a ``VmapWrapper``-batched env, ...), or a FuncEnv, wrapped here in a
+        ``FuncEnvAdapter`` with `num_envs`, `statistics` (default: 100 episodes, ``"next_step"``,
+        Gymnasium's default) and `max_episode_steps`.
+      num_envs: the batch size (required for a FuncEnv and for brax; else the adapter's).
+      statistics: for a FuncEnv only. Its autoreset mode: ``"next_step"``, ``"same_step"``
+        (final observation in ``info["final_obs"]``) or ``"disabled"`` (reset with
+        ``options={"reset_mask": m}``).
+      max_episode_steps: for a FuncEnv only: truncate episodes after this many steps.
       render_mode: None or ``"rgb_array"``.
+      render: a renderer of one env state; default the FuncEnv's ``render_image``.
       metadata: extra metadata; ``render_fps`` is carried over from the FuncEnv.
-      params: the FuncEnv's params (None for its defaults).
+      params: the env params (None for the defaults).
+      **deprecated: ``buffer_length``/``autoreset_mode`` (use `statistics`).
     """
 
     def __init__(
         self,
-        func_env: FuncEnv,
-        num_envs: int,
+        env: Any,
+        num_envs: int | None = None,
+        statistics: Any = None,
         max_episode_steps: int | None = None,
-        buffer_length: int = 100,
-        autoreset_mode: str = "next_step",
         render_mode: str | None = None,
+        render: Callable[[Any], Any] | None = None,
         metadata: dict[str, Any] | None = None,
         params: Any = None,
+        **deprecated: Any,
     ) -> None:
-        self._setup(
-            func_env,
-            num_envs,
-            max_episode_steps,
-            buffer_length,
-            autoreset_mode,
-            render_mode,
-            metadata,
-            params,
-        )
-        self.num_envs = num_envs
-        self.metadata["autoreset_mode"] = _AUTORESET[autoreset_mode]
-        self.single_observation_space = func_env.observation_space
-        self.single_action_space = func_env.action_space
-        self.observation_space = batch_space(func_env.observation_space, num_envs)
-        self.action_space = batch_space(func_env.action_space, num_envs)
+        setup = _setup(
+            env, num_envs, statistics, max_episode_steps, deprecated, "next_step", render_mode,
+            render, metadata, params,
+        )  # fmt: skip
+        if setup.fns.num_envs is None:
+            raise ValueError(
+                "FunctionalVectorEnv needs a batch: pass `num_envs` (a FuncEnv or brax env) or an "
+                "adapter made with num_envs=N; for one env use FunctionalEnv"
+            )
+        self._adopt(setup, render_mode)
+        self.num_envs = setup.fns.num_envs
+        self.metadata["autoreset_mode"] = _AUTORESET[setup.fns.autoreset_mode]
+        self.single_observation_space = setup.observation_space
+        self.single_action_space = setup.action_space
+        self.observation_space = batch_space(setup.observation_space, self.num_envs)
+        self.action_space = batch_space(setup.action_space, self.num_envs)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -401,7 +552,19 @@ class FunctionalVectorEnv(_Recording, gym.vector.VectorEnv):
         """
         seed = _check_seed(seed)
         mask = None if options is None else options.get("reset_mask")
-        return self._reset_state(seed, mask), {}
+        return self._driver.reset(seed, self._host_mask(mask)), {}
+
+    def _host_mask(self, mask: Any) -> np.ndarray | None:
+        """The reset mask as a bool array of one flag per env (None: every env)."""
+        if mask is None:
+            return None
+        array = np.asarray(mask)
+        if array.shape not in ((self.num_envs,), ()):
+            raise ValueError(
+                f"`reset_mask` must have shape ({self.num_envs},) (one flag per env), got shape "
+                f"{array.shape}"
+            )
+        return np.broadcast_to(array != 0, (self.num_envs,)).copy()
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
         """One step of every env; ``info["episode"]``/``info["_episode"]`` when some finish.
@@ -412,7 +575,7 @@ class FunctionalVectorEnv(_Recording, gym.vector.VectorEnv):
         Returns:
           Gymnasium's ``(obs, rewards, terminations, truncations, info)``.
         """
-        (obs, reward, terminated, truncated), extra, info, final_state = self._step_state(actions)
+        (obs, reward, terminated, truncated), extra, info, final_state = self._driver.step(actions)
         done = info["_episode"]
         if not done.any():
             extra.pop("final_obs", None)
@@ -434,14 +597,14 @@ class FunctionalVectorEnv(_Recording, gym.vector.VectorEnv):
     def render(self) -> tuple[np.ndarray, ...]:
         """One HxWx3 frame per env, as Gymnasium's ``SyncVectorEnv.render()``."""
         self._check_render()
-        return tuple(self._render_states(self._state.env_state, list(range(self.num_envs))))
+        return tuple(self._render_states(self._current_env_state(), list(range(self.num_envs))))
 
     def render_one(self, index: int) -> np.ndarray:
         """The frame of env `index` only (renders one env, not the batch)."""
         self._check_render()
         if not 0 <= index < self.num_envs:
             raise ValueError(f"`index` must be in [0, {self.num_envs}), got {index!r}")
-        return self._render_states(self._state.env_state, [index])[0]
+        return self._render_states(self._current_env_state(), [index])[0]
 
     def render_grid(self) -> np.ndarray:
         """All envs' frames tiled into a near-square grid (row-major, empty cells black)."""
