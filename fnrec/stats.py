@@ -39,9 +39,10 @@ class EpisodeStats(NamedTuple):
     """Running and finished-episode statistics of one environment or a batch.
 
     Attributes:
-      episode_return: f32[*E], running return of the current episodes (compensated sum).
-      return_compensation: f32[*E], the running sum's rounding error (Kahan summation).
-      episode_length: int32[*E], steps in the current episodes (saturates at 2**31 - 1).
+      running_return: f32[*E], return of the current (unfinished) episodes so far (compensated
+        sum); a finished episode's return is ``EpisodeEnded.episode_return``.
+      running_compensation: f32[*E], the running sum's rounding error (Kahan summation).
+      running_length: int32[*E], steps in the current episodes (saturates at 2**31 - 1).
       prev_done: bool[*E], whether the previous step ended the episode (next-step autoreset).
       return_queue: f32[B], returns of the last B finished episodes (a ring buffer).
       length_queue: int32[B], their lengths.
@@ -53,9 +54,9 @@ class EpisodeStats(NamedTuple):
     ``E`` is ``()`` for one environment and ``(N,)`` for a batch; B is ``buffer_length``.
     """
 
-    episode_return: Array
-    return_compensation: Array
-    episode_length: Array
+    running_return: Array
+    running_compensation: Array
+    running_length: Array
     prev_done: Array
     return_queue: Array
     length_queue: Array
@@ -171,9 +172,9 @@ def init(num_envs: int | None = None, buffer_length: int = 100) -> EpisodeStats:
     check_buffer_length(buffer_length)
     env_shape = () if num_envs is None else (num_envs,)
     return EpisodeStats(
-        episode_return=jnp.zeros(env_shape, jnp.float32),
-        return_compensation=jnp.zeros(env_shape, jnp.float32),
-        episode_length=jnp.zeros(env_shape, jnp.int32),
+        running_return=jnp.zeros(env_shape, jnp.float32),
+        running_compensation=jnp.zeros(env_shape, jnp.float32),
+        running_length=jnp.zeros(env_shape, jnp.int32),
         prev_done=jnp.zeros(env_shape, jnp.bool_),
         return_queue=jnp.zeros((buffer_length,), jnp.float32),
         length_queue=jnp.zeros((buffer_length,), jnp.int32),
@@ -195,7 +196,7 @@ def step(
 
     Args:
       stats: the statistics before the step.
-      reward: the step's reward, shaped like ``stats.episode_return`` (scalar or [N]).
+      reward: the step's reward, shaped like ``stats.running_return`` (scalar or [N]).
       terminated: whether the episode reached a terminal state (bool, or numbers read as != 0).
       truncated: whether the episode was cut off (time limit), same shape and reading.
       autoreset_mode: ``"same_step"`` (gymnax/brax: the done step's reward counts and the
@@ -223,7 +224,7 @@ def step(
     if not isinstance(stats, EpisodeStats):
         raise TypeError(f"fnrec.stats.step: `stats` must be an EpisodeStats, got {type(stats)!r}")
     check_autoreset_mode(autoreset_mode)
-    env_shape = stats.episode_return.shape
+    env_shape = stats.running_return.shape
     reward = reward_array("reward", reward, env_shape)
     terminated = flag_array("terminated", terminated, env_shape)
     truncated = flag_array("truncated", truncated, env_shape)
@@ -231,10 +232,10 @@ def step(
     # On a next-step reset step the running sums are already zero; only skip counting. As in
     # Gymnasium, "disabled" counts like "next_step": `reset(stats, mask)` clears the flag.
     counts = jnp.ones(env_shape, jnp.bool_) if autoreset_mode == "same_step" else ~stats.prev_done
-    total, compensation = _kahan_add(stats.episode_return, stats.return_compensation, reward)
-    total = jnp.where(counts, total, stats.episode_return)
-    compensation = jnp.where(counts, compensation, stats.return_compensation)
-    length = stats.episode_length + (counts & (stats.episode_length < _MAX_LENGTH))
+    total, compensation = _kahan_add(stats.running_return, stats.running_compensation, reward)
+    total = jnp.where(counts, total, stats.running_return)
+    compensation = jnp.where(counts, compensation, stats.running_compensation)
+    length = stats.running_length + (counts & (stats.running_length < _MAX_LENGTH))
 
     done = terminated | truncated
     final_return = total - compensation
@@ -249,9 +250,9 @@ def step(
     num_envs = int(np.prod(env_shape, dtype=np.int64))
     new_stats = EpisodeStats(
         # `where`, not multiplication: a NaN return must not survive into the next episode.
-        episode_return=jnp.where(done, 0.0, total),
-        return_compensation=jnp.where(done, 0.0, compensation),
-        episode_length=jnp.where(done, 0, length),
+        running_return=jnp.where(done, 0.0, total),
+        running_compensation=jnp.where(done, 0.0, compensation),
+        running_length=jnp.where(done, 0, length),
         prev_done=done,
         return_queue=queue.return_queue,
         length_queue=queue.length_queue,
@@ -269,19 +270,19 @@ def reset(stats: EpisodeStats, mask: ArrayLike | None = None) -> EpisodeStats:
     Args:
       stats: the statistics.
       mask: None to reset every environment, else a flag per environment (same shape as
-        ``stats.episode_return``); only those environments are reset.
+        ``stats.running_return``); only those environments are reset.
 
     Returns:
       The statistics with the masked environments' running return and length at zero.
     """
     if not isinstance(stats, EpisodeStats):
         raise TypeError(f"fnrec.stats.reset: `stats` must be an EpisodeStats, got {type(stats)!r}")
-    env_shape = stats.episode_return.shape
+    env_shape = stats.running_return.shape
     keep = jnp.zeros(env_shape, jnp.bool_) if mask is None else ~flag_array("mask", mask, env_shape)
     return stats._replace(
-        episode_return=jnp.where(keep, stats.episode_return, 0.0),
-        return_compensation=jnp.where(keep, stats.return_compensation, 0.0),
-        episode_length=jnp.where(keep, stats.episode_length, 0),
+        running_return=jnp.where(keep, stats.running_return, 0.0),
+        running_compensation=jnp.where(keep, stats.running_compensation, 0.0),
+        running_length=jnp.where(keep, stats.running_length, 0),
         prev_done=keep & stats.prev_done,
     )
 

@@ -178,11 +178,11 @@ def test_reset_mask_drops_only_masked_partial_episodes():
     for _ in range(4):
         stats, _ = fnrec.stats.step(stats, jnp.ones(3), jnp.zeros(3, bool), jnp.zeros(3, bool))
     stats = fnrec.stats.reset(stats, jnp.array([False, True, False]))
-    np.testing.assert_array_equal(stats.episode_length, [4, 0, 4])
-    np.testing.assert_array_equal(stats.episode_return, [4.0, 0.0, 4.0])
+    np.testing.assert_array_equal(stats.running_length, [4, 0, 4])
+    np.testing.assert_array_equal(stats.running_return, [4.0, 0.0, 4.0])
     assert fnrec.stats.episode_count(stats) == 0
     stats = fnrec.stats.reset(stats)
-    np.testing.assert_array_equal(stats.episode_length, [0, 0, 0])
+    np.testing.assert_array_equal(stats.running_length, [0, 0, 0])
 
 
 def test_next_step_reset_step_is_not_counted_and_reset_clears_it():
@@ -203,8 +203,8 @@ def test_next_step_reset_step_is_not_counted_and_reset_clears_it():
         jnp.zeros(2, bool),
         autoreset_mode="next_step",
     )
-    np.testing.assert_array_equal(stats.episode_length, [0, 1])
-    np.testing.assert_array_equal(stats.episode_return, [0.0, 7.0])
+    np.testing.assert_array_equal(stats.running_length, [0, 1])
+    np.testing.assert_array_equal(stats.running_return, [0.0, 7.0])
 
 
 def test_compensated_sum_of_a_million_steps(x64):
@@ -285,7 +285,7 @@ def test_statistics_do_not_break_grad():
             return (stats, total + reward.sum()), None
 
         (stats, total), _ = jax.lax.scan(body, (fnrec.stats.init(3), 0.0), jnp.arange(10.0))
-        return total + 0.0 * stats.episode_return.sum()
+        return total + 0.0 * stats.running_return.sum()
 
     g_with = jax.grad(rollout)(1.5, True)
     g_without = jax.grad(rollout)(1.5, False)

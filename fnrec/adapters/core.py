@@ -278,7 +278,7 @@ class Recording(NamedTuple):
         stats = self.statistics.init(num_envs)
         capture = None if self.capture is None else self.capture.init(env_state, num_envs)
         history = None if self.history is None else self.history.init(num_envs)
-        steps = jnp.zeros(stats.episode_length.shape, jnp.int32)
+        steps = jnp.zeros(stats.running_length.shape, jnp.int32)
         return Recorded(env_state, stats, steps, capture, history)
 
     def step(self, fns: EnvFns, state: Recorded, action: Any, key: Array) -> StepResult:
@@ -405,7 +405,7 @@ class Recording(NamedTuple):
         steps: Array,
     ) -> tuple[EpisodeStats, Array, Array, Array, EpisodeEnded]:
         """Applies the time limit with the step counter, then the statistics."""
-        shape = stats.episode_length.shape
+        shape = stats.running_length.shape
         terminated = _checks.flag_array("terminated", terminated, shape)
         truncated = _checks.flag_array("truncated", truncated, shape)
         steps = steps + 1

@@ -30,7 +30,7 @@ import numpy as np
 
 from fnrec.capture import CapturedEpisode, CaptureState
 from fnrec.host.captured import read_capture, trimmed
-from fnrec.host.recorder import make_video_folder
+from fnrec.host.video_recorder import make_video_folder
 from fnrec.host.video_writer import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, check_fps
 
 Renderer = Callable[[Any], Any]

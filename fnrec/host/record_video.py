@@ -15,7 +15,7 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv, VectorWrap
 
 from fnrec.host.frames import tile, to_rgb_uint8
 from fnrec.host.gym_env import FunctionalVectorEnv
-from fnrec.host.recorder import VideoRecorder
+from fnrec.host.video_recorder import VideoRecorder
 from fnrec.host.video_writer import DEFAULT_CRF, DEFAULT_PRESET
 
 
@@ -31,10 +31,10 @@ def _fps(fps: float | None, metadata: dict[str, Any]) -> float:
     return fps if fps is not None else metadata.get("render_fps") or 30
 
 
-class _RecorderView:
+class _VideoRecorderView:
     """What both wrappers share about their `VideoRecorder`: its creation and its state."""
 
-    recorder: VideoRecorder
+    video_recorder: VideoRecorder
     metadata: dict[str, Any]
 
     @contextlib.contextmanager
@@ -43,7 +43,7 @@ class _RecorderView:
         try:
             yield
         except BaseException:
-            self.recorder.abort()
+            self.video_recorder.abort()
             raise
 
     def _start_recording(
@@ -57,9 +57,9 @@ class _RecorderView:
         preset: str,
         crf: int,
     ) -> None:
-        """Creates the recorder (fps defaults from the env's metadata); no episode or step yet."""
+        """Creates the video recorder (fps defaults from the env's metadata); no episode or step yet."""
         fps = _fps(fps, self.metadata)
-        self.recorder = VideoRecorder(
+        self.video_recorder = VideoRecorder(
             video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf
         )
         self.episode_id = -1
@@ -68,15 +68,15 @@ class _RecorderView:
     @property
     def recording(self) -> bool:
         """True while a video is open."""
-        return self.recorder.recording
+        return self.video_recorder.recording
 
     @property
     def saved_videos(self) -> list[Path]:
         """Paths of the videos saved so far, oldest first."""
-        return self.recorder.saved
+        return self.video_recorder.saved
 
 
-class RecordVideo(_RecorderView, gym.Wrapper):
+class RecordVideo(_VideoRecorderView, gym.Wrapper):
     """Records videos of episodes of a `gymnasium.Env` (or, see below, a `VectorEnv`) to mp4 files.
 
     Arguments and file names are Gymnasium's: `<name_prefix>-episode-<id>.mp4` for videos started by
@@ -134,8 +134,8 @@ class RecordVideo(_RecorderView, gym.Wrapper):
         with self._aborting_on_error():
             obs, info = self.env.reset(seed=seed, options=options)
             self.episode_id += 1
-            self.recorder.episode_started(self.episode_id)
-            self.recorder.capture(self.env.render)
+            self.video_recorder.episode_started(self.episode_id)
+            self.video_recorder.add_frame(self.env.render)
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
@@ -143,16 +143,16 @@ class RecordVideo(_RecorderView, gym.Wrapper):
         with self._aborting_on_error():
             obs, reward, terminated, truncated, info = self.env.step(action)
             self.step_id += 1
-            self.recorder.stepped(self.step_id)
-            self.recorder.capture(self.env.render)
+            self.video_recorder.stepped(self.step_id)
+            self.video_recorder.add_frame(self.env.render)
             if terminated or truncated:
-                self.recorder.episode_ended()
+                self.video_recorder.episode_ended()
         return obs, reward, terminated, truncated, info
 
     def close(self) -> None:
         """Saves the open video, if any, then closes the environment."""
         try:
-            self.recorder.stop()
+            self.video_recorder.stop()
         finally:
             super().close()
 
@@ -171,7 +171,7 @@ class _FinalFrameTap(gym.Wrapper):
         return result
 
 
-class RecordVectorVideo(_RecorderView, VectorWrapper):
+class RecordVectorVideo(_VideoRecorderView, VectorWrapper):
     """Records videos of one sub-environment of a `VectorEnv` (or of all of them, tiled).
 
     Episodes are those of the recorded sub-environment `env_index` and are counted correctly under
@@ -278,9 +278,9 @@ class RecordVectorVideo(_RecorderView, VectorWrapper):
             if recorded_env_reset:
                 self._reset_pending = False
                 self.episode_id += 1
-                self.recorder.episode_started(self.episode_id)
+                self.video_recorder.episode_started(self.episode_id)
             if recorded_env_reset or self.tile:
-                self.recorder.capture(self._frame)
+                self.video_recorder.add_frame(self._frame)
         return obs, info
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
@@ -293,29 +293,29 @@ class RecordVectorVideo(_RecorderView, VectorWrapper):
             if self._reset_pending:  # next-step mode: this step was the recorded env's reset
                 self._reset_pending = False
                 self.episode_id += 1
-                self.recorder.episode_started(self.episode_id)
-            self.recorder.stepped(self.step_id)
+                self.video_recorder.episode_started(self.episode_id)
+            self.video_recorder.stepped(self.step_id)
             if self.autoreset_mode == AutoresetMode.SAME_STEP:
                 final = self._final_frames(done, info)
                 if final:  # last frames of episodes that ended, rendered before the autoreset
-                    self.recorder.capture(lambda: self._frame(final))
+                    self.video_recorder.add_frame(lambda: self._frame(final))
                 if ended:
-                    self.recorder.episode_ended()
+                    self.video_recorder.episode_ended()
                     self.episode_id += 1
-                    self.recorder.episode_started(self.episode_id)
+                    self.video_recorder.episode_started(self.episode_id)
                 if ended or not final:  # the recorded env's reset frame, or an ordinary frame
-                    self.recorder.capture(self._frame)
+                    self.video_recorder.add_frame(self._frame)
             else:
-                self.recorder.capture(self._frame)
+                self.video_recorder.add_frame(self._frame)
                 if ended:
-                    self.recorder.episode_ended()
+                    self.video_recorder.episode_ended()
                     self._reset_pending = self.autoreset_mode == AutoresetMode.NEXT_STEP
         return obs, rewards, terminations, truncations, info
 
     def close(self, **kwargs: Any) -> None:
         """Saves the open video, if any, unwraps tapped sub-environments and closes the env."""
         try:
-            self.recorder.stop()
+            self.video_recorder.stop()
         finally:
             base = self.env.unwrapped
             for index, tap in self._taps.items():

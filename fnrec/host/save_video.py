@@ -8,7 +8,7 @@ from pathlib import Path
 
 from numpy.typing import ArrayLike
 
-from fnrec.host.recorder import check_trigger, check_video_length, make_video_folder
+from fnrec.host.video_recorder import check_trigger, check_video_length, make_video_folder
 from fnrec.host.video_writer import VideoWriter, check_fps
 from fnrec.schedules import capped_cubic_video_schedule
 

@@ -13,6 +13,7 @@ brax_envs = pytest.importorskip("brax.envs")
 from brax.envs.wrappers import training  # noqa: E402
 
 import fnrec  # noqa: E402
+from conformance import Rollout, assert_matches_reference  # noqa: E402
 from fnrec.adapters import BraxAdapter  # noqa: E402
 
 EPISODE_LENGTH = 20
@@ -32,6 +33,7 @@ def rollout(env, num_envs, num_steps, batched, seed=0):
         action = jax.random.uniform(key, (num_envs, action_size), minval=-1, maxval=1)
         state = step(state, action)
         info = {k: state.info[k] for k in ("episode", "_episode", "truncation", "episode_metrics")}
+        info["reward"] = state.reward
         return state, (info, state.done)
 
     keys = jax.random.split(jax.random.PRNGKey(seed + 1), num_steps)
@@ -67,6 +69,11 @@ def test_inverted_pendulum(batched, x64):
     state, (info, done) = rollout(env, num_envs, 80, batched)
     mask = check_against_episode_wrapper(info, done)
     stats = state.info["episode_stats"]
+    trunc = np.asarray(info["truncation"]) != 0
+    term = (np.asarray(done) != 0) & ~trunc
+    ended = fnrec.EpisodeEnded(mask, info["episode"]["r"], info["episode"]["l"], term, trunc)
+    rollout_ = Rollout(info["reward"], term, trunc, ended, stats)
+    assert assert_matches_reference(rollout_, "same_step", 1000) == mask.sum() > 0
     if batched:  # one queue for the batch, in step then env-index order
         queues = fnrec.stats.queues(stats)
         np.testing.assert_array_equal(

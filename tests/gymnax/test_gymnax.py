@@ -12,7 +12,7 @@ import pytest
 
 gymnax = pytest.importorskip("gymnax")
 from gymnax.wrappers.purerl import LogWrapper  # noqa: E402
-from stats_reference import ReferenceStats  # noqa: E402
+from conformance import Rollout, assert_matches_reference  # noqa: E402
 
 import fnrec  # noqa: E402
 from fnrec.adapters import GymnaxAdapter  # noqa: E402
@@ -67,15 +67,10 @@ def test_matches_reference_and_log_wrapper(name, x64):
     np.testing.assert_array_equal(
         np.asarray(info["episode"]["l"])[mask], np.asarray(info["returned_episode_lengths"])[mask]
     )
-    queues = fnrec.stats.queues(state.stats)
-    for i in range(num_envs):
-        ref = ReferenceStats(1, 16)
-        for t in range(num_steps):
-            ref.step([float(reward[t, i])], [term[t, i]], [trunc[t, i]], "same_step")
-        np.testing.assert_allclose(queues[i]["return_queue"], [e[0] for e in ref.queue])
-        np.testing.assert_array_equal(queues[i]["length_queue"], [e[1] for e in ref.queue])
-        np.testing.assert_array_equal(queues[i]["terminated_queue"], [e[2] for e in ref.queue])
-        assert fnrec.stats.episode_count(state.stats)[i] == ref.episode_count
+    ended = fnrec.EpisodeEnded(
+        mask, info["episode"]["r"], info["episode"]["l"], term & mask, trunc & mask
+    )
+    assert_matches_reference(Rollout(reward, term, trunc, ended, state.stats), "same_step", 16)
     if name == "Acrobot-v1":  # random actions never swing up: every episode is truncated
         assert trunc[mask].all() and not term.any()
 
@@ -153,18 +148,15 @@ def test_num_envs_gives_one_shared_queue_in_env_order(x64):
     def body(state, key):
         action_key, step_key = jax.random.split(key)
         action = jax.random.randint(action_key, (num_envs,), 0, 2)
-        out = wrapper.step(step_key, state, action, params)
-        return out[1], (out[2], out[3], out[4], out[5]["_episode"])
+        _, state, reward, term, trunc, info = wrapper.step(step_key, state, action, params)
+        mask = info["_episode"]
+        ended = fnrec.EpisodeEnded(
+            mask, info["episode"]["r"], info["episode"]["l"], term & mask, trunc & mask
+        )
+        return state, (reward, term, trunc, ended)
 
     keys = jax.random.split(jax.random.key(1), num_steps)
-    state, (reward, term, trunc, mask) = jax.jit(lambda s: jax.lax.scan(body, s, keys))(state)
-    ref = ReferenceStats(num_envs, buffer_length)
-    for t in range(num_steps):
-        ref.step([float(r) for r in reward[t]], list(term[t]), list(trunc[t]), "same_step")
-    assert ref.episode_count > buffer_length
-    np.testing.assert_array_equal(mask, np.asarray(term) | np.asarray(trunc))
-    queues = fnrec.stats.queues(state.stats)
-    assert isinstance(queues, dict)  # one shared queue, not one per env
-    np.testing.assert_allclose(queues["return_queue"], [e[0] for e in ref.queue])
-    np.testing.assert_array_equal(queues["length_queue"], [e[1] for e in ref.queue])
-    assert fnrec.stats.episode_count(state.stats) == ref.episode_count
+    state, (reward, term, trunc, ended) = jax.jit(lambda s: jax.lax.scan(body, s, keys))(state)
+    assert isinstance(fnrec.stats.queues(state.stats), dict)  # one shared queue, not one per env
+    rollout_ = Rollout(reward, term, trunc, ended, state.stats)
+    assert assert_matches_reference(rollout_, "same_step", buffer_length) > buffer_length

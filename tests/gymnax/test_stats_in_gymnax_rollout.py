@@ -48,4 +48,4 @@ def test_shared_queue_matches_the_recorded_trajectory(env_name, x64):
     np.testing.assert_array_equal(queues["length_queue"], [e[1] for e in ref.queue])
     np.testing.assert_array_equal(queues["terminated_queue"], [e[2] for e in ref.queue])
     assert fnrec.stats.episode_count(stats) == ref.episode_count
-    assert stats.episode_return.dtype == jnp.float32
+    assert stats.running_return.dtype == jnp.float32

@@ -153,7 +153,7 @@ def test_disabled_mode_resets_only_masked_envs():
     for _ in range(3):
         env.step(np.ones(2, int))
     env.reset(options={"reset_mask": np.array([True, False])})
-    lengths = np.asarray(env.stats.episode_length)
+    lengths = np.asarray(env.stats.running_length)
     np.testing.assert_array_equal(lengths, [0, 3])
     assert env.metadata["autoreset_mode"] == gym.vector.AutoresetMode.DISABLED
 
@@ -174,7 +174,7 @@ def test_blackjack_pytree_state_vector_env():
     # Every counted step's reward is in a finished or a running episode.
     np.testing.assert_allclose(
         np.sum(rewards),
-        np.sum(env.return_queue) + np.asarray(env.stats.episode_return).sum(),
+        np.sum(env.return_queue) + np.asarray(env.stats.running_return).sum(),
     )
     assert env.metadata["render_fps"] == 4
 

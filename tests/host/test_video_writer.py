@@ -280,7 +280,7 @@ def test_memory_stays_flat_while_streaming(tmp_path):
     )
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True,
-        cwd=Path(__file__).parent.parent, env={"PYTHONPATH": str(Path(__file__).parent.parent)},
+        cwd=Path(__file__).parents[2], env={"PYTHONPATH": str(Path(__file__).parents[2])},
     )  # fmt: skip
     growth_mb = float(out.stdout.strip())
     assert growth_mb < 50, f"peak RSS grew by {growth_mb:.1f} MB"

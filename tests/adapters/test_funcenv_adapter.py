@@ -12,7 +12,7 @@ from gymnasium.envs.tabular.blackjack import BlackjackFunctional
 from gymnasium.envs.tabular.cliffwalking import CliffWalkingFunctional
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from stats_reference import ReferenceStats
+from conformance import Rollout, assert_matches_reference
 
 import fnrec
 from fnrec.adapters import FuncEnvAdapter
@@ -58,21 +58,11 @@ def test_vmapped_rollout_matches_reference(name, mode, x64):
     env = make(cls(), max_episode_steps=15, buffer_length=8, autoreset_mode=mode)
     num_envs, num_steps = 3, 120
     state, (reward, term, trunc, info, _) = vmapped_rollout(env, sample, num_envs, num_steps)
-    refs = [ReferenceStats(1, 8) for _ in range(num_envs)]
-    reward, term, trunc = np.asarray(reward), np.asarray(term), np.asarray(trunc)
-    for t in range(num_steps):
-        for i, ref in enumerate(refs):
-            ((mask, ret, length, _, _),) = ref.step(
-                [float(reward[t, i])], [term[t, i]], [trunc[t, i]], mode
-            )
-            assert info["_episode"][t, i] == mask
-            np.testing.assert_allclose(info["episode"]["r"][t, i], ret, rtol=1e-6, atol=1e-4)
-            assert info["episode"]["l"][t, i] == length
-    queues = fnrec.stats.queues(state.stats)
-    for i, ref in enumerate(refs):
-        np.testing.assert_allclose(queues[i]["return_queue"], [e[0] for e in ref.queue], atol=1e-4)
-        np.testing.assert_array_equal(queues[i]["length_queue"], [e[1] for e in ref.queue])
-        assert fnrec.stats.episode_count(state.stats)[i] == ref.episode_count
+    ended = fnrec.EpisodeEnded(
+        info["_episode"], info["episode"]["r"], info["episode"]["l"],
+        np.asarray(term) & info["_episode"], np.asarray(trunc) & info["_episode"],
+    )  # fmt: skip
+    assert_matches_reference(Rollout(reward, term, trunc, ended, state.stats), mode, 8)
     # Time limit: no episode is longer than 15 steps, and one that long is truncated.
     assert info["episode"]["l"].max() <= 15
     long = info["_episode"] & (info["episode"]["l"] == 15)

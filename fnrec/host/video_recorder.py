@@ -139,7 +139,7 @@ class VideoRecorder:
         if writer is not None:
             writer.abort()
 
-    def capture(self, render: Callable[[], ArrayLike]) -> None:
+    def add_frame(self, render: Callable[[], ArrayLike]) -> None:
         """If a video is open, appends `render()`; closes the video once it holds `video_length`."""
         if self._writer is None:
             return

@@ -1,0 +1,141 @@
+"""fnrec.adapters.core on its own: a 20-line toy env family, all three autoreset modes, capture."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from capture_reference import ReferenceCapture
+from conformance import Rollout, assert_matches_reference
+
+import fnrec
+from fnrec.adapters import core
+from fnrec.host.captured import read_capture
+
+MODES = ["same_step", "next_step", "disabled"]
+
+
+class Walk(core.Wrapper):
+    """A random walk that terminates past +-3 and truncates itself after 7 steps (its own limit).
+
+    The whole adapter of a toy family: two functions for the core, and reset/step.
+    """
+
+    kind = "walk"
+
+    def __init__(self, recording: core.Recording, num_envs: int | None) -> None:
+        super().__init__(self, recording)  # the env is the adapter itself here
+        fns = core.EnvFns(self.env_step, self.env_reset)
+        self.fns = fns if num_envs is None else core.vmapped(fns, num_envs)
+        self.num_envs = num_envs
+
+    def env_step(self, state, action, key):
+        x, t = state
+        x = x + action + jax.random.normal(key) * 0.5
+        return core.EnvStep((x, t + 1), x, jnp.abs(x), jnp.abs(x) > 3, t + 1 >= 7, {})
+
+    def env_reset(self, key):
+        x = jax.random.uniform(key, minval=-1, maxval=1)
+        return core.EnvReset((x, jnp.int32(0)), x)
+
+    def reset(self, key):
+        fresh = self.fns.reset(key)
+        return self.recording.init(fresh.env_state, self.num_envs), fresh.obs
+
+    def step(self, state, action, key):
+        return self.recording.step(self.fns, state, action, key)
+
+
+def rollout(adapter, num_envs, steps, mode, vmapped, seed=0):
+    """A jitted scan; with "disabled" autoreset the loop resets finished envs itself."""
+    if vmapped:
+        state, _ = jax.vmap(adapter.reset)(jax.random.split(jax.random.key(seed), num_envs))
+        step = lambda s, a, k: jax.vmap(adapter.step)(s, a, jax.random.split(k, num_envs))  # noqa: E731
+        reset = lambda s, k, m: jax.vmap(  # noqa: E731
+            lambda s, k, m: adapter.recording.reset(adapter.fns, s, k, m)[0]
+        )(s, jax.random.split(k, num_envs), m)
+    else:
+        state, _ = adapter.reset(jax.random.key(seed))
+        step = adapter.step
+        reset = lambda s, k, m: adapter.recording.reset(adapter.fns, s, k, m)[0]  # noqa: E731
+
+    def body(state, key):
+        act_key, step_key, reset_key = jax.random.split(key, 3)
+        action = jax.random.uniform(act_key, (num_envs,), minval=-1, maxval=1)
+        out = step(state, action, step_key)
+        state = out.state
+        if mode == "disabled":  # the caller resets where an episode ended
+            state = reset(state, reset_key, out.ended.mask)
+        final = out.info.get("final_state", out.state.env_state)
+        return state, (out.reward, out.terminated, out.truncated, out.ended, final, state.env_state)
+
+    keys = jax.random.split(jax.random.key(seed + 1), steps)
+    return jax.jit(lambda s: jax.lax.scan(body, s, keys))(state)
+
+
+@pytest.mark.parametrize("vmapped", [False, True], ids=["shared", "vmapped"])
+@pytest.mark.parametrize("mode", MODES)
+def test_toy_family_matches_reference(mode, vmapped, x64):
+    recording = core.Recording(
+        fnrec.stats.episode_statistics(16, mode), max_episode_steps=5
+    )  # fnrec's limit (5) on top of the env's own (7): truncations come from fnrec here
+    adapter = Walk(recording, None if vmapped else 4)
+    state, (reward, term, trunc, ended, _, _) = rollout(adapter, 4, 60, mode, vmapped)
+    resets = ended.mask if mode == "disabled" else None  # the loop reset what ended
+    count = assert_matches_reference(
+        Rollout(reward, term, trunc, ended, state.stats, resets), mode, 16
+    )
+    assert count > 10
+    lengths = np.asarray(ended.length)[np.asarray(ended.mask)]
+    assert lengths.max() <= 5 and np.asarray(trunc).any() and np.asarray(term).any()
+
+
+def test_the_envs_own_truncation_travels_in_the_step_result():
+    adapter = Walk(core.Recording(fnrec.stats.episode_statistics(64)), 3)
+    state, (reward, term, trunc, ended, _, _) = rollout(adapter, 3, 40, "same_step", False)
+    assert_matches_reference(Rollout(reward, term, trunc, ended, state.stats), "same_step", 64)
+    lengths = np.asarray(ended.length)[np.asarray(ended.mask) & np.asarray(trunc)]
+    assert (lengths == 7).all() and len(lengths) > 0  # the env's own limit, 7 steps
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_capture_through_the_core(mode):
+    trigger = fnrec.schedules.every(2)
+    capture = fnrec.capture.episode_capture(5, 32, watch=None, trigger=trigger)
+    adapter = Walk(
+        core.Recording(fnrec.stats.episode_statistics(64, mode), capture, max_episode_steps=5), 3
+    )
+    first, _ = adapter.reset(jax.random.key(0))
+    state, (_, _, _, ended, finals, afters) = rollout(adapter, 3, 40, mode, False)
+    reference = ReferenceCapture(3, 5, 32, None, trigger)
+    reference.init([float(x) for x in first.env_state[0]])
+    host = jax.device_get((ended, finals, afters))
+    for t in range(40):
+        step_ended = [tuple(np.asarray(f)[t, e].item() for f in host[0]) for e in range(3)]
+        if mode == "disabled" and t > 0:
+            prev = np.asarray(host[0].mask)[t - 1]
+            reference.reset([float(x) for x in host[2][0][t - 1]], prev)
+        reference.step(
+            step_ended, [float(x) for x in host[1][0][t]], [float(x) for x in host[2][0][t]], mode
+        )
+    episodes = read_capture(state.capture).episodes
+    assert len(episodes) == len(reference.stored) > 3
+    for got, want in zip(episodes, reference.stored, strict=True):
+        assert (got.episode_id, got.env, got.length) == (want["episode_id"], want["env"], want["length"])
+        np.testing.assert_allclose(got.items[0], want["frames"], rtol=1e-6)
+
+
+def test_core_errors_name_the_argument():
+    recording = core.Recording(fnrec.stats.episode_statistics())
+    with pytest.raises(TypeError, match="`fns.step` must return an EnvStep"):
+        bad = core.EnvFns(lambda s, a, k: (s, s), lambda k: core.EnvReset(jnp.zeros(()), jnp.zeros(())))
+        recording.step(bad, recording.init(jnp.zeros(())), 0, jax.random.key(0))
+    with pytest.raises(TypeError, match="`state` must be the Recorded state"):
+        recording.step(None, jnp.zeros(()), 0, jax.random.key(0))
+    with pytest.raises(ValueError, match="resets on the done step"):
+        core.Recording(fnrec.stats.episode_statistics(autoreset_mode="next_step")).record(
+            recording.init(jnp.zeros(())), core.EnvStep(None, None, 0.0, False, False, {})
+        )
+    with pytest.raises(ValueError, match="`num_envs` must be None"):
+        core.vmapped(core.EnvFns(None, None), 0)
