@@ -137,8 +137,9 @@ def bench_rollouts(envs: list[int], layouts: list[str], rounds: int) -> list[str
             for name, (_, nbytes) in variants.items():
                 t = statistics.median(times[name])
                 ratio = _spread([a / b for a, b in zip(times[name], base, strict=True)])
+                memory = _bytes(nbytes)
                 rows.append(
-                    f"| {layout} | {num_envs} | {name} | {t * 1e3:.1f} | {ratio} | {_bytes(nbytes)} |"
+                    f"| {layout} | {num_envs} | {name} | {t * 1e3:.1f} | {ratio} | {memory} |"
                 )
                 print(rows[-1], flush=True)
     return rows
@@ -165,9 +166,7 @@ def bench_export(rounds: int) -> list[str]:
 
     state = run(state)
     episodes = fnrec.read_capture(state.capture).episodes
-    frames = [
-        np.asarray(jax.vmap(fnrec.render.cartpole)(jnp.asarray(e.items))) for e in episodes
-    ]
+    frames = [np.asarray(jax.vmap(fnrec.render.cartpole)(jnp.asarray(e.items))) for e in episodes]
     total = sum(len(f) for f in frames)
     with tempfile.TemporaryDirectory() as folder:
 

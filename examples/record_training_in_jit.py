@@ -1,4 +1,4 @@
-"""Gymnasium's training workflow in one jitted program: every K-th episode on video, every episode logged.
+"""Gymnasium's training workflow in one jitted program: every K-th episode filmed, every one logged.
 
 A batch of CartPoles steps inside ONE jitted ``lax.while_loop`` until E episodes have ended.
 Episodes are numbered as Gymnasium's vector ``RecordEpisodeStatistics`` numbers them (the order
@@ -9,7 +9,7 @@ the run, the host writes::
     DIR/<prefix>-episode-<id>.mp4   one video per recorded id (length + 1 frames)
     DIR/episodes.csv                episode,env,return,length,terminated (one row per episode)
 
-Run: ``python examples/record_training_in_jit.py --episodes 10000 --every 250 --out videos/training``
+Run: ``python examples/record_training_in_jit.py --episodes 10000 --every 250 --out DIR``
 (needs ``pip install fnrec[demo]`` for Gymnasium's functional CartPole).
 """
 
@@ -35,7 +35,9 @@ def _positive(text: str) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--episodes", type=_positive, default=10_000, help="E: stop after E episodes")
+    parser.add_argument(
+        "--episodes", type=_positive, default=10_000, help="E: stop after E episodes"
+    )
     parser.add_argument("--every", type=_positive, default=250, help="K: record ids 0, K, 2K, ...")
     parser.add_argument("--out", type=Path, default=Path("videos/training"), help="output folder")
     parser.add_argument("--envs", type=_positive, default=256, help="envs stepped in parallel")
@@ -108,7 +110,9 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"  mean return {log.episode_return.mean():.1f}, {int(log.terminated.sum())} terminated")
     print(f"  {len(videos)} videos (every {every}th episode) and {csv_path} in {args.out}/")
     if result.dropped_full or result.dropped_too_long:
-        print(f"  dropped: {result.dropped_full} (store full), {result.dropped_too_long} (too long)")
+        print(
+            f"  dropped: {result.dropped_full} (store full), {result.dropped_too_long} (too long)"
+        )
     return {"videos": videos, "log": log, "csv": csv_path}
 
 

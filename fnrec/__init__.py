@@ -3,8 +3,8 @@
 The pure, traceable parts (``stats``, ``capture``, ``counter``, ``schedules``, ``adapters``,
 ``render``) load eagerly; ``adapters`` loads each adapter (and its env library) on first use.
 The host-side names (video writing, export, Gymnasium env classes) load on first use from
-``fnrec._host_names.NAMES``, so that importing the traced side never pulls in encoders, host libraries
-or Gymnasium.
+``fnrec._host_names.NAMES``, so that importing the traced side never pulls in encoders, host
+libraries or Gymnasium.
 """
 
 from __future__ import annotations

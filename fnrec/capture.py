@@ -198,7 +198,9 @@ def _check_watch(watch: Any) -> tuple[int, ...] | None:
         indices = None
     if (
         not indices
-        or any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) or i < 0 for i in indices)
+        or any(
+            isinstance(i, bool) or not isinstance(i, (int, np.integer)) or i < 0 for i in indices
+        )
         or len(set(indices)) != len(indices)
     ):
         raise ValueError(
@@ -392,7 +394,10 @@ def episode_capture(
                 commit = chosen & (slot < max_episodes)
                 target = jnp.where(commit, slot, max_episodes)  # out of range: not written
                 stored = StoredEpisodes(
-                    *(old.at[target].set(new, mode="drop") for old, new in zip(state.stored, episode))
+                    *(
+                        old.at[target].set(new, mode="drop")
+                        for old, new in zip(state.stored, episode, strict=True)
+                    )
                 )
                 new_row = state.free_rows[jnp.clip(slot, 0, max_episodes - 1)]
                 return (

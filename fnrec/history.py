@@ -26,7 +26,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -167,9 +167,11 @@ def episode_history(
     def _flush(state: HistoryState) -> HistoryState:
         jax.debug.callback(_deliver, state.env, state.episode_return, state.length,
                            state.terminated, state.count, state.first_id)  # fmt: skip
-        return state._replace(count=jnp.zeros_like(state.count), first_id=state.first_id + state.count)
+        return state._replace(
+            count=jnp.zeros_like(state.count), first_id=state.first_id + state.count
+        )
 
-    def _deliver(env, episode_return, length, terminated, count, first_id) -> None:  # noqa: ANN001
+    def _deliver(env, episode_return, length, terminated, count, first_id) -> None:
         n, first = int(count), int(first_id)
         stream(
             HistoryChunk(

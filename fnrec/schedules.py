@@ -66,8 +66,14 @@ def every(k: int) -> Callable[[int | jax.Array], bool | jax.Array]:
             return int(episode_id) >= 0 and int(episode_id) % k == 0
         ids = jnp.asarray(episode_id)
         if not jnp.issubdtype(ids.dtype, jnp.integer):
-            raise TypeError(f"episode_id must be an integer or integer array, got dtype {ids.dtype}")
-        return (ids >= 0) & (ids % jnp.asarray(k, ids.dtype) == 0) if k <= jnp.iinfo(ids.dtype).max else ids == 0
+            raise TypeError(
+                f"episode_id must be an integer or integer array, got dtype {ids.dtype}"
+            )
+        return (
+            (ids >= 0) & (ids % jnp.asarray(k, ids.dtype) == 0)
+            if k <= jnp.iinfo(ids.dtype).max
+            else ids == 0
+        )
 
     trigger.__name__ = trigger.__qualname__ = f"every_{k}"
     return trigger

@@ -32,6 +32,9 @@ run_pytest() {  # run_pytest VENV ARGS...; pytest's exit code 5 (no tests ran) f
 export SDL_VIDEODRIVER=dummy
 
 make_venv .venv test
+echo "== ruff format --check, ruff check"
+.venv/bin/ruff format --check -q fnrec tests examples benchmarks
+.venv/bin/ruff check -q fnrec tests examples benchmarks
 FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d \
   run_pytest .venv tests --ignore=tests/gymnax --ignore=tests/brax
 

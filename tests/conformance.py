@@ -55,17 +55,24 @@ def assert_matches_reference(rollout: Rollout, mode: str, buffer_length: int) ->
     ended = [np.asarray(x).reshape(steps, num_envs) for x in rollout.ended]
     np.testing.assert_array_equal(ended[0], terminated | truncated, err_msg="mask != term | trunc")
     shared = isinstance(fnrec.stats.queues(rollout.stats), dict) and num_envs > 1
-    refs = [ReferenceStats(num_envs, buffer_length)] if shared else [
-        ReferenceStats(1, buffer_length) for _ in range(num_envs)
-    ]
+    refs = (
+        [ReferenceStats(num_envs, buffer_length)]
+        if shared
+        else [ReferenceStats(1, buffer_length) for _ in range(num_envs)]
+    )
     for t in range(steps):
         if shared:
             expected = refs[0].step(
-                [float(np.float32(r)) for r in reward[t]], list(terminated[t]), list(truncated[t]), mode
+                [float(np.float32(r)) for r in reward[t]],
+                list(terminated[t]),
+                list(truncated[t]),
+                mode,
             )
         else:
             expected = [
-                ref.step([float(np.float32(reward[t, i]))], [terminated[t, i]], [truncated[t, i]], mode)[0]
+                ref.step(
+                    [float(np.float32(reward[t, i]))], [terminated[t, i]], [truncated[t, i]], mode
+                )[0]
                 for i, ref in enumerate(refs)
             ]
         for i, (mask, ret, length, term, trunc) in enumerate(expected):
@@ -87,7 +94,9 @@ def assert_matches_reference(rollout: Rollout, mode: str, buffer_length: int) ->
     assert len(queues) == len(refs)
     for queue, count, ref in zip(queues, counts, refs, strict=True):
         want = list(ref.queue)
-        np.testing.assert_allclose(queue["return_queue"], [e[0] for e in want], rtol=1e-6, atol=1e-4)
+        np.testing.assert_allclose(
+            queue["return_queue"], [e[0] for e in want], rtol=1e-6, atol=1e-4
+        )
         np.testing.assert_array_equal(queue["length_queue"], [e[1] for e in want])
         np.testing.assert_array_equal(queue["terminated_queue"], [e[2] for e in want])
         assert int(count) == ref.episode_count

@@ -33,4 +33,6 @@ def run_block(code: str, cwd: Path, skip_missing: tuple[str, ...] = ()) -> None:
         missing = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", done.stderr)
         if missing and missing.group(1).split(".")[0] in skip_missing:
             pytest.skip(f"needs {missing.group(1)} (tested in its own venv)")
-        raise AssertionError(f"README snippet failed:\n{code}\n--- stderr ---\n{done.stderr[-3000:]}")
+        raise AssertionError(
+            f"README snippet failed:\n{code}\n--- stderr ---\n{done.stderr[-3000:]}"
+        )

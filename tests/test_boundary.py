@@ -80,7 +80,9 @@ def test_host_names_are_listed_once():
     typed = {
         alias.asname or alias.name
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("fnrec.host.")
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and node.module.startswith("fnrec.host.")
         for alias in node.names
     }
     assert typed == set(NAMES)

@@ -56,7 +56,7 @@ def streams(draw):
     return num_envs, steps, None if watch is None else tuple(watch)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cached_capture(max_episode_steps, max_episodes, watch, trigger):
     """One capture object per setting, so that its jitted functions compile once per shape."""
     return fnrec.capture.episode_capture(
@@ -64,7 +64,7 @@ def cached_capture(max_episode_steps, max_episodes, watch, trigger):
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def jitted(capture):
     return (
         jax.jit(capture.step, static_argnames="autoreset_mode"),
@@ -94,13 +94,17 @@ def run_stream(capture, num_envs, steps, mode, reference):
         final = env_states(num_envs, t)
         if mode == "same_step":
             after = jax.tree.map(
-                lambda a, b: np.where(np.reshape(term | trunc, (-1,) + (1,) * (a.ndim - 1)), a, b),
+                lambda a, b, d=term | trunc: np.where(
+                    np.reshape(d, (-1,) + (1,) * (a.ndim - 1)), a, b
+                ),
                 env_states(num_envs, t, -1.0),
                 final,
             )
         elif mode == "next_step":
             after = jax.tree.map(
-                lambda a, b: np.where(np.reshape(prev_done, (-1,) + (1,) * (a.ndim - 1)), a, b),
+                lambda a, b, d=prev_done: np.where(
+                    np.reshape(d, (-1,) + (1,) * (a.ndim - 1)), a, b
+                ),
                 env_states(num_envs, t, -1.0),
                 final,
             )
@@ -229,7 +233,9 @@ def test_single_env_vmap_and_scan_agree(mode, x64):
     prev = np.zeros(num_envs, bool)
     for t in range(num_steps):
         reset_state = env_states(num_envs, t + 1, -1.0)
-        flag = term[t] if mode == "same_step" else prev if mode == "next_step" else np.zeros_like(prev)
+        flag = (
+            term[t] if mode == "same_step" else prev if mode == "next_step" else np.zeros_like(prev)
+        )
         after = jax.tree.map(
             lambda a, b, f=flag: np.where(np.reshape(f, (-1,) + (1,) * (a.ndim - 1)), a, b),
             reset_state,
@@ -312,7 +318,7 @@ def test_streaming_calls_nothing_when_nothing_ends():
 def test_bad_arguments_raise_clear_errors():
     with pytest.raises(ValueError, match="`max_episode_steps` must be an int >= 1, got 0"):
         fnrec.capture.episode_capture(0)
-    with pytest.raises(ValueError, match="`watch` must be None .* got -1"):
+    with pytest.raises(ValueError, match=r"`watch` must be None .* got -1"):
         fnrec.capture.episode_capture(5, watch=-1)
     with pytest.raises(TypeError, match="`trigger` must be None or a callable"):
         fnrec.capture.episode_capture(5, trigger=3)

@@ -57,7 +57,7 @@ _OWN_KEYS = (STATS_KEY, CAPTURE_KEY, STEPS_KEY, HISTORY_KEY, "episode", "_episod
 
 
 def physics_state(state: Any) -> Any:
-    """What capture keeps of a brax ``State``: ``pipeline_state`` (brax) or ``data`` (Playground)."""
+    """What capture keeps of a brax State: ``pipeline_state`` (brax) or ``data`` (Playground)."""
     if hasattr(state, "pipeline_state"):
         return state.pipeline_state
     if hasattr(state, "data"):
@@ -163,7 +163,6 @@ class BraxAdapter(core.Wrapper):
         out = self.recording.record(recorded, transition, final)
         return _with_info(state, out.state, out.ended)
 
-
     def functions(self, params: Any = None, num_envs: int | None = None) -> core.AdapterFns:
         """This adapter's ``core.AdapterFns`` (what fnrec's host envs drive).
 
@@ -232,9 +231,7 @@ def _with_info(state: Any, recorded: Recorded, ended: Any) -> Any:
     return state.replace(info=info)
 
 
-def BraxRecordEpisodeStatistics(  # noqa: N802 (the old class name, kept as a deprecated alias)
-    env: Any, buffer_length: int = 100
-) -> BraxAdapter:
+def BraxRecordEpisodeStatistics(env: Any, buffer_length: int = 100) -> BraxAdapter:
     """Deprecated: use ``BraxAdapter(env, statistics=episode_statistics(buffer_length))``."""
     import warnings
 

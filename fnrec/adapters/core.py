@@ -381,7 +381,9 @@ class Recording(NamedTuple):
         """
         _check_recorded(state)
         shape = state.steps.shape
-        mask = jnp.ones(shape, jnp.bool_) if mask is None else _checks.flag_array("mask", mask, shape)
+        mask = (
+            jnp.ones(shape, jnp.bool_) if mask is None else _checks.flag_array("mask", mask, shape)
+        )
         fresh = fns.reset(key)
         env_state = select(mask, fresh.env_state, state.env_state)
         capture = state.capture
@@ -420,7 +422,11 @@ class Recording(NamedTuple):
         return history if self.history is None else self.history.step(history, ended)
 
     def _capture(
-        self, capture: CaptureState | None, ended: EpisodeEnded, final_env_state: Any, env_state: Any
+        self,
+        capture: CaptureState | None,
+        ended: EpisodeEnded,
+        final_env_state: Any,
+        env_state: Any,
     ) -> CaptureState | None:
         if self.capture is None:
             return capture

@@ -353,7 +353,7 @@ def _batch(fns: _EnvFns, num_envs: int) -> _EnvFns:
     )
 
 
-def RecordEpisodeStatistics(  # noqa: N802 (the old class name, kept as a deprecated alias)
+def RecordEpisodeStatistics(
     env: FuncEnv,
     max_episode_steps: int | None = None,
     buffer_length: int = 100,

@@ -238,7 +238,7 @@ def _bare_api(env: Any) -> str:
 _NUM_VALUES = {"terminated_truncated": 6, "done": 5}
 
 
-def GymnaxRecordEpisodeStatistics(  # noqa: N802 (the old class name, kept as a deprecated alias)
+def GymnaxRecordEpisodeStatistics(
     env: Any, buffer_length: int = 100, step_api: str = "auto", num_envs: int | None = None
 ) -> GymnaxAdapter:
     """Deprecated: use ``GymnaxAdapter(env, statistics=episode_statistics(buffer_length))``."""

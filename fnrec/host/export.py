@@ -151,9 +151,9 @@ class _Frames:
                 part = jax.tree.map(lambda x, s=start: x[s : s + self.chunk], items)
                 size = len(jax.tree.leaves(part)[0])
                 if size < self.chunk:  # one compiled shape for every chunk
+                    pad = self.chunk - size
                     part = jax.tree.map(
-                        lambda x: np.concatenate([x, np.repeat(x[-1:], self.chunk - size, 0)]),
-                        part,
+                        lambda x, pad=pad: np.concatenate([x, np.repeat(x[-1:], pad, 0)]), part
                     )
                 yield from np.asarray(self._batched(part))[:size]
 
@@ -286,9 +286,10 @@ class VideoStream:
     At most `max_pending` episodes wait (then the callback, and so the run, waits): memory stays
     bounded. A capture that starts again (an env reset inside a trainer, such as each of brax's
     evaluations) sends its ids again: a name this stream already wrote gets ``-repeat-<k>``
-    (``eval-episode-0-repeat-1.mp4``), so that no video is overwritten. A video that fails (disk full, bad frame) never stops the run: the worker warns,
-    naming the video and the reason, goes on with the next episodes, and ``close()`` raises the
-    first failure after every other video is written.
+    (``eval-episode-0-repeat-1.mp4``), so that no video is overwritten. A video that fails (disk
+    full, bad frame) never stops the run: the worker warns, naming the video and the reason,
+    goes on with the next episodes, and ``close()`` raises the first failure after every other
+    video is written.
 
     Args:
       video_folder: where the videos go (created if missing).

@@ -60,7 +60,9 @@ def _check_seed(seed: Any) -> int | None:
 def _host_array(value: Any, dtype: np.dtype | None) -> np.ndarray:
     """`value` as a numpy array, cast to `dtype` when that is the same kind (int64 -> int32)."""
     if value is None or isinstance(value, str):
-        raise TypeError(f"`action` must be an array or number, got {type(value).__name__}: {value!r}")
+        raise TypeError(
+            f"`action` must be an array or number, got {type(value).__name__}: {value!r}"
+        )
     array = np.asarray(value)
     if dtype is not None and np.can_cast(array.dtype, dtype, casting="same_kind"):
         array = array.astype(dtype, copy=False)
@@ -260,7 +262,9 @@ class _Statistics:
     @property
     def time_queue(self) -> deque[float]:
         """Wall-clock seconds of the last `buffer_length` finished episodes, oldest first."""
-        return deque(list(self._driver.time_queue)[-self.buffer_length :], maxlen=self.buffer_length)
+        return deque(
+            list(self._driver.time_queue)[-self.buffer_length :], maxlen=self.buffer_length
+        )
 
     @property
     def episode_count(self) -> int:
@@ -328,7 +332,9 @@ def _setup(
         )
     observation_space, action_space = single_spaces(adapter, params)
     shape = () if fns.num_envs is None else (fns.num_envs,)
-    dtype = None if action_space.dtype is None else jax.dtypes.canonicalize_dtype(action_space.dtype)
+    dtype = (
+        None if action_space.dtype is None else jax.dtypes.canonicalize_dtype(action_space.dtype)
+    )
     driver = _Driver(fns, shape, dtype, shape + tuple(action_space.shape or ()))
     images = render
     func_env = getattr(adapter, "env", None)
@@ -374,7 +380,9 @@ class _HostEnv(_Statistics):
         if indices is None:
             return [np.asarray(self._images(env_state)).copy()]
         return [
-            np.asarray(self._images(jax.tree.map(lambda x, i=i: np.asarray(x)[i], env_state))).copy()
+            np.asarray(
+                self._images(jax.tree.map(lambda x, i=i: np.asarray(x)[i], env_state))
+            ).copy()
             for i in indices
         ]
 

@@ -57,7 +57,7 @@ class _VideoRecorderView:
         preset: str,
         crf: int,
     ) -> None:
-        """Creates the video recorder (fps defaults from the env's metadata); no episode or step yet."""
+        """Creates the video recorder (fps from the env's metadata by default); nothing recorded."""
         fps = _fps(fps, self.metadata)
         self.video_recorder = VideoRecorder(
             video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf

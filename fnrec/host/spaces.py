@@ -29,7 +29,10 @@ def single_spaces(adapter: Any, params: Any = None) -> tuple[gym.Space, gym.Spac
     if callable(obs) and callable(act):  # gymnax
         params = getattr(adapter, "default_params", None) if params is None else params
         return to_gymnasium(obs(params)), to_gymnasium(act(params))
-    obs_size, act_size = getattr(adapter, "observation_size", None), getattr(adapter, "action_size", None)
+    obs_size, act_size = (
+        getattr(adapter, "observation_size", None),
+        getattr(adapter, "action_size", None),
+    )
     if obs_size is not None and act_size is not None:  # brax / MuJoCo Playground
         obs_shape = tuple(np.atleast_1d(obs_size)) if not isinstance(obs_size, dict) else None
         if obs_shape is None:
@@ -37,8 +40,8 @@ def single_spaces(adapter: Any, params: Any = None) -> tuple[gym.Space, gym.Spac
         observation = gym.spaces.Box(-np.inf, np.inf, obs_shape, np.float32)
         return observation, gym.spaces.Box(-1.0, 1.0, (int(act_size),), np.float32)
     raise TypeError(
-        f"cannot read the spaces of {type(adapter).__name__}: give it Gymnasium `observation_space` "
-        "and `action_space` attributes"
+        f"cannot read the spaces of {type(adapter).__name__}: give it Gymnasium "
+        "`observation_space` and `action_space` attributes"
     )
 
 

@@ -122,14 +122,20 @@ def test_capture_through_the_core(mode):
     episodes = read_capture(state.capture).episodes
     assert len(episodes) == len(reference.stored) > 3
     for got, want in zip(episodes, reference.stored, strict=True):
-        assert (got.episode_id, got.env, got.length) == (want["episode_id"], want["env"], want["length"])
+        assert (got.episode_id, got.env, got.length) == (
+            want["episode_id"],
+            want["env"],
+            want["length"],
+        )
         np.testing.assert_allclose(got.items[0], want["frames"], rtol=1e-6)
 
 
 def test_core_errors_name_the_argument():
     recording = core.Recording(fnrec.stats.episode_statistics())
-    with pytest.raises(TypeError, match="`fns.step` must return an EnvStep"):
-        bad = core.EnvFns(lambda s, a, k: (s, s), lambda k: core.EnvReset(jnp.zeros(()), jnp.zeros(())))
+    with pytest.raises(TypeError, match=r"`fns.step` must return an EnvStep"):
+        bad = core.EnvFns(
+            lambda s, a, k: (s, s), lambda k: core.EnvReset(jnp.zeros(()), jnp.zeros(()))
+        )
         recording.step(bad, recording.init(jnp.zeros(())), 0, jax.random.key(0))
     with pytest.raises(TypeError, match="`state` must be the Recorded state"):
         recording.step(None, jnp.zeros(()), 0, jax.random.key(0))

@@ -6,13 +6,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conformance import Rollout, assert_matches_reference
 from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 from gymnasium.envs.phys2d.pendulum import PendulumFunctional
 from gymnasium.envs.tabular.blackjack import BlackjackFunctional
 from gymnasium.envs.tabular.cliffwalking import CliffWalkingFunctional
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conformance import Rollout, assert_matches_reference
 
 import fnrec
 from fnrec.adapters import FuncEnvAdapter
@@ -31,9 +31,7 @@ MODES = ["same_step", "next_step"]
 
 def make(env, max_episode_steps=None, buffer_length=100, autoreset_mode="same_step", num_envs=None):
     statistics = fnrec.stats.episode_statistics(buffer_length, autoreset_mode)
-    return FuncEnvAdapter(
-        env, statistics, max_episode_steps=max_episode_steps, num_envs=num_envs
-    )
+    return FuncEnvAdapter(env, statistics, max_episode_steps=max_episode_steps, num_envs=num_envs)
 
 
 def vmapped_rollout(env, sample, num_envs, num_steps, seed=0):
@@ -105,9 +103,7 @@ def test_time_limit_on_pendulum(limit, num_envs, mode, batched):
     num_steps = 30
     _, sample = ENVS["pendulum"]
     if batched:
-        env = make(
-            PendulumFunctional(), limit, 100, autoreset_mode=mode, num_envs=num_envs
-        )
+        env = make(PendulumFunctional(), limit, 100, autoreset_mode=mode, num_envs=num_envs)
         state = env.initial(jax.random.key(0))
         step = jax.jit(env.step)
         for t in range(num_steps):

@@ -11,9 +11,9 @@ import pytest
 
 brax_envs = pytest.importorskip("brax.envs")
 from brax.envs.wrappers import training  # noqa: E402
+from conformance import Rollout, assert_matches_reference  # noqa: E402
 
 import fnrec  # noqa: E402
-from conformance import Rollout, assert_matches_reference  # noqa: E402
 from fnrec.adapters import BraxAdapter  # noqa: E402
 
 EPISODE_LENGTH = 20

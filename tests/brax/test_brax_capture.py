@@ -1,4 +1,4 @@
-"""Capture over brax / MuJoCo Playground: final frames kept, videos exported, streaming in ppo.train."""
+"""Capture over brax and MuJoCo Playground: final frames, export, streaming in ppo.train."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def reference_rollout(wrapped, rng, actions):
         after = jnp.where(done[:, None], first_frames, final)
         state = state.replace(
             pipeline_state=jax.tree.map(
-                lambda f, s: jnp.where(done.reshape((-1,) + (1,) * (s.ndim - 1)), f, s),
+                lambda f, s, done=done: jnp.where(done.reshape((-1,) + (1,) * (s.ndim - 1)), f, s),
                 first,
                 state.pipeline_state,
             )
@@ -67,14 +67,17 @@ def test_capture_keeps_the_final_frame_and_exports(tmp_path):
     env = BraxAdapter(wrapped, capture=capture)
     num_envs, num_steps = 4, 70
     rng = jax.random.split(jax.random.PRNGKey(0), num_envs)
-    actions = jax.random.uniform(jax.random.PRNGKey(1), (num_steps, num_envs, 1), minval=-1, maxval=1)
+    actions = jax.random.uniform(
+        jax.random.PRNGKey(1), (num_steps, num_envs, 1), minval=-1, maxval=1
+    )
 
     def body(state, action):
         state = env.step(state, action)
         info = state.info
         ended = fnrec.stats.EpisodeEnded(
             info["_episode"], info["episode"]["r"], info["episode"]["l"],
-            info["_episode"] & (info["truncation"] == 0), info["_episode"] & (info["truncation"] != 0),
+            info["_episode"] & (info["truncation"] == 0),
+            info["_episode"] & (info["truncation"] != 0),
         )  # fmt: skip
         return state, ended
 
@@ -87,7 +90,9 @@ def test_capture_keeps_the_final_frame_and_exports(tmp_path):
     reference.init(list(first))
     host_ended = jax.device_get(ended)
     for t in range(num_steps):
-        step_ended = [tuple(np.asarray(f)[t, e].item() for f in host_ended) for e in range(num_envs)]
+        step_ended = [
+            tuple(np.asarray(f)[t, e].item() for f in host_ended) for e in range(num_envs)
+        ]
         reference.step(step_ended, list(finals[t]), list(afters[t]), "same_step")
     episodes = read_capture(state.info["episode_capture"]).episodes
     assert len(episodes) == len(reference.stored) >= 4
@@ -159,7 +164,7 @@ def test_streaming_inside_brax_ppo_train(tmp_path):
         wrapped = training.wrap(env, episode_length, action_repeat, randomization_fn)
         return BraxAdapter(wrapped, capture=capture, history=history)
 
-    make_inference_fn, params, metrics = ppo.train(
+    _, _, metrics = ppo.train(
         pendulum_env(),
         num_timesteps=2_000,
         num_envs=8,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("brax.envs")
-from readme_blocks import python_blocks, run_block  # noqa: E402
+from readme_blocks import python_blocks, run_block
 
 BLOCKS = python_blocks("brax")
 

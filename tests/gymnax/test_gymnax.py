@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 gymnax = pytest.importorskip("gymnax")
-from gymnax.wrappers.purerl import LogWrapper  # noqa: E402
 from conformance import Rollout, assert_matches_reference  # noqa: E402
+from gymnax.wrappers.purerl import LogWrapper  # noqa: E402
 
 import fnrec  # noqa: E402
 from fnrec.adapters import GymnaxAdapter  # noqa: E402
@@ -140,9 +140,7 @@ def test_num_envs_gives_one_shared_queue_in_env_order(x64):
     """With num_envs=N the wrapper vmaps gymnax itself and keeps one Gymnasium-style queue."""
     env, params = make("CartPole-v1")
     num_envs, num_steps, buffer_length = 6, 200, 10
-    wrapper = GymnaxAdapter(
-        env, fnrec.stats.episode_statistics(buffer_length), num_envs=num_envs
-    )
+    wrapper = GymnaxAdapter(env, fnrec.stats.episode_statistics(buffer_length), num_envs=num_envs)
     _, state = wrapper.reset(jax.random.key(0), params)
 
     def body(state, key):

@@ -98,7 +98,9 @@ def test_capture_watched_env_and_export(tmp_path):
 def test_capture_behind_gymnax_wrappers_is_refused():
     env, _ = gymnax.make("CartPole-v1")
     capture = fnrec.capture.episode_capture(10)
-    with pytest.raises(ValueError, match="needs the env state before gymnax's autoreset.*LogWrapper"):
+    with pytest.raises(
+        ValueError, match=r"needs the env state before gymnax's autoreset.*LogWrapper"
+    ):
         GymnaxAdapter(LogWrapper(env), capture=capture)
     with pytest.raises(ValueError, match="autoreset_mode='same_step'"):
         GymnaxAdapter(env, fnrec.stats.episode_statistics(autoreset_mode="next_step"))

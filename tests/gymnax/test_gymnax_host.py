@@ -30,7 +30,7 @@ def test_vector_env_over_gymnax_reports_what_the_adapter_records():
     assert obs.shape == (4, 4)
     lengths = []
     for _ in range(100):
-        obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
+        obs, _, terminated, truncated, info = envs.step(envs.action_space.sample())
         if "episode" in info:
             mask = info["_episode"]
             np.testing.assert_array_equal(mask, terminated | truncated)

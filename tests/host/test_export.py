@@ -106,9 +106,10 @@ def test_captured_frames_need_no_renderer(tmp_path):
     )
     first, state, outputs = run(capture)
     expected = reference_episodes(first, outputs, lambda i: True, (0,))[:2]
-    assert read_capture(state.capture).dropped_full == len(
-        reference_episodes(first, outputs, lambda i: True, (0,))
-    ) - 2
+    assert (
+        read_capture(state.capture).dropped_full
+        == len(reference_episodes(first, outputs, lambda i: True, (0,))) - 2
+    )
     result = fnrec.export_videos(state.capture, tmp_path, fps=50, progress=True)
     assert len(result.videos) == 2
     for video, want in zip(result.videos, expected, strict=True):
@@ -127,9 +128,9 @@ def test_vmapped_capture_exports_every_env(tmp_path):
         out = jax.vmap(env.step)(state, jnp.zeros(3, jnp.int32), jax.random.split(key, 3))
         return out.state, out.ended
 
-    state, ended = jax.jit(lambda s: jax.lax.scan(body, s, jax.random.split(jax.random.key(1), 40)))(
-        state
-    )
+    state, ended = jax.jit(
+        lambda s: jax.lax.scan(body, s, jax.random.split(jax.random.key(1), 40))
+    )(state)
     result = fnrec.export_videos(state.capture, tmp_path, fnrec.render.cartpole)
     assert sorted((v.env, v.episode_id) for v in result.videos) == [(0, 1), (1, 1), (2, 1)]
     assert sorted(v.path.name for v in result.videos) == [
@@ -171,11 +172,13 @@ def test_streaming_failure_warns_and_keeps_the_other_videos(tmp_path):
         return np.asarray(render(jnp.asarray(state)))
 
     stream = fnrec.VideoStream(tmp_path, picky, on_device=False)
-    capture = fnrec.capture.episode_capture(LIMIT, watch=None, trigger=lambda i: i < 3, stream=stream)
+    capture = fnrec.capture.episode_capture(
+        LIMIT, watch=None, trigger=lambda i: i < 3, stream=stream
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         run(capture)
-        with pytest.raises(ValueError, match="rl-video-episode-0.mp4"):
+        with pytest.raises(ValueError, match=r"rl-video-episode-0\.mp4"):
             stream.close()
     assert any("episode 0" in str(w.message) for w in caught)
     assert sorted(p.name for p in tmp_path.glob("*.mp4")) == [
@@ -198,9 +201,9 @@ def test_export_errors_name_the_argument(tmp_path):
         fnrec.export_videos(state.stats, tmp_path, fnrec.render.cartpole)
     with pytest.raises(ValueError, match="captured items must be frames"):
         fnrec.export_videos(
-            fnrec.capture.episode_capture(3, trigger=lambda i: i >= 0).init(
-                {"a": jnp.zeros(2), "b": jnp.zeros(2)}, 2
-            )._replace(num_stored=jnp.int32(1)),
+            fnrec.capture.episode_capture(3, trigger=lambda i: i >= 0)
+            .init({"a": jnp.zeros(2), "b": jnp.zeros(2)}, 2)
+            ._replace(num_stored=jnp.int32(1)),
             tmp_path,
         )
     assert list(tmp_path.glob("*.mp4")) == []

@@ -124,7 +124,9 @@ def test_time_limit_truncates_single_env():
 
 @pytest.mark.parametrize("mode", ["next_step", "same_step"])
 def test_reset_clears_done_flags_and_drops_partial_episodes(mode):
-    env = FunctionalVectorEnv(CartPoleFunctional(), 3, statistics=fnrec.stats.episode_statistics(autoreset_mode=mode))
+    env = FunctionalVectorEnv(
+        CartPoleFunctional(), 3, statistics=fnrec.stats.episode_statistics(autoreset_mode=mode)
+    )
     env.reset(seed=0)
     for _ in range(200):  # always push left: every episode ends within ~10 steps
         _, _, term, trunc, info = env.step(np.zeros(3, int))
@@ -148,7 +150,11 @@ def test_reset_clears_done_flags_and_drops_partial_episodes(mode):
 
 
 def test_disabled_mode_resets_only_masked_envs():
-    env = FunctionalVectorEnv(CartPoleFunctional(), 2, statistics=fnrec.stats.episode_statistics(autoreset_mode="disabled"))
+    env = FunctionalVectorEnv(
+        CartPoleFunctional(),
+        2,
+        statistics=fnrec.stats.episode_statistics(autoreset_mode="disabled"),
+    )
     env.reset(seed=0)
     for _ in range(3):
         env.step(np.ones(2, int))
@@ -205,7 +211,10 @@ def test_render_one_frame_per_env_as_gymnasium():
 
 def test_same_step_final_frames_are_rendered_from_the_final_states():
     env = FunctionalVectorEnv(
-        CartPoleFunctional(), 3, statistics=fnrec.stats.episode_statistics(autoreset_mode="same_step"), render_mode="rgb_array"
+        CartPoleFunctional(),
+        3,
+        statistics=fnrec.stats.episode_statistics(autoreset_mode="same_step"),
+        render_mode="rgb_array",
     )
     env.reset(seed=0)
     for _ in range(100):
@@ -225,7 +234,11 @@ def test_same_step_final_frames_are_rendered_from_the_final_states():
             info["final_obs"][index], render_state, func_env.default_params
         )
         np.testing.assert_array_equal(info["final_frame"][index], expected)
-    quiet = FunctionalVectorEnv(CartPoleFunctional(), 3, statistics=fnrec.stats.episode_statistics(autoreset_mode="same_step"))
+    quiet = FunctionalVectorEnv(
+        CartPoleFunctional(),
+        3,
+        statistics=fnrec.stats.episode_statistics(autoreset_mode="same_step"),
+    )
     quiet.reset(seed=0)
     for _ in range(100):
         _, _, term, trunc, info = quiet.step(np.zeros(3, int))
@@ -280,7 +293,11 @@ def test_episode_clock_starts_after_compilation(monkeypatch):
 
 
 def test_actions_and_masks_never_retrace():
-    env = FunctionalVectorEnv(CartPoleFunctional(), 4, statistics=fnrec.stats.episode_statistics(autoreset_mode="disabled"))
+    env = FunctionalVectorEnv(
+        CartPoleFunctional(),
+        4,
+        statistics=fnrec.stats.episode_statistics(autoreset_mode="disabled"),
+    )
     env.reset(seed=0)
     for actions in ([0, 1, 0, 1], np.array([1, 0, 1, 0]), np.int32([1, 1, 0, 0]), (0, 0, 1, 1)):
         obs, *_ = env.step(actions)
@@ -289,7 +306,9 @@ def test_actions_and_masks_never_retrace():
         env.reset(options=None if mask is None else {"reset_mask": mask})
     env.reset(seed=np.int64(2))
     driver = env._driver
-    assert driver._step._cache_size() == driver._reset._cache_size() == driver._init._cache_size() == 1
+    assert (
+        driver._step._cache_size() == driver._reset._cache_size() == driver._init._cache_size() == 1
+    )
     with pytest.raises(ValueError, match="reset_mask"):
         env.reset(options={"reset_mask": [True, False]})
     single = FunctionalEnv(CartPoleFunctional())

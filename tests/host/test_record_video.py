@@ -263,7 +263,10 @@ def functional_vector_run(mode: str, steps: int, seed: int, wrap):
     from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 
     base = fnrec.FunctionalVectorEnv(
-        CartPoleFunctional(), 4, statistics=fnrec.stats.episode_statistics(autoreset_mode=mode), render_mode="rgb_array"
+        CartPoleFunctional(),
+        4,
+        statistics=fnrec.stats.episode_statistics(autoreset_mode=mode),
+        render_mode="rgb_array",
     )
     envs = wrap(base)
     obs, _ = envs.reset(seed=seed)
