@@ -36,13 +36,13 @@ echo "== ruff format --check, ruff check"
 .venv/bin/ruff format --check -q fnrec tests examples benchmarks
 .venv/bin/ruff check -q fnrec tests examples benchmarks
 FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d \
-  run_pytest .venv tests --ignore=tests/gymnax --ignore=tests/brax
+  run_pytest .venv tests --ignore=tests/with_gymnax --ignore=tests/with_brax
 
 make_venv .venv-gymnax "test,gymnax"
-FNREC_REQUIRE=gymnax run_pytest .venv-gymnax tests --ignore=tests/brax
+FNREC_REQUIRE=gymnax run_pytest .venv-gymnax tests --ignore=tests/with_brax
 
 if [ "${FNREC_SKIP_BRAX:-0}" != 1 ]; then
   make_venv .venv-brax "test,brax,playground" "jax<0.10" "jaxlib<0.10"
-  FNREC_REQUIRE=brax.envs,mujoco_playground run_pytest .venv-brax tests/brax
+  FNREC_REQUIRE=brax.envs,mujoco_playground run_pytest .venv-brax tests/with_brax
 fi
 echo "all test environments passed"

@@ -11,5 +11,5 @@ BLOCKS = python_blocks()
 @pytest.mark.parametrize("code", [c for _, c in BLOCKS], ids=[f"line{n}" for n, _ in BLOCKS])
 def test_readme_snippet_runs(code, tmp_path):
     if "import brax" in code:
-        pytest.skip("brax snippets run in the brax venv (tests/brax/test_readme_brax.py)")
+        pytest.skip("brax snippets run in the brax venv (tests/with_brax/test_readme_brax.py)")
     run_block(code, tmp_path, skip_missing=("gymnax",))

@@ -54,6 +54,7 @@ __all__ = [
     "EnvStepFn",
     "Recorded",
     "Recording",
+    "RecordingView",
     "StepResult",
     "Wrapper",
     "check_env",
@@ -458,7 +459,38 @@ def check_env(env: Any, methods: tuple[str, ...], kind: str) -> None:
         )
 
 
-class Wrapper:
+class RecordingView:
+    """The settings of an adapter's ``recording`` (a ``Recording``), as attributes."""
+
+    recording: Recording
+
+    @property
+    def statistics(self) -> EpisodeStatistics:
+        """The bound episode statistics."""
+        return self.recording.statistics
+
+    @property
+    def capture(self) -> EpisodeCapture | None:
+        """The bound episode capture, or None."""
+        return self.recording.capture
+
+    @property
+    def history(self) -> EpisodeHistory | None:
+        """The bound episode history, or None."""
+        return self.recording.history
+
+    @property
+    def max_episode_steps(self) -> int | None:
+        """The time limit, or None."""
+        return self.recording.max_episode_steps
+
+    @property
+    def autoreset_mode(self) -> str:
+        """The statistics' autoreset mode."""
+        return self.recording.autoreset_mode
+
+
+class Wrapper(RecordingView):
     """Base of the duck-typed adapters: checks the env, holds the Recording, passes attributes.
 
     Args:
@@ -472,16 +504,6 @@ class Wrapper:
         check_env(env, ("reset", "step"), self.kind)
         self.env = env
         self.recording = recording.check()
-
-    @property
-    def statistics(self) -> EpisodeStatistics:
-        """The bound episode statistics."""
-        return self.recording.statistics
-
-    @property
-    def capture(self) -> EpisodeCapture | None:
-        """The bound episode capture, or None."""
-        return self.recording.capture
 
     def __getattr__(self, name: str) -> Any:
         if name in ("env", "recording"):  # not set yet (e.g. while unpickling): no recursion

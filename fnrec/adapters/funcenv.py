@@ -84,7 +84,7 @@ def _bind(fn: Callable, rng_index: int, params: Any) -> Callable:
     return call
 
 
-class FuncEnvAdapter(FuncEnv):
+class FuncEnvAdapter(core.RecordingView, FuncEnv):
     """A FuncEnv whose state carries episode statistics, a step counter and the capture.
 
     Args:
@@ -127,26 +127,6 @@ class FuncEnvAdapter(FuncEnv):
         self.action_space = env.action_space
         self.metadata = dict(getattr(env, "metadata", {}) or {})
         self.default_params = getattr(env, "default_params", None)
-
-    @property
-    def statistics(self) -> EpisodeStatistics:
-        """The bound episode statistics."""
-        return self.recording.statistics
-
-    @property
-    def capture(self) -> EpisodeCapture | None:
-        """The bound episode capture, or None."""
-        return self.recording.capture
-
-    @property
-    def max_episode_steps(self) -> int | None:
-        """The time limit, or None."""
-        return self.recording.max_episode_steps
-
-    @property
-    def autoreset_mode(self) -> str:
-        """The statistics' autoreset mode."""
-        return self.recording.autoreset_mode
 
     # ------------------------------------------------------------------ bound env functions
     def _fns(self, params: Any) -> _EnvFns:

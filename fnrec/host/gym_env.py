@@ -29,6 +29,7 @@ from gymnasium.vector.utils import batch_space
 
 import fnrec
 from fnrec.adapters.core import AdapterFns
+from fnrec.host.export import FuncEnvRenderer
 from fnrec.host.frames import tile
 from fnrec.host.spaces import single_spaces
 
@@ -97,25 +98,6 @@ def _adapter(
             legacy.get("buffer_length", 100), legacy.get("autoreset_mode", default_mode)
         )
     return FuncEnvAdapter(env, statistics, max_episode_steps=max_episode_steps, num_envs=num_envs)
-
-
-class _FuncEnvImages:
-    """The default host renderer of a FuncEnv adapter: the FuncEnv's own render_image."""
-
-    def __init__(self, func_env: Any, params: Any) -> None:
-        self.func_env, self.params = func_env, params
-        self.render_state = func_env.render_init()
-
-    def __call__(self, env_state: Any) -> np.ndarray:
-        self.render_state, image = self.func_env.render_image(
-            env_state, self.render_state, self.params
-        )
-        return np.array(image, copy=True)
-
-    def close(self) -> None:
-        if self.render_state is not None:
-            self.func_env.render_close(self.render_state)
-            self.render_state = None
 
 
 class _Driver:
@@ -344,7 +326,7 @@ def _setup(
                 f"render_mode='rgb_array' needs `render` (a renderer of one env state) for "
                 f"{fns.name}"
             )
-        images = _FuncEnvImages(func_env, params)
+        images = FuncEnvRenderer(func_env, params)
     meta = {
         **dict(getattr(type(func_env), "metadata", {}) or {}),
         **dict(getattr(func_env, "metadata", {}) or {}),
