@@ -99,6 +99,35 @@ def test_the_envs_own_truncation_travels_in_the_step_result():
     assert (lengths == 7).all() and len(lengths) > 0  # the env's own limit, 7 steps
 
 
+def test_an_env_its_library_batched_is_used_as_it_is():
+    """A pre-batched env (one key, [N] arrays, as craftax or purejaxrl's VecEnv): no vmapped."""
+    num_envs = 5
+
+    def env_step(state, action, key):
+        x, t = state
+        x = x + action + 0.5 * jax.random.normal(key, x.shape)
+        return core.EnvStep((x, t + 1), x, jnp.abs(x), jnp.abs(x) > 3, t + 1 >= 7, {})
+
+    def env_reset(key):
+        x = jax.random.uniform(key, (num_envs,), minval=-1, maxval=1)
+        return core.EnvReset((x, jnp.zeros(num_envs, jnp.int32)), x)
+
+    fns = core.EnvFns(env_step, env_reset)
+    recording = core.Recording(fnrec.stats.episode_statistics(64))
+    state = recording.init(fns.reset(jax.random.key(0)).env_state, num_envs)
+
+    def body(state, key):
+        act_key, step_key = jax.random.split(key)
+        out = recording.step(fns, state, jax.random.uniform(act_key, (num_envs,)) - 0.5, step_key)
+        return out.state, (out.reward, out.terminated, out.truncated, out.ended)
+
+    keys = jax.random.split(jax.random.key(1), 50)
+    state, (reward, term, trunc, ended) = jax.jit(lambda s: jax.lax.scan(body, s, keys))(state)
+    rollout_ = Rollout(reward, term, trunc, ended, state.stats)
+    assert isinstance(fnrec.stats.queues(state.stats), dict)  # one shared queue
+    assert assert_matches_reference(rollout_, "same_step", 64) > 10
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_capture_through_the_core(mode):
     trigger = fnrec.schedules.every(2)
