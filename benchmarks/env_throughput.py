@@ -18,7 +18,7 @@ from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 from gymnasium.wrappers.vector import RecordEpisodeStatistics
 
 import fnrec
-from fnrec.adapters import RecordEpisodeStatistics as FnrecRecordEpisodeStatistics
+from fnrec.adapters import FuncEnvAdapter
 
 NUM_ENVS = (1, 16, 256, 4096)
 REPEATS = 5
@@ -26,9 +26,7 @@ REPEATS = 5
 
 def fnrec_rollout(num_envs: int, num_steps: int):
     """A jitted lax.scan of `num_steps` batched steps (random actions drawn in-graph)."""
-    env = FnrecRecordEpisodeStatistics(
-        CartPoleFunctional(), max_episode_steps=500, num_envs=num_envs
-    )
+    env = FuncEnvAdapter(CartPoleFunctional(), max_episode_steps=500, num_envs=num_envs)
 
     @jax.jit
     def run(key):
@@ -83,7 +81,7 @@ def main() -> None:
         "## Env throughput: FuncEnv CartPole + fnrec statistics vs Gymnasium sync vector env",
         "",
         "Env-steps per second (median of 5 timed runs after 1 warm-up, one process). fnrec: "
-        "`fnrec.adapters.RecordEpisodeStatistics(CartPoleFunctional(), max_episode_steps=500, "
+        "`fnrec.adapters.FuncEnvAdapter(CartPoleFunctional(), max_episode_steps=500, "
         "num_envs=N)`, `step` in one jitted `lax.scan` with in-graph random actions (one shared "
         "queue, same-step autoreset; compile excluded by the warm-up). Gymnasium: "
         '`RecordEpisodeStatistics(make_vec("CartPole-v1", num_envs=N, '

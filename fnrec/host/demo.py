@@ -1,7 +1,7 @@
 """The demo: a jitted, vmapped CartPole rollout with statistics recorded in-graph and videos after.
 
 One ``jax.jit``-compiled ``lax.scan`` steps a batch of Gymnasium's functional CartPole through
-``fnrec.adapters.RecordEpisodeStatistics`` (shared queue, time limit, same-step autoreset) under a
+``fnrec.adapters.FuncEnvAdapter`` (shared queue, time limit, same-step autoreset) under a
 noisy balancing controller (env i's noise grows with i, so episodes end both ways). The scan also
 returns one watched env's states (16 bytes a step), so that chosen episodes of that env are
 rendered afterwards with the jittable renderer, in batches, and streamed to mp4 files.
