@@ -6,7 +6,9 @@ batch sizes:
 - a LogWrapper-style baseline (per-env masked arithmetic keeping only the last finished
   episode, terminated and truncated merged, as purejaxrl does);
 - a naive shared ring (cumulative sum of the done flags and a scatter into the ring every step);
-- fnrec.stats (full shared queue of the last 100 episodes, terminated/truncated kept apart).
+- fnrec.stats in both layouts users use, each with buffer_length 1, 10 and 100: one shared
+  queue for the batch (``init(N, B)``), and one queue per env (``jax.vmap`` over ``init(None,
+  B)``, as LogWrapper is used under vmap); terminated/truncated kept apart.
 
 Each variant is compiled and warmed up first; then the variants run interleaved, round after
 round, and the median per variant is reported, so that load on the machine hits all alike.
@@ -85,12 +87,26 @@ def _fnrec_step(stats, reward, terminated, truncated):
     return stats
 
 
-VARIANTS: dict[str, tuple[Callable | None, Callable | None]] = {
-    "no statistics": (None, None),
-    "LogWrapper-style": (_log_wrapper_init, _log_wrapper_step),
-    "naive shared ring": (_naive_ring_init, _naive_ring_step),
-    "fnrec.stats": (lambda n: fnrec.stats.init(n, BUFFER_LENGTH), _fnrec_step),
-}
+def _per_env_init(buffer_length: int) -> Callable:
+    """One queue per env: ``jax.vmap`` over unbatched statistics (as users vmap LogWrapper)."""
+    return lambda n: jax.vmap(lambda _: fnrec.stats.init(None, buffer_length))(jnp.arange(n))
+
+
+def variants(buffer_lengths: list[int]) -> dict[str, tuple[Callable | None, Callable | None]]:
+    """Every layout users use: the shared queue and per-env (vmapped) queues, several B."""
+    table: dict[str, tuple[Callable | None, Callable | None]] = {
+        "no statistics": (None, None),
+        "LogWrapper-style": (_log_wrapper_init, _log_wrapper_step),
+        "naive shared ring": (_naive_ring_init, _naive_ring_step),
+    }
+    for b in buffer_lengths:
+        table[f"fnrec.stats shared, B={b}"] = (
+            lambda n, b=b: fnrec.stats.init(n, b),
+            _fnrec_step,
+        )
+    for b in buffer_lengths:
+        table[f"fnrec.stats per-env (vmap), B={b}"] = (_per_env_init(b), jax.vmap(_fnrec_step))
+    return table
 
 
 def _spread(ratios: list[float]) -> str:
@@ -129,12 +145,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--envs", type=int, nargs="+", default=[16, 256, 4096])
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--buffer-lengths", type=int, nargs="+", default=[1, 10, 100])
     args = parser.parse_args()
+    table = variants(args.buffer_lengths)
 
     key = jax.random.key(0)
     rows = []
     for num_envs in args.envs:
-        rollouts = {name: make_rollout(num_envs, *fns) for name, fns in VARIANTS.items()}
+        rollouts = {name: make_rollout(num_envs, *fns) for name, fns in table.items()}
         for fn in rollouts.values():  # compile and warm up
             jax.block_until_ready(fn(key))
             jax.block_until_ready(fn(key))
@@ -163,9 +181,11 @@ def main() -> None:
         [
             "## Statistics overhead in a jitted gymnax CartPole rollout (`stats_overhead.py`)",
             "",
-            f"{STEPS} steps, random actions, buffer_length={BUFFER_LENGTH}; {args.rounds} "
-            "interleaved rounds after warm-up, one process. Time: median over rounds. Ratios: "
-            "median (and interquartile range) of the per-round ratios.",
+            f"{STEPS} steps, random actions; B is buffer_length (the naive ring keeps "
+            f"{BUFFER_LENGTH}); shared: `fnrec.stats.init(N, B)`, one queue; per-env: "
+            "`jax.vmap` over `fnrec.stats.init(None, B)`, one queue per env, as LogWrapper under "
+            f"vmap. {args.rounds} interleaved rounds after warm-up, one process. Time: median "
+            "over rounds. Ratios: median (and interquartile range) of the per-round ratios.",
             "",
             "| envs | variant | ms / rollout | M env-steps/s | vs no statistics (IQR) "
             "| vs LogWrapper-style (IQR) |",

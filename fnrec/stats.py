@@ -330,6 +330,8 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
     mask = ended.mask.reshape(-1)
     num_envs = mask.shape[0]
     buffer_length = stats.return_queue.shape[0]
+    if num_envs == 1:
+        return _push_one(stats, ended)
     num_words = -(-num_envs // 32)
     bits = jnp.pad(mask, (0, num_words * 32 - num_envs)).reshape(num_words, 32)
     words = jnp.sum(
@@ -359,6 +361,29 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
         terminated_queue=fill(stats.terminated_queue, ended.terminated),
         queue_head=(stats.queue_head + num_finished) % buffer_length,
         num_finished=num_finished,
+    )
+
+
+def _push_one(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
+    """One env (the per-env layout, under ``jax.vmap``): at most one ring write, at the head.
+
+    The batch formulation above would gather all B slots every step; one env needs one
+    dynamic-update of one slot (a scatter of one element per env under ``jax.vmap``).
+    """
+    done = ended.mask.reshape(())
+    head = stats.queue_head
+    buffer_length = stats.return_queue.shape[0]
+
+    def put(queue: Array, value: Array) -> Array:
+        return queue.at[head].set(jnp.where(done, value.reshape(()), queue[head]))
+
+    finished = done.astype(jnp.int32)
+    return _Queue(
+        return_queue=put(stats.return_queue, ended.episode_return),
+        length_queue=put(stats.length_queue, ended.length),
+        terminated_queue=put(stats.terminated_queue, ended.terminated),
+        queue_head=(head + finished) % buffer_length,
+        num_finished=finished,
     )
 
 

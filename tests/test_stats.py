@@ -245,9 +245,9 @@ def test_dtypes_and_structure_do_not_depend_on_x64(x64):
     stats = fnrec.stats.init(num_envs=3, buffer_length=4)
     stats, ended = jit_step(stats, np.ones(3), np.zeros(3), np.ones(3))
     expected = {
-        "episode_return": jnp.float32,
-        "return_compensation": jnp.float32,
-        "episode_length": jnp.int32,
+        "running_return": jnp.float32,
+        "running_compensation": jnp.float32,
+        "running_length": jnp.int32,
         "prev_done": jnp.bool_,
         "return_queue": jnp.float32,
         "length_queue": jnp.int32,

@@ -37,7 +37,7 @@ SCRIPT = textwrap.dedent(
         sharded, jax.device_put(rewards, over_steps), jax.device_put(dones, over_steps)
     )
     assert len(jax.devices()) == 4
-    assert result.episode_return.sharding.spec == P("envs"), result.episode_return.sharding
+    assert result.running_return.sharding.spec == P("envs"), result.running_return.sharding
     for name, values in fnrec.stats.queues(expected).items():
         np.testing.assert_array_equal(fnrec.stats.queues(result)[name], values)
     assert fnrec.stats.episode_count(result) == fnrec.stats.episode_count(expected) > 50
