@@ -373,9 +373,10 @@ def _push_one(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
     done = ended.mask.reshape(())
     head = stats.queue_head
     buffer_length = stats.return_queue.shape[0]
+    slot = jnp.where(done, head, buffer_length)  # out of range: nothing written, nothing read
 
     def put(queue: Array, value: Array) -> Array:
-        return queue.at[head].set(jnp.where(done, value.reshape(()), queue[head]))
+        return queue.at[slot].set(value.reshape(()), mode="drop")
 
     finished = done.astype(jnp.int32)
     return _Queue(
