@@ -287,6 +287,65 @@ def reset(stats: EpisodeStats, mask: ArrayLike | None = None) -> EpisodeStats:
     )
 
 
+SUMMARY_KEYS: tuple[str, ...] = (
+    "count",
+    "return_mean",
+    "return_min",
+    "return_max",
+    "length_mean",
+    "terminated_fraction",
+)
+
+
+def summary(stats: EpisodeStats) -> dict[str, Array]:
+    """Pure, jittable: scalars over the real episodes in the queue(s), for logging inside jit.
+
+    Only finished episodes count (empty ring slots never do, unlike a ``.mean()`` over
+    ``info["episode"]["r"]``, which is 0 where nothing finished). A state vmapped over envs (one
+    queue per env) is pooled: every env's queued episodes together.
+
+    Args:
+      stats: the statistics (shared, or with leading vmapped axes).
+
+    Returns:
+      ``{"count": int32, "return_mean", "return_min", "return_max", "length_mean",
+      "terminated_fraction": float32}``; with no finished episode, count is 0 and the others NaN.
+
+    Example::
+
+        >>> import jax, fnrec
+        >>> stats = fnrec.stats.init(num_envs=2, buffer_length=10)
+        >>> stats, _ = fnrec.stats.step(stats, [1.0, 3.0], [True, False], [False, True])
+        >>> s = jax.jit(fnrec.stats.summary)(stats)
+        >>> int(s["count"]), float(s["return_mean"]), float(s["terminated_fraction"])
+        (2, 2.0, 0.5)
+    """
+    if not isinstance(stats, EpisodeStats):
+        raise TypeError(f"fnrec.stats.summary: `stats` must be an EpisodeStats, got {type(stats)!r}")
+    buffer_length = stats.return_queue.shape[-1]
+    full = (stats.episode_count.hi > 0) | (stats.episode_count.lo >= buffer_length)
+    size = jnp.where(full, buffer_length, stats.episode_count.lo.astype(jnp.int32))
+    # Slots 0..size-1 hold episodes: the ring fills from slot 0 and is all real once it wraps.
+    valid = jnp.arange(buffer_length, dtype=jnp.int32) < size[..., None]
+    count = jnp.sum(valid, dtype=jnp.int32)
+    some = count > 0
+    nan = jnp.float32(jnp.nan)
+    denominator = jnp.maximum(count, 1).astype(jnp.float32)
+    returns, lengths = stats.return_queue, stats.length_queue.astype(jnp.float32)
+
+    def mean(values: Array) -> Array:
+        return jnp.where(some, jnp.sum(jnp.where(valid, values, 0.0)) / denominator, nan)
+
+    return {
+        "count": count,
+        "return_mean": mean(returns),
+        "return_min": jnp.where(some, jnp.min(jnp.where(valid, returns, jnp.inf)), nan),
+        "return_max": jnp.where(some, jnp.max(jnp.where(valid, returns, -jnp.inf)), nan),
+        "length_mean": mean(lengths),
+        "terminated_fraction": mean(stats.terminated_queue.astype(jnp.float32)),
+    }
+
+
 def _kahan_add(total: Array, compensation: Array, value: Array) -> tuple[Array, Array]:
     """Adds `value` to a Kahan-compensated sum; the true sum is ``total - compensation``.
 

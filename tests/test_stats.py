@@ -381,3 +381,62 @@ def test_to_info_layouts():
     assert fnrec.stats.host_info(ended) == {}
     single, ended = fnrec.stats.step(single, 2.0, True, False)
     assert fnrec.stats.host_info(ended, elapsed=1.5) == {"episode": {"r": 4.0, "l": 2, "t": 1.5}}
+
+
+def _host_summary(queues) -> dict:
+    """The summary computed from queues() on the host (pooled over a list of queues)."""
+    queues = queues if isinstance(queues, list) else [queues]
+    r = np.concatenate([q["return_queue"] for q in queues])
+    n = np.concatenate([q["length_queue"] for q in queues])
+    t = np.concatenate([q["terminated_queue"] for q in queues])
+    if len(r) == 0:
+        return {"count": 0}
+    return {
+        "count": len(r),
+        "return_mean": r.mean(),
+        "return_min": r.min(),
+        "return_max": r.max(),
+        "length_mean": n.mean(),
+        "terminated_fraction": t.mean(),
+    }
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=streams(), buffer_length=st.integers(1, 7), vmapped=st.booleans())
+def test_summary_equals_the_host_numbers_from_queues(data, buffer_length, vmapped):
+    num_envs, steps = data
+    if vmapped:
+        stats = jax.vmap(lambda _: fnrec.stats.init(None, buffer_length))(jnp.arange(num_envs))
+        step = jax.jit(jax.vmap(lambda s, r, a, b: fnrec.stats.step(s, r, a, b)[0]))
+    else:
+        stats = fnrec.stats.init(num_envs, buffer_length)
+        step = jax.jit(lambda s, r, a, b: fnrec.stats.step(s, r, a, b)[0])
+    summary = jax.jit(fnrec.stats.summary)
+    for rewards, term, trunc, _ in steps:
+        stats = step(stats, np.float32(rewards), np.array(term), np.array(trunc))
+        got = summary(stats)
+        want = _host_summary(fnrec.stats.queues(stats))
+        assert int(got["count"]) == want["count"]
+        assert set(got) == set(fnrec.stats.SUMMARY_KEYS)
+        for key in fnrec.stats.SUMMARY_KEYS[1:]:
+            if want["count"] == 0:
+                assert np.isnan(got[key]), key  # never a mean over empty slots
+            else:
+                np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-5, err_msg=key)
+
+
+def test_summary_in_a_scan_and_x64(x64):
+    stats = fnrec.stats.init(3, 4)
+
+    def body(stats, done):
+        stats, _ = fnrec.stats.step(stats, 2.0, done, False)
+        return stats, fnrec.stats.summary(stats)
+
+    dones = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 1], [0, 0, 0]], bool)
+    _, summaries = jax.jit(lambda s: jax.lax.scan(body, s, dones))(stats)
+    np.testing.assert_array_equal(summaries["count"], [0, 1, 4, 4])
+    assert np.isnan(summaries["return_mean"][0])
+    np.testing.assert_allclose(summaries["return_mean"][1:], [4.0, 4.5, 4.5])  # [4], [4, 2, 6, 6]
+    assert summaries["return_mean"].dtype == np.float32 and summaries["count"].dtype == np.int32
+    with pytest.raises(TypeError, match="`stats` must be an EpisodeStats"):
+        fnrec.stats.summary({"return_queue": np.zeros(3)})
