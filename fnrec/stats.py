@@ -321,7 +321,9 @@ def summary(stats: EpisodeStats) -> dict[str, Array]:
         (2, 2.0, 0.5)
     """
     if not isinstance(stats, EpisodeStats):
-        raise TypeError(f"fnrec.stats.summary: `stats` must be an EpisodeStats, got {type(stats)!r}")
+        raise TypeError(
+            f"fnrec.stats.summary: `stats` must be an EpisodeStats, got {type(stats)!r}"
+        )
     buffer_length = stats.return_queue.shape[-1]
     full = (stats.episode_count.hi > 0) | (stats.episode_count.lo >= buffer_length)
     size = jnp.where(full, buffer_length, stats.episode_count.lo.astype(jnp.int32))

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything the tests need into fresh virtual environments and runs the whole suite.
 #
-# Three environments, because gymnax 1.0.1 pins gymnasium<1.4 while the Gymnasium parity tests
+# Four environments, because gymnax 1.0.1 pins gymnasium<1.4 while the Gymnasium parity tests
 # need gymnasium>=1.4 (1.3 mis-counts same-step autoreset):
 #   .venv         gymnasium>=1.4: the core, Gymnasium adapters, video, renderers, parity tests
-#   .venv-gymnax  gymnax 1.0.1 + gymnasium 1.3: the gymnax adapter, and everything else again on
-#                 1.3 (the parity tests skip there)
+#   .venv-gymnax  the newest gymnax (1.0.1) + gymnasium 1.3: the gymnax adapter, and everything
+#                 else again on 1.3 (the parity tests skip there)
+#   .venv-gymnax-0-0  gymnax 0.0.9: the 5-value step API, truncation read off state.time
 #   .venv-brax    brax + MuJoCo Playground (optional extras): the brax adapter and capture, and
 #                 streaming inside brax's own ppo.train, which calls jax.device_put_replicated
 #                 (removed in jax 0.10): this venv pins jax<0.10
@@ -36,10 +37,16 @@ echo "== ruff format --check, ruff check"
 .venv/bin/ruff format --check -q fnrec tests examples benchmarks
 .venv/bin/ruff check -q fnrec tests examples benchmarks
 FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d \
-  run_pytest .venv tests --ignore=tests/with_gymnax --ignore=tests/with_brax
+  run_pytest .venv tests --ignore=tests/with_gymnax --ignore=tests/with_brax \
+  --ignore=tests/with_gymnax_0_0
 
 make_venv .venv-gymnax "test,gymnax"
-FNREC_REQUIRE=gymnax run_pytest .venv-gymnax tests --ignore=tests/with_brax
+FNREC_REQUIRE=gymnax run_pytest .venv-gymnax tests --ignore=tests/with_brax \
+  --ignore=tests/with_gymnax_0_0
+
+# gymnax 0.0.x (5-value step API, time limit inside `done`): the adapter on the real thing.
+make_venv .venv-gymnax-0-0 "test,gymnax" "gymnax==0.0.9"
+FNREC_REQUIRE=gymnax run_pytest .venv-gymnax-0-0 tests/with_gymnax_0_0
 
 if [ "${FNREC_SKIP_BRAX:-0}" != 1 ]; then
   make_venv .venv-brax "test,brax,playground" "jax<0.10" "jaxlib<0.10"

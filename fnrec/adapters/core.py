@@ -52,6 +52,7 @@ __all__ = [
     "EnvResetFn",
     "EnvStep",
     "EnvStepFn",
+    "LastEpisode",
     "Recorded",
     "Recording",
     "RecordingView",
@@ -122,6 +123,22 @@ class EnvFns(NamedTuple):
     reset: EnvResetFn
 
 
+class LastEpisode(NamedTuple):
+    """LogWrapper's per-env record (gymnax's and purejaxrl's), for code written against it.
+
+    Attributes:
+      returned_episode_returns: f32[*E], the env's last finished episode's return (0 before).
+      returned_episode_lengths: int32[*E], its length.
+      returned_episode_valid: bool[*E], whether the env has finished an episode yet.
+      timestep: int32[*E], steps the env has taken (purejaxrl's ``timestep``).
+    """
+
+    returned_episode_returns: Array
+    returned_episode_lengths: Array
+    returned_episode_valid: Array
+    timestep: Array
+
+
 class Recorded(NamedTuple):
     """An environment's state with what is recorded about it.
 
@@ -131,6 +148,7 @@ class Recorded(NamedTuple):
       steps: int32[*E], steps taken in the current episodes; drives the time limit.
       capture: the episode capture's state, or None without capture.
       history: every finished episode's statistics (``fnrec.history``), or None.
+      last_episode: LogWrapper's record (``log_wrapper_info=True``), or None.
     """
 
     env_state: Any
@@ -138,6 +156,7 @@ class Recorded(NamedTuple):
     steps: Array
     capture: CaptureState | None = None
     history: HistoryState | None = None
+    last_episode: LastEpisode | None = None
 
 
 class StepResult(NamedTuple):
@@ -234,12 +253,17 @@ class Recording(NamedTuple):
       capture: an ``fnrec.capture.EpisodeCapture``, or None.
       max_episode_steps: None, or truncate episodes after this many steps.
       history: an ``fnrec.history.EpisodeHistory`` (every episode's statistics), or None.
+      log_wrapper_info: also put LogWrapper's info keys in every step's info
+        (``returned_episode_returns``, ``returned_episode_lengths``, ``returned_episode``,
+        ``returned_episode_valid``, ``timestep``, with LogWrapper's meaning: each env's last
+        finished episode), so code written against gymnax's or purejaxrl's LogWrapper runs as is.
     """
 
     statistics: EpisodeStatistics = episode_statistics()
     capture: EpisodeCapture | None = None
     max_episode_steps: int | None = None
     history: EpisodeHistory | None = None
+    log_wrapper_info: bool = False
 
     @property
     def autoreset_mode(self) -> str:
@@ -279,8 +303,13 @@ class Recording(NamedTuple):
         stats = self.statistics.init(num_envs)
         capture = None if self.capture is None else self.capture.init(env_state, num_envs)
         history = None if self.history is None else self.history.init(num_envs)
-        steps = jnp.zeros(stats.running_length.shape, jnp.int32)
-        return Recorded(env_state, stats, steps, capture, history)
+        shape = stats.running_length.shape
+        steps = jnp.zeros(shape, jnp.int32)
+        last = None
+        if self.log_wrapper_info:
+            zero = jnp.zeros(shape, jnp.int32)
+            last = LastEpisode(jnp.zeros(shape, jnp.float32), zero, jnp.zeros(shape, bool), zero)
+        return Recorded(env_state, stats, steps, capture, history, last)
 
     def step(self, fns: EnvFns, state: Recorded, action: Any, key: Array) -> StepResult:
         """One environment step with time limit, statistics, autoreset and capture.
@@ -328,7 +357,8 @@ class Recording(NamedTuple):
             env_state = select(ended.mask, fresh.env_state, env_state)
         capture = self._capture(state.capture, ended, final_env_state, env_state)
         reward = jnp.broadcast_to(jnp.asarray(reward, jnp.float32), terminated.shape)
-        new_state = Recorded(env_state, stats, steps, capture, self._history(state.history, ended))
+        history, last = self._history(state.history, ended), self._last(state, ended, info)
+        new_state = Recorded(env_state, stats, steps, capture, history, last)
         return StepResult(new_state, obs, reward, terminated, truncated, info, ended)
 
     def record(
@@ -360,8 +390,8 @@ class Recording(NamedTuple):
         capture = self._capture(state.capture, ended, final_env_state, transition.env_state)
         reward = jnp.broadcast_to(jnp.asarray(transition.reward, jnp.float32), terminated.shape)
         info = {**transition.info, **ended.to_info()}
-        history = self._history(state.history, ended)
-        new_state = Recorded(transition.env_state, stats, steps, capture, history)
+        history, last = self._history(state.history, ended), self._last(state, ended, info)
+        new_state = Recorded(transition.env_state, stats, steps, capture, history, last)
         return StepResult(new_state, transition.obs, reward, terminated, truncated, info, ended)
 
     def reset(
@@ -396,6 +426,7 @@ class Recording(NamedTuple):
             steps=jnp.where(mask, 0, state.steps),
             capture=capture,
             history=state.history,
+            last_episode=state.last_episode,
         )
         return recorded, fresh.obs
 
@@ -418,6 +449,27 @@ class Recording(NamedTuple):
         if self.autoreset_mode != "disabled":
             steps = jnp.where(ended.mask, 0, steps)
         return stats, steps, terminated, truncated, ended
+
+    def _last(
+        self, state: Recorded, ended: EpisodeEnded, info: dict[str, Any]
+    ) -> LastEpisode | None:
+        """LogWrapper's record after this step; its keys go into `info` (in place)."""
+        if not self.log_wrapper_info:
+            return state.last_episode
+        last = state.last_episode
+        if last is None:
+            raise ValueError(
+                "`state` was made without log_wrapper_info: init it with this recording"
+            )
+        mask = ended.mask
+        last = LastEpisode(
+            jnp.where(mask, ended.episode_return, last.returned_episode_returns),
+            jnp.where(mask, ended.length, last.returned_episode_lengths),
+            last.returned_episode_valid | mask,
+            last.timestep + 1,
+        )
+        info.update(last._asdict(), returned_episode=mask)
+        return last
 
     def _history(self, history: HistoryState | None, ended: EpisodeEnded) -> HistoryState | None:
         return history if self.history is None else self.history.step(history, ended)

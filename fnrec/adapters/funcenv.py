@@ -98,6 +98,7 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
       max_episode_steps: None, or truncate episodes after this many steps.
       history: None, or an ``fnrec.history.episode_history(...)`` that keeps (or streams) every
         finished episode's statistics.
+      log_wrapper_info: add LogWrapper's info keys to ``step``'s info (see ``core.Recording``).
       num_envs: None for one env (vmap it yourself for per-env queues), or N: every method then
         takes and returns a batch of N (one rng in, split inside) with one shared queue.
     """
@@ -110,13 +111,16 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
         max_episode_steps: int | None = None,
         num_envs: int | None = None,
         history: EpisodeHistory | None = None,
+        log_wrapper_info: bool = False,
     ) -> None:
         _checks.check_num_envs(num_envs)
         core.check_env(
             env, ("initial", "transition", "observation", "reward", "terminal"), "FuncEnv"
         )
         statistics = episode_statistics() if statistics is None else statistics
-        self.recording = Recording(statistics, capture, max_episode_steps, history).check()
+        self.recording = Recording(
+            statistics, capture, max_episode_steps, history, log_wrapper_info
+        ).check()
         # The FuncEnv protocol's `transition` never resets: the same recording, autoreset off.
         self._transition_recording = self.recording._replace(
             statistics=episode_statistics(statistics.buffer_length, "disabled")

@@ -63,6 +63,9 @@ class GymnaxAdapter(core.Wrapper):
       capture: None, or an ``fnrec.capture.episode_capture(...)``; needs a bare gymnax
         ``Environment`` (see the module docstring). The captured env state is gymnax's.
       history: None, or an ``fnrec.history.episode_history(...)`` (every episode's statistics).
+      log_wrapper_info: add LogWrapper's info keys (``returned_episode_returns``, ...,
+        ``timestep``; see ``core.Recording``): swapping gymnax's or purejaxrl's ``LogWrapper``
+        for this adapter is then one line.
       step_api: ``"terminated_truncated"`` (gymnax 1.x, 6 values), ``"done"`` (gymnax 0.0.x,
         5 values; ``done`` is read as termination unless ``info`` has ``"truncated"``), or
         ``"auto"`` (default: read from the number of values ``env.step`` returns).
@@ -80,9 +83,13 @@ class GymnaxAdapter(core.Wrapper):
         history: EpisodeHistory | None = None,
         step_api: str = "auto",
         num_envs: int | None = None,
+        log_wrapper_info: bool = False,
     ) -> None:
         statistics = episode_statistics() if statistics is None else statistics
-        super().__init__(env, Recording(statistics, capture, history=history))
+        recording = Recording(
+            statistics, capture, history=history, log_wrapper_info=log_wrapper_info
+        )
+        super().__init__(env, recording)
         if step_api not in STEP_APIS:
             raise ValueError(f"`step_api` must be one of {STEP_APIS}, got {step_api!r}")
         _checks.check_num_envs(num_envs)
@@ -103,7 +110,7 @@ class GymnaxAdapter(core.Wrapper):
 
     # ------------------------------------------------------------------ the env's functions
     def _params(self, params: Any) -> Any:
-        return self.env.default_params if params is None else params
+        return getattr(self.env, "default_params", None) if params is None else params
 
     def _fns(self, params: Any) -> EnvFns:
         """step_env/reset_env as the core's EnvFns (a bare env), batched with `num_envs`."""
@@ -115,7 +122,10 @@ class GymnaxAdapter(core.Wrapper):
             if callable(getattr(type(env), "is_truncated", None)):  # gymnax 1.x
                 truncated = env.is_truncated(next_state, params)
             else:  # gymnax 0.0.x: `done` includes the time limit
-                terminated, truncated = core.split_done(terminated, info.get("truncated", False))
+                timed_out = time_limit_reached(next_state, params, steps_taken=0)
+                terminated, truncated = core.split_done(
+                    terminated, info.get("truncated", timed_out)
+                )
             return EnvStep(next_state, obs, reward, terminated, truncated, info)
 
         def env_reset(key: Array) -> EnvReset:
@@ -216,7 +226,9 @@ class GymnaxAdapter(core.Wrapper):
             obs, env_state, reward, terminated, truncated, info = out
         else:
             obs, env_state, reward, done, info = out
-            terminated, truncated = core.split_done(done, info.get("truncated", False))
+            # The state after an autoreset is a new episode's: the limit is read off the old one.
+            timed_out = time_limit_reached(state.env_state, self._params(params), steps_taken=1)
+            terminated, truncated = core.split_done(done, info.get("truncated", timed_out))
         return api, EnvStep(env_state, obs, reward, terminated, truncated, info)
 
     def _checked_api(self, detected: str | int) -> str:
@@ -228,6 +240,31 @@ class GymnaxAdapter(core.Wrapper):
                 + {"auto": "5 or 6", "terminated_truncated": "6", "done": "5"}[self.step_api]
             )
         return detected
+
+
+def time_limit_reached(env_state: Any, params: Any, steps_taken: int) -> Any:
+    """gymnax 0.0.x merges the time limit into ``done``: whether it was the limit, when readable.
+
+    Reads ``env_state.time`` (through wrappers' ``env_state`` fields) against
+    ``params.max_steps_in_episode``, as gymnax's own envs keep them; an env without them gives
+    False (its ``done`` reads as termination). An episode that terminates on its last allowed
+    step reads as truncated: 0.0.x's ``done`` cannot tell the two apart there.
+
+    Args:
+      env_state: the env's state (after the step: `steps_taken` 0; before it: 1).
+      params: the env params.
+      steps_taken: steps between `env_state` and the step's end.
+
+    Returns:
+      A bool array (per env), or False.
+    """
+    limit = getattr(params, "max_steps_in_episode", None)
+    state = env_state
+    while state is not None and not hasattr(state, "time"):
+        state = getattr(state, "env_state", None)
+    if limit is None or state is None:
+        return False
+    return jax.numpy.asarray(state.time) + steps_taken >= limit
 
 
 def _bare_api(env: Any) -> str:

@@ -112,12 +112,30 @@ def test_old_step_api(step_api, report_truncation):
     np.testing.assert_array_equal(info["episode"]["r"], new_info["episode"]["r"])
     np.testing.assert_array_equal(info["episode"]["l"], new_info["episode"]["l"])
     assert np.asarray(trunc).any()
-    if report_truncation:
-        np.testing.assert_array_equal(info["truncated"], trunc)
-        # done with a truncation flag reads as truncated; gymnax 1.x can report both at once.
-        np.testing.assert_array_equal(info["terminated"], np.asarray(term) & ~np.asarray(trunc))
-    else:  # without a truncation flag, done reads as termination
-        np.testing.assert_array_equal(info["terminated"], term | trunc)
+    # With a truncation flag, done with it reads as truncated; without one, the time limit is
+    # read off gymnax's state.time and params.max_steps_in_episode. gymnax 1.x can report both
+    # at once; 0.0.x's done cannot, so a last-step termination reads as truncated.
+    np.testing.assert_array_equal(info["truncated"], trunc)
+    np.testing.assert_array_equal(info["terminated"], np.asarray(term) & ~np.asarray(trunc))
+
+
+def test_old_step_api_without_a_readable_time_limit_reads_done_as_termination():
+    env, params = make("CartPole-v1")
+
+    class NoTime(OldStepAPI):  # a 0.0.x-style env whose state has no `time` field
+        def reset(self, key, params=None):
+            obs, state = self.env.reset(key, params)
+            return obs, (state,)
+
+        def step(self, key, state, action, params=None):
+            obs, state, reward, done, info = super().step(key, state[0], action, params)
+            return obs, (state,), reward, done, info
+
+    _, (_, _, _, done, info) = rollout(
+        GymnaxAdapter(NoTime(env, False), step_api="done"), env, params, 3, 100
+    )
+    np.testing.assert_array_equal(info["terminated"], done)
+    assert not np.asarray(info["truncated"]).any()
 
 
 def test_errors():
