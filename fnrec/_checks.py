@@ -6,6 +6,7 @@ static under ``jax.jit``, so these checks fire while tracing, before anything ru
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
@@ -33,9 +34,15 @@ def _check_shape(name: str, array: Array, shape: tuple[int, ...]) -> Array:
         return array
     if array.shape == ():
         return jnp.broadcast_to(array, shape)
+    hint = ""
+    if shape == () and array.ndim == 1:
+        hint = (
+            " (a batched env under statistics for one env? make them with num_envs="
+            f"{array.shape[0]}, or jax.vmap the step)"
+        )
     raise ValueError(
         f"`{name}` must have shape {shape} (one value per environment of the statistics, "
-        f"or a scalar for all), got shape {array.shape}"
+        f"or a scalar for all), got shape {array.shape}{hint}"
     )
 
 
@@ -121,3 +128,49 @@ def check_autoreset_mode(autoreset_mode: str, allowed: tuple[str, ...] = AUTORES
     """Raises unless `autoreset_mode` is one of `allowed`."""
     if autoreset_mode not in allowed:
         raise ValueError(f"`autoreset_mode` must be one of {allowed}, got {autoreset_mode!r}")
+
+
+def is_vmapped(value: object) -> bool:
+    """Whether `value` is being traced by ``jax.vmap`` here (not through an inner ``jax.jit``)."""
+    return type(value).__name__ == "BatchTracer"
+
+
+def check_batch_driver(kind: str, num_envs: int | None, key: ArrayLike, leaves: list) -> None:
+    """Raises for the two layout mix-ups of an adapter that batches its envs itself (num_envs=N).
+
+    Args:
+      kind: the adapter, for the message.
+      num_envs: its batch size (None: unbatched, nothing to check).
+      key: the PRNG key it was given.
+      leaves: leaves of its state or action, to detect an outer ``jax.vmap``.
+    """
+    if num_envs is None:
+        return
+    if any(is_vmapped(x) for x in [key, *leaves]):
+        raise ValueError(
+            f"{kind} with num_envs={num_envs} batches its envs itself: do not jax.vmap it (that "
+            f"would step num_envs x {num_envs} envs); vmap an adapter made with num_envs=None, "
+            "or drop the jax.vmap"
+        )
+    if key is None:  # Gymnasium's FuncEnvs accept rng=None
+        return
+    key = jnp.asarray(key) if not hasattr(key, "dtype") else key
+    typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+    if key.ndim > (0 if typed else 1):
+        raise ValueError(
+            f"`key` must be ONE PRNG key for {kind} with num_envs={num_envs} (it splits it per "
+            f"env), got a batch of keys of shape {key.shape}: pass one key, or jax.vmap an "
+            "adapter made with num_envs=None"
+        )
+
+
+def check_leading_axis(name: str, value: ArrayLike, num_envs: int | None) -> None:
+    """Raises unless `value` (an action) has the batch axis [num_envs] first (when batched)."""
+    if num_envs is None:
+        return
+    shape = tuple(jnp.shape(value))
+    if shape[:1] != (num_envs,):
+        raise ValueError(
+            f"`{name}` must have one entry per env, shape ({num_envs}, ...) for num_envs="
+            f"{num_envs}, got shape {shape}"
+        )

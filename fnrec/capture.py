@@ -412,7 +412,7 @@ def episode_capture(
                 jnp.any(chosen), commit, lambda: kept_state
             )
         else:
-            if isinstance(ended.mask, jax.core.Tracer) and _is_batched(ended.mask):
+            if _checks.is_vmapped(ended.mask):
                 raise ValueError(
                     "`stream` needs one capture over the whole batch (num_envs=N): under "
                     "jax.vmap each env's capture cannot tell which env it is, and streamed "
@@ -496,11 +496,6 @@ def _take(x: Array, indices: tuple[int, ...]) -> Array:
     if indices == tuple(range(first, first + len(indices))):
         return lax.slice_in_dim(x, first, first + len(indices))
     return jnp.take(x, np.asarray(indices, np.int32), axis=0)
-
-
-def _is_batched(value: Any) -> bool:
-    """Whether `value` is being traced by ``jax.vmap`` (directly, not through an inner jit)."""
-    return type(value).__name__ == "BatchTracer"
 
 
 def _check_state(state: Any) -> None:

@@ -221,8 +221,7 @@ def step(
         >>> fnrec.stats.queues(stats)["return_queue"].tolist(), fnrec.stats.episode_count(stats)
         ([4.0], 1)
     """
-    if not isinstance(stats, EpisodeStats):
-        raise TypeError(f"fnrec.stats.step: `stats` must be an EpisodeStats, got {type(stats)!r}")
+    _check_one_state("step", stats)
     check_autoreset_mode(autoreset_mode)
     env_shape = stats.running_return.shape
     reward = reward_array("reward", reward, env_shape)
@@ -275,8 +274,7 @@ def reset(stats: EpisodeStats, mask: ArrayLike | None = None) -> EpisodeStats:
     Returns:
       The statistics with the masked environments' running return and length at zero.
     """
-    if not isinstance(stats, EpisodeStats):
-        raise TypeError(f"fnrec.stats.reset: `stats` must be an EpisodeStats, got {type(stats)!r}")
+    _check_one_state("reset", stats)
     env_shape = stats.running_return.shape
     keep = jnp.zeros(env_shape, jnp.bool_) if mask is None else ~flag_array("mask", mask, env_shape)
     return stats._replace(
@@ -346,6 +344,25 @@ def summary(stats: EpisodeStats) -> dict[str, Array]:
         "length_mean": mean(lengths),
         "terminated_fraction": mean(stats.terminated_queue.astype(jnp.float32)),
     }
+
+
+def _check_one_state(function: str, stats: Any) -> None:
+    """Raises unless `stats` is ONE state (one env, or a batch with one shared queue).
+
+    Per-env statistics made under ``jax.vmap`` carry a queue per env ([N, B]); an unvmapped
+    ``step`` would read them as a batch of N with one queue and mix every env's episodes.
+    """
+    if not isinstance(stats, EpisodeStats):
+        raise TypeError(
+            f"fnrec.stats.{function}: `stats` must be an EpisodeStats, got {type(stats)!r}"
+        )
+    if stats.return_queue.ndim != 1 or stats.queue_head.ndim != 0:
+        raise ValueError(
+            f"fnrec.stats.{function}: `stats` holds one queue per env (queues of shape "
+            f"{stats.return_queue.shape}, made under jax.vmap); {function} it under jax.vmap too "
+            f"(jax.vmap(fnrec.stats.{function})), or make one shared queue with "
+            "fnrec.stats.init(num_envs=N)"
+        )
 
 
 def _kahan_add(total: Array, compensation: Array, value: Array) -> tuple[Array, Array]:

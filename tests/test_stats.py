@@ -440,3 +440,19 @@ def test_summary_in_a_scan_and_x64(x64):
     assert summaries["return_mean"].dtype == np.float32 and summaries["count"].dtype == np.int32
     with pytest.raises(TypeError, match="`stats` must be an EpisodeStats"):
         fnrec.stats.summary({"return_queue": np.zeros(3)})
+
+
+def test_per_env_statistics_given_to_an_unvmapped_step_raise_with_the_fix():
+    for buffer_length in (1, 4):  # B == N used to give a silently wrong shared queue
+        stats = jax.vmap(lambda _: fnrec.stats.init(None, buffer_length))(jnp.arange(4))
+        with pytest.raises(ValueError, match=r"one queue per env .*jax.vmap\(fnrec.stats.step\)"):
+            fnrec.stats.step(stats, jnp.ones(4), False, False)
+        with pytest.raises(ValueError, match=r"jax.vmap\(fnrec.stats.reset\)"):
+            fnrec.stats.reset(stats)
+        stepped, _ = jax.vmap(fnrec.stats.step)(stats, jnp.ones(4), jnp.ones(4, bool), jnp.zeros(4))
+        assert fnrec.stats.episode_count(stepped).tolist() == [1, 1, 1, 1]
+
+
+def test_a_batched_env_under_one_env_statistics_names_the_fix():
+    with pytest.raises(ValueError, match=r"got shape \(5,\) \(a batched env .* num_envs=5"):
+        fnrec.stats.step(fnrec.stats.init(None), jnp.ones(5), False, False)

@@ -169,7 +169,8 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
 
         return typed
 
-    def _check_action(self, action: Any) -> Any:
+    def _check_action(self, action: Any, rng: Any) -> Any:
+        _checks.check_batch_driver("FuncEnvAdapter", self.num_envs, rng, jax.tree.leaves(action))
         expected = tuple(self.action_space.shape or ())
         if self.num_envs is not None:
             expected = (self.num_envs, *expected)
@@ -205,11 +206,12 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
     # ------------------------------------------------------------------ the FuncEnv protocol
     def initial(self, rng: Array, params: Any = None) -> Recorded:
         """A fresh state: a new episode, empty statistics."""
+        _checks.check_batch_driver("FuncEnvAdapter", self.num_envs, rng, [])
         return self.recording.init(self._fns(params).initial(rng), self.num_envs)
 
     def transition(self, state: Recorded, action: Any, rng: Array, params: Any = None) -> Recorded:
         """The env's transition, recorded (time limit included), without autoreset."""
-        action = self._check_action(action)
+        action = self._check_action(action, rng)
         return self._transition_recording.step(self._core_fns(params), state, action, rng).state
 
     def observation(self, state: Recorded, rng: Array, params: Any = None) -> Any:
@@ -275,7 +277,7 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
           A StepResult ``(state, obs, reward, terminated, truncated, info)``; ``info`` holds the
           finished episodes (``"episode"``, ``"_episode"``) and, same-step, ``"final_obs"``.
         """
-        action = self._check_action(action)
+        action = self._check_action(action, rng)
         return self.recording.step(self._core_fns(params), state, action, rng)
 
     def reset(

@@ -148,6 +148,7 @@ class GymnaxAdapter(core.Wrapper):
         Returns:
           ``(obs, state)``.
         """
+        _checks.check_batch_driver("GymnaxAdapter", self.num_envs, key, [])
         fresh = self._reset_fn(params)(key)
         return fresh.obs, self.recording.init(fresh.env_state, self.num_envs)
 
@@ -165,6 +166,8 @@ class GymnaxAdapter(core.Wrapper):
                 "`state` must be the Recorded state from this wrapper's reset, "
                 f"got {type(state).__name__}"
             )
+        _checks.check_batch_driver("GymnaxAdapter", self.num_envs, key, jax.tree.leaves(action))
+        _checks.check_leading_axis("action", action, self.num_envs)
         if self.bare:
             api = self._checked_api(_bare_api(self.env))
             out = self.recording.step(self._fns(params), state, action, key)

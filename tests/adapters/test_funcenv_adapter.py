@@ -207,3 +207,18 @@ def test_deprecated_name_still_works():
     assert isinstance(env, FuncEnvAdapter)
     assert env.statistics.buffer_length == 3 and env.autoreset_mode == "next_step"
     assert env.max_episode_steps == 7
+
+
+def test_layout_mistakes_name_the_fix():
+    shared = make(CartPoleFunctional(), num_envs=3)
+    with pytest.raises(ValueError, match=r"ONE PRNG key .* num_envs=3 .* shape \(3,\)"):
+        shared.initial(jax.random.split(jax.random.key(0), 3))
+    with pytest.raises(ValueError, match="do not jax.vmap it"):
+        jax.vmap(shared.initial)(jax.random.split(jax.random.key(0), 2))
+    state = shared.initial(jax.random.key(0))
+    with pytest.raises(ValueError, match="do not jax.vmap it"):
+        jax.vmap(lambda k: shared.step(state, jnp.zeros(3, jnp.int32), k))(
+            jax.random.split(jax.random.key(1), 2)
+        )
+    with pytest.raises(ValueError, match=r"`action` must have shape \(3,\)"):
+        shared.step(state, 0, jax.random.key(1))  # a scalar action for a batch

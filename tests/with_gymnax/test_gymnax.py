@@ -176,3 +176,23 @@ def test_num_envs_gives_one_shared_queue_in_env_order(x64):
     assert isinstance(fnrec.stats.queues(state.stats), dict)  # one shared queue, not one per env
     rollout_ = Rollout(reward, term, trunc, ended, state.stats)
     assert assert_matches_reference(rollout_, "same_step", buffer_length) > buffer_length
+
+
+def test_layout_mistakes_name_the_fix():
+    env, params = make("CartPole-v1")
+    shared = GymnaxAdapter(env, num_envs=4)
+    with pytest.raises(ValueError, match="ONE PRNG key"):
+        shared.reset(jax.random.split(jax.random.key(0), 4), params)
+    _, state = shared.reset(jax.random.key(0), params)
+    with pytest.raises(ValueError, match=r"`action` must have one entry per env, shape \(4, ...\)"):
+        shared.step(jax.random.key(1), state, 0, params)
+    with pytest.raises(ValueError, match="do not jax.vmap it"):
+        jax.vmap(lambda k: shared.step(k, state, jnp.zeros(4, jnp.int32), params))(
+            jax.random.split(jax.random.key(1), 2)
+        )
+    single = GymnaxAdapter(env)
+    _, one = single.reset(jax.random.key(0), params)
+    with pytest.raises(ValueError, match="a batched env under statistics for one env"):
+        single.recording.record(
+            one, fnrec.adapters.EnvStep(None, None, jnp.ones(4), jnp.zeros(4, bool), False, {})
+        )
