@@ -444,7 +444,7 @@ def test_summary_in_a_scan_and_x64(x64):
 
 def test_per_env_statistics_given_to_an_unvmapped_step_raise_with_the_fix():
     for buffer_length in (1, 4):  # B == N used to give a silently wrong shared queue
-        stats = jax.vmap(lambda _: fnrec.stats.init(None, buffer_length))(jnp.arange(4))
+        stats = jax.vmap(lambda _, b=buffer_length: fnrec.stats.init(None, b))(jnp.arange(4))
         with pytest.raises(ValueError, match=r"one queue per env .*jax.vmap\(fnrec.stats.step\)"):
             fnrec.stats.step(stats, jnp.ones(4), False, False)
         with pytest.raises(ValueError, match=r"jax.vmap\(fnrec.stats.reset\)"):

@@ -117,10 +117,14 @@ class EnvFns(NamedTuple):
     Attributes:
       step: the transition (no reset).
       reset: a fresh episode.
+      split: how a step's key becomes the transition's and the reset's keys; None: one
+        ``jax.random.split`` in two (``vmapped`` sets it so that a batch of N steps exactly as
+        ``jax.vmap`` of the unbatched adapter over ``jax.random.split(key, N)``).
     """
 
     step: EnvStepFn
     reset: EnvResetFn
+    split: Any = None
 
 
 class LastEpisode(NamedTuple):
@@ -222,10 +226,36 @@ def vmapped(fns: EnvFns, num_envs: int) -> EnvFns:
       num_envs: the batch size.
 
     Returns:
-      EnvFns that take one key (split into `num_envs`, one per env) and batched states/actions.
+      EnvFns over batched states/actions that take one key (split into `num_envs`, one per env)
+      or a batch of `num_envs` keys. A recorded step of them is the same, env for env, as
+      ``jax.vmap`` of a recorded step of `fns` over ``jax.random.split(key, num_envs)``: the
+      shared-queue and the per-env layouts see the same trajectories for the same key.
     """
     _checks.check_num_envs(num_envs)
-    return EnvFns(step=keyed_vmap(fns.step, num_envs), reset=keyed_vmap(fns.reset, num_envs))
+
+    def per_env(fn: Any) -> Any:
+        mapped = jax.vmap(fn)
+        return lambda *args: mapped(*args[:-1], _env_keys(args[-1], num_envs))
+
+    def split(key: Array) -> tuple[Array, Array]:
+        return jax.vmap(lambda k: split_key(fns, k))(jax.random.split(key, num_envs))
+
+    return EnvFns(step=per_env(fns.step), reset=per_env(fns.reset), split=split)
+
+
+def split_key(fns: EnvFns, key: Array) -> tuple[Array, Array]:
+    """The transition's and the reset's keys of one step, as `fns` split them."""
+    if fns.split is not None:
+        return fns.split(key)
+    keys = jax.random.split(key)
+    return keys[0], keys[1]
+
+
+def _env_keys(key: Array, num_envs: int) -> Array:
+    """`key` if it is already a batch of keys, else `key` split into `num_envs`."""
+    key = jnp.asarray(key) if not hasattr(key, "dtype") else key
+    typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+    return key if key.ndim > (0 if typed else 1) else jax.random.split(key, num_envs)
 
 
 def keyed_vmap(fn: Any, num_envs: int) -> Any:
@@ -328,7 +358,7 @@ class Recording(NamedTuple):
         """
         _check_recorded(state)
         mode = self.autoreset_mode
-        step_key, reset_key = jax.random.split(key)
+        step_key, reset_key = split_key(fns, key)
         out = fns.step(state.env_state, action, step_key)
         if not isinstance(out, EnvStep):
             raise TypeError(f"`fns.step` must return an EnvStep, got {type(out).__name__}")

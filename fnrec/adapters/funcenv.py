@@ -133,7 +133,7 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
         self.default_params = getattr(env, "default_params", None)
 
     # ------------------------------------------------------------------ bound env functions
-    def _fns(self, params: Any) -> _EnvFns:
+    def _fns(self, params: Any, batched: bool = True) -> _EnvFns:
         env = self.env
         params = self.default_params if params is None else params
         transition = _bind(env.transition, 2, params)
@@ -146,7 +146,7 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
             transition_info=lambda s, a, n: env.transition_info(s, a, n, params),
         )
         fns = fns._replace(initial=self._typed_initial(_bind(env.initial, 0, params), transition))
-        if self.num_envs is None:
+        if self.num_envs is None or not batched:
             return fns
         return _batch(fns, self.num_envs)
 
@@ -183,8 +183,8 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
         return action
 
     def _core_fns(self, params: Any) -> EnvFns:
-        """The ``EnvFns`` that ``fnrec.adapters.core`` drives."""
-        fns = self._fns(params)
+        """The ``EnvFns`` that ``fnrec.adapters.core`` drives (one env's, batched by the core)."""
+        fns = self._fns(params, batched=False)
 
         def env_step(env_state: Any, action: Any, rng: Array) -> EnvStep:
             next_state = fns.transition(env_state, action, rng)
@@ -201,7 +201,8 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
             env_state = fns.initial(rng)
             return EnvReset(env_state, fns.observation(env_state, rng))
 
-        return EnvFns(env_step, env_reset)
+        one_env = EnvFns(env_step, env_reset)
+        return one_env if self.num_envs is None else core.vmapped(one_env, self.num_envs)
 
     # ------------------------------------------------------------------ the FuncEnv protocol
     def initial(self, rng: Array, params: Any = None) -> Recorded:

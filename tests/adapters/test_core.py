@@ -174,3 +174,24 @@ def test_core_errors_name_the_argument():
         )
     with pytest.raises(ValueError, match="`num_envs` must be None"):
         core.vmapped(core.EnvFns(None, None), 0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_shared_and_per_env_layouts_see_the_same_trajectories(mode):
+    """num_envs=N steps each env as jax.vmap of the unbatched adapter over split(key, N)."""
+    statistics = fnrec.stats.episode_statistics(16, mode)
+    shared = Walk(core.Recording(statistics, max_episode_steps=5), 4)
+    per_env = Walk(core.Recording(statistics, max_episode_steps=5), None)
+    key = jax.random.key(3)
+    a, _ = shared.reset(key)
+    b, _ = jax.vmap(per_env.reset)(jax.random.split(key, 4))
+    for t in range(30):
+        action = jnp.linspace(-1, 1, 4) * (t % 3 - 1)
+        key = jax.random.fold_in(key, t)
+        out_a = shared.step(a, action, key)
+        out_b = jax.vmap(per_env.step)(b, action, jax.random.split(key, 4))
+        a, b = out_a.state, out_b.state
+        for x, y in zip(jax.tree.leaves(a.env_state), jax.tree.leaves(b.env_state), strict=True):
+            np.testing.assert_array_equal(x, y)
+        np.testing.assert_array_equal(out_a.ended.mask, out_b.ended.mask)
+        np.testing.assert_array_equal(out_a.reward, out_b.reward)

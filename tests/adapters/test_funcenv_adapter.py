@@ -213,10 +213,10 @@ def test_layout_mistakes_name_the_fix():
     shared = make(CartPoleFunctional(), num_envs=3)
     with pytest.raises(ValueError, match=r"ONE PRNG key .* num_envs=3 .* shape \(3,\)"):
         shared.initial(jax.random.split(jax.random.key(0), 3))
-    with pytest.raises(ValueError, match="do not jax.vmap it"):
+    with pytest.raises(ValueError, match=r"do not jax\.vmap it"):
         jax.vmap(shared.initial)(jax.random.split(jax.random.key(0), 2))
     state = shared.initial(jax.random.key(0))
-    with pytest.raises(ValueError, match="do not jax.vmap it"):
+    with pytest.raises(ValueError, match=r"do not jax\.vmap it"):
         jax.vmap(lambda k: shared.step(state, jnp.zeros(3, jnp.int32), k))(
             jax.random.split(jax.random.key(1), 2)
         )

@@ -186,7 +186,7 @@ def test_layout_mistakes_name_the_fix():
     _, state = shared.reset(jax.random.key(0), params)
     with pytest.raises(ValueError, match=r"`action` must have one entry per env, shape \(4, ...\)"):
         shared.step(jax.random.key(1), state, 0, params)
-    with pytest.raises(ValueError, match="do not jax.vmap it"):
+    with pytest.raises(ValueError, match=r"do not jax\.vmap it"):
         jax.vmap(lambda k: shared.step(k, state, jnp.zeros(4, jnp.int32), params))(
             jax.random.split(jax.random.key(1), 2)
         )

@@ -104,3 +104,25 @@ def test_capture_behind_gymnax_wrappers_is_refused():
         GymnaxAdapter(LogWrapper(env), capture=capture)
     with pytest.raises(ValueError, match="autoreset_mode='same_step'"):
         GymnaxAdapter(env, fnrec.stats.episode_statistics(autoreset_mode="next_step"))
+
+
+def test_shared_layout_equals_vmapped_gymnax_over_split_keys():
+    """num_envs=N is, env for env, gymnax's own step vmapped over jax.random.split(key, N)."""
+    env, params = gymnax.make("CartPole-v1")
+    params = params.replace(max_steps_in_episode=25)
+    shared = GymnaxAdapter(env, num_envs=5)
+    key = jax.random.key(7)
+    _, ours = shared.reset(key, params)
+    _, theirs = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(key, 5), params)
+    step = jax.jit(lambda s, a, k: shared.step(k, s, a, params))
+    their_step = jax.jit(jax.vmap(env.step, in_axes=(0, 0, 0, None)))
+    for t in range(60):
+        key = jax.random.fold_in(key, t)
+        action = jnp.arange(5) % 2 if t % 2 else jnp.zeros(5, jnp.int32)
+        a = step(ours, action, key)
+        b = their_step(jax.random.split(key, 5), theirs, action, params)
+        ours, theirs = a[1], b[1]
+        for x, y in zip(jax.tree.leaves(ours.env_state), jax.tree.leaves(theirs), strict=True):
+            np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(a[3], b[3])
+        np.testing.assert_array_equal(a[4], b[4])
