@@ -1,0 +1,182 @@
+"""Whole-training cost of fnrec's statistics: PPO on gymnax CartPole, LogWrapper vs fnrec.
+
+One process, one seed. The same PPO (``fnrec.demo.ppo``, one jitted program: rollouts and
+minibatch updates) trains on gymnax CartPole-v1 with the envs' statistics kept three ways:
+
+- gymnax's own ``LogWrapper`` under ``jax.vmap``, over ``FlattenObservationWrapper(env)``: what
+  purejaxrl does;
+- fnrec per-env: ``jax.vmap`` of ``GymnaxAdapter(FlattenObservationWrapper(env))``, the
+  one-line swap (one queue per env);
+- fnrec shared: ``GymnaxAdapter(FlattenObservationWrapper(env), num_envs=N)`` (one queue);
+- fnrec shared over the bare env: ``GymnaxAdapter(env, num_envs=N)``, which steps gymnax's
+  ``step_env``/``reset_env`` through fnrec's core (the path capture needs).
+
+fnrec's batching rule steps env i of a num_envs=N adapter as the vmapped one steps it with key
+``split(key, N)[i]``, and over a wrapped env the adapter calls gymnax's own ``step`` as
+LogWrapper does: the first three end with bit-identical policy parameters (asserted). The
+bare-env path compiles gymnax's step as part of fnrec's program, which rounds a few floats
+differently; it is asserted equal to its per-env twin and reported beside the others. The
+variants are timed interleaved, after warm-up, median of several rounds; the ratios go to
+benchmarks/RESULTS.md.
+
+Run (needs gymnax: see README): python benchmarks/training_overhead.py [--envs 16 256] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any, NamedTuple
+
+import gymnax
+import jax
+import numpy as np
+from _results import command_line, machine_line, write_section
+from gymnax.wrappers.purerl import FlattenObservationWrapper, LogWrapper
+
+import fnrec
+from fnrec.demo.ppo import PPOConfig, make_train
+
+
+class Out(NamedTuple):
+    state: Any
+    obs: Any
+    reward: Any
+    terminated: Any
+    truncated: Any
+
+
+def variants(num_envs: int) -> dict[str, tuple[Any, Any, Any]]:
+    """name -> (reset, step, returns of the finished episodes from the final state)."""
+    bare, params = gymnax.make("CartPole-v1")
+    env = FlattenObservationWrapper(bare)  # purejaxrl's chain
+    log = LogWrapper(env)
+    log_reset = jax.vmap(log.reset, in_axes=(0, None))
+    log_step = jax.vmap(log.step, in_axes=(0, 0, 0, None))
+
+    def lw_reset(key):
+        obs, state = log_reset(jax.random.split(key, num_envs), params)
+        return state, obs
+
+    def lw_step(state, action, key):
+        obs, state, reward, term, trunc, _ = log_step(
+            jax.random.split(key, num_envs), state, action, params
+        )
+        return Out(state, obs, reward, term, trunc)
+
+    per_env = fnrec.adapters.GymnaxAdapter(env)
+    pe_reset = jax.vmap(per_env.reset, in_axes=(0, None))
+    pe_step = jax.vmap(per_env.step, in_axes=(0, 0, 0, None))
+
+    def pe_r(key):
+        obs, state = pe_reset(jax.random.split(key, num_envs), params)
+        return state, obs
+
+    def pe_s(state, action, key):
+        obs, state, reward, term, trunc, _ = pe_step(
+            jax.random.split(key, num_envs), state, action, params
+        )
+        return Out(state, obs, reward, term, trunc)
+
+    shared = fnrec.adapters.GymnaxAdapter(env, num_envs=num_envs).functions(params)
+    core = fnrec.adapters.GymnaxAdapter(bare, num_envs=num_envs).functions(params)
+    return {
+        "gymnax LogWrapper (vmap)": (lw_reset, lw_step),
+        "fnrec per-env (vmap)": (pe_r, pe_s),
+        "fnrec shared (num_envs=N)": (shared.init, shared.step),
+        "fnrec shared, bare env (core path)": (core.init, core.step),
+    }
+
+
+def bare_per_env(num_envs: int) -> tuple[Any, Any]:
+    """jax.vmap of GymnaxAdapter(bare env): the per-env twin of the core-path variant."""
+    bare, params = gymnax.make("CartPole-v1")
+    adapter = fnrec.adapters.GymnaxAdapter(bare)
+    reset = jax.vmap(adapter.reset, in_axes=(0, None))
+    step = jax.vmap(adapter.step, in_axes=(0, 0, 0, None))
+
+    def r(key):
+        obs, state = reset(jax.random.split(key, num_envs), params)
+        return state, obs
+
+    def s(state, action, key):
+        obs, state, reward, term, trunc, _ = step(
+            jax.random.split(key, num_envs), state, action, params
+        )
+        return Out(state, obs, reward, term, trunc)
+
+    return r, s
+
+
+def same(a: Any, b: Any, name: str) -> None:
+    """Asserts bit-identical policy parameters."""
+    for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params), strict=True):
+        np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--envs", type=int, nargs="+", default=[16, 256])
+    parser.add_argument("--updates", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    rows = []
+    key = jax.random.key(0)
+    for num_envs in args.envs:
+        config = PPOConfig(num_envs=num_envs, num_steps=64, num_updates=args.updates)
+        trains = {
+            name: jax.jit(make_train(config, reset, step, 4, 2))
+            for name, (reset, step) in variants(num_envs).items()
+        }
+        results = {name: jax.block_until_ready(train(key)) for name, train in trains.items()}
+        names = list(results)
+        for name in names[1:3]:  # the same training, whatever keeps the statistics
+            same(results[name], results[names[0]], name)
+        # The core path, per env and shared, against each other (same program, same floats).
+        per_env_core = jax.jit(make_train(config, *bare_per_env(num_envs), 4, 2))(key)
+        same(results[names[3]], per_env_core, names[3])
+        times: dict[str, list[float]] = {name: [] for name in trains}
+        for _ in range(args.rounds):
+            for name, train in trains.items():
+                start = time.perf_counter()
+                jax.block_until_ready(train(key))
+                times[name].append(time.perf_counter() - start)
+        first = next(iter(times))
+        steps = config.num_envs * config.num_steps * config.num_updates
+        for name, t in times.items():
+            ratios = [a / b for a, b in zip(t, times[first], strict=True)]
+            q1, q2, q3 = statistics.quantiles(ratios, n=4)
+            median = statistics.median(t)
+            rows.append(
+                f"| {num_envs} | {name} | {median:.2f} | {steps / median / 1e3:.0f} | "
+                f"{q2:.3f} ({q1:.3f}-{q3:.3f}) |"
+            )
+            print(rows[-1], flush=True)
+    body = "\n".join(
+        [
+            "## Whole training: PPO on gymnax CartPole, LogWrapper vs fnrec "
+            "(`training_overhead.py`)",
+            "",
+            f"`fnrec.demo.ppo` ({args.updates} updates of 64 steps per env, 4 epochs of 4 "
+            "minibatches), one jitted program per variant, over purejaxrl's "
+            "`FlattenObservationWrapper(env)`; the first three end with bit-identical policy "
+            "parameters (asserted); the bare-env core path equals its per-env twin (asserted). "
+            "Time: median of "
+            f"{args.rounds} interleaved rounds after warm-up; ratio: median (IQR) of per-round "
+            "ratios to gymnax's LogWrapper.",
+            "",
+            "| envs | statistics | s / training | k env-steps/s | vs LogWrapper (IQR) |",
+            "|---:|---|---:|---:|---:|",
+            *rows,
+            "",
+            f"Command: `{command_line()}`",
+            "",
+            f"Machine: {machine_line()}",
+        ]
+    )
+    write_section("training_overhead", body)
+
+
+if __name__ == "__main__":
+    main()
