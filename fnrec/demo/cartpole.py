@@ -12,7 +12,7 @@ agree, and ``CartPoleParams(polemass_length=0.05)`` gives the classic dynamics.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import gymnasium as gym
 import jax
@@ -46,7 +46,7 @@ class CartPole(FuncEnv):
 
     observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(4,), dtype=np.float32)
     action_space = gym.spaces.Discrete(2)
-    metadata = {"render_fps": 50}
+    metadata: ClassVar[dict[str, Any]] = {"render_fps": 50}
 
     def __init__(self) -> None:
         self.default_params = CartPoleParams()
@@ -79,7 +79,9 @@ class CartPole(FuncEnv):
         """The state itself."""
         return state
 
-    def terminal(self, state: Array, rng: Any = None, params: CartPoleParams | None = None) -> Array:
+    def terminal(
+        self, state: Array, rng: Any = None, params: CartPoleParams | None = None
+    ) -> Array:
         """Whether the cart left the track or the pole fell past 12 degrees."""
         params = self.default_params if params is None else params
         return _fallen(state, params)

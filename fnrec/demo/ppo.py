@@ -168,8 +168,12 @@ def make_train(
         logits, values = policy(params, data.obs)
         log_probs_all = jax.nn.log_softmax(logits)
         log_prob = jnp.take_along_axis(log_probs_all, data.action[:, None], axis=1)[:, 0]
-        value_clipped = data.value + jnp.clip(values - data.value, -config.clip_eps, config.clip_eps)
-        value_loss = 0.5 * jnp.maximum((values - targets) ** 2, (value_clipped - targets) ** 2).mean()
+        value_clipped = data.value + jnp.clip(
+            values - data.value, -config.clip_eps, config.clip_eps
+        )
+        value_loss = (
+            0.5 * jnp.maximum((values - targets) ** 2, (value_clipped - targets) ** 2).mean()
+        )
         ratio = jnp.exp(log_prob - data.log_prob)
         adv = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         surrogate = jnp.minimum(
@@ -218,7 +222,9 @@ def make_train(
             def minibatch_step(carry: tuple, mb: tuple) -> tuple[tuple, None]:
                 params, opt = carry
                 grads = jax.grad(loss_fn)(params, *mb)
-                params, opt = _adam_update(grads, opt, params, lr_at(opt.count), config.max_grad_norm)
+                params, opt = _adam_update(
+                    grads, opt, params, lr_at(opt.count), config.max_grad_norm
+                )
                 return (params, opt), None
 
             (params, opt), _ = lax.scan(minibatch_step, (params, opt), shuffled)
