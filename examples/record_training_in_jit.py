@@ -10,7 +10,7 @@ the run, the host writes::
     DIR/episodes.csv                episode,env,return,length,terminated (one row per episode)
 
 Run: ``python examples/record_training_in_jit.py --episodes 10000 --every 250 --out DIR``
-(needs ``pip install fnrec[demo]`` for Gymnasium's functional CartPole).
+(fnrec.demo.CartPole is step for step Gymnasium's phys2d CartPole, without flax).
 """
 
 from __future__ import annotations
@@ -55,13 +55,13 @@ def policy(obs: jax.Array, key: jax.Array) -> jax.Array:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
+    from fnrec.demo import CartPole
 
     num_envs, episodes, every = args.envs, args.episodes, args.every
     every_kth = fnrec.schedules.every(every)
     slots = math.ceil(episodes / every)  # ids 0, K, 2K, ... below E
     env = fnrec.adapters.FuncEnvAdapter(
-        CartPoleFunctional(),
+        CartPole(),
         statistics=fnrec.stats.episode_statistics(buffer_length=100),
         capture=fnrec.capture.episode_capture(
             args.max_episode_steps,

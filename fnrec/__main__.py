@@ -1,11 +1,25 @@
-"""Command line: ``python -m fnrec demo``."""
+"""Command line: ``fnrec demo`` (also ``python -m fnrec demo``)."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+
+_DEMO_DESCRIPTION = """\
+Trains PPO (pure JAX) on a batch of CartPoles inside ONE jitted program, with fnrec recording
+inside it: episode statistics, every episode's return and length, and chosen episodes by
+global id (Gymnasium's numbering: the order episodes end). Progress is reported from inside the
+program. Afterwards it prints a summary and writes to OUT/:
+
+  episodes.csv         one row per episode (episode,env,return,length,terminated)
+  learning_curve.png   return and length over episodes, recorded ones marked (needs
+                       matplotlib: pip install 'fnrec[plots]'; skipped with a note otherwise)
+  videos/*.mp4         the recorded episodes: failing early, balancing late
+
+Deterministic for a seed; under a minute on a 2-core CPU with the defaults."""
 
 
-def _at_least(minimum: int):
+def _at_least(minimum: int) -> Callable[[str], int]:
     """An argparse type: an int >= `minimum`, with an error that names the bound."""
 
     def parse(text: str) -> int:
@@ -20,39 +34,62 @@ def _at_least(minimum: int):
     return parse
 
 
+def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    parser = argparse.ArgumentParser(
+        prog="fnrec", description="fnrec: episode statistics and videos for functional JAX envs"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo",
+        help="train PPO on CartPole in one jitted program; write videos, CSV and a plot",
+        description=_DEMO_DESCRIPTION,
+        formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, width=100),
+    )
+    add = demo.add_argument
+    add("--out", default="fnrec-demo", help="output folder (default: %(default)s)")
+    add(
+        "--envs", type=_at_least(1), default=32, help="CartPoles in parallel (default: %(default)s)"
+    )
+    add("--updates", type=_at_least(1), default=60, help="PPO updates (default: %(default)s)")
+    add("--steps-per-update", type=_at_least(1), default=64,
+        help="rollout steps of every env per update (default: %(default)s)")  # fmt: skip
+    add("--every", type=_at_least(1), default=None, metavar="K",
+        help="record episodes 0, K, 2K, ... (default: the capped cubic schedule "
+             "0, 1, 8, 27, ..., 1000, then every 1000th)")  # fmt: skip
+    add("--videos", type=_at_least(1), default=12,
+        help="at most this many recorded episodes (default: %(default)s)")  # fmt: skip
+    add("--max-episode-steps", type=_at_least(1), default=500,
+        help="time limit, in steps (default: %(default)s)")  # fmt: skip
+    add("--seed", type=int, default=0, help="PRNG seed (default: %(default)s)")
+    add("--quiet", action="store_true", help="print nothing")
+    return parser, demo
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parses the command line and runs the chosen command.
 
     Args:
       argv: the arguments (default: sys.argv[1:]).
     """
-    parser = argparse.ArgumentParser(prog="python -m fnrec", description="fnrec command line")
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="run the demo rollout, print statistics, write videos")
-    demo.add_argument("--envs", type=_at_least(1), default=256, help="parallel environments")
-    demo.add_argument("--steps", type=_at_least(1), default=1000, help="steps per environment")
-    demo.add_argument("--max-episode-steps", type=_at_least(1), default=500, help="time limit")
-    demo.add_argument("--video-folder", default="videos", help="where videos are written")
-    demo.add_argument("--videos", type=_at_least(0), default=3, help="at most this many videos")
-    demo.add_argument(
-        "--watch-env", type=_at_least(0), default=None, help="env to film (default N/4)"
-    )
-    demo.add_argument("--seed", type=int, default=0)
+    parser, demo = _parser()
     args = parser.parse_args(argv)
-    if args.watch_env is not None and args.watch_env >= args.envs:
-        demo.error(f"argument --watch-env: expected an env index below --envs={args.envs}, "
-                   f"got {args.watch_env}")  # fmt: skip
     if args.command == "demo":
-        from fnrec.host.demo import run_demo
+        from fnrec.host.demo import check_out, run_demo
 
+        try:
+            check_out(args.out)
+        except OSError as error:
+            demo.error(f"argument --out: {error}")
         run_demo(
+            out=args.out,
             num_envs=args.envs,
-            num_steps=args.steps,
-            max_episode_steps=args.max_episode_steps,
-            video_folder=args.video_folder,
+            num_updates=args.updates,
+            steps_per_update=args.steps_per_update,
+            every=args.every,
             max_videos=args.videos,
-            watch_env=args.watch_env,
+            max_episode_steps=args.max_episode_steps,
             seed=args.seed,
+            quiet=args.quiet,
         )
 
 

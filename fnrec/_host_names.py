@@ -18,6 +18,7 @@ NAMES: dict[str, str] = {
     "VideoWriter": "fnrec.host.video_writer",
     "episode_log": "fnrec.host.episode_log",
     "history_chunk": "fnrec.host.episode_log",
+    "learning_curve": "fnrec.host.plots",
     "export_videos": "fnrec.host.export",
     "read_capture": "fnrec.host.captured",
     "save_video": "fnrec.host.save_video",

@@ -1,49 +1,145 @@
-"""The demo (`python -m fnrec demo`) runs end to end and its videos match its statistics."""
+"""The demo (`fnrec demo`): trains, records, and everything it writes agrees with its log."""
 
 from __future__ import annotations
 
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import imageio.v3 as iio
 import numpy as np
 import pytest
 from conftest import decode
 
+import fnrec.host.demo as demo_module
 from fnrec.__main__ import main
+from fnrec._optional import MissingDependency
 from fnrec.host.demo import run_demo
 
+SMALL = dict(num_envs=8, num_updates=6, steps_per_update=32, every=5, max_videos=4)
 
-def test_demo_records_statistics_and_videos(tmp_path, capsys):
-    result = run_demo(
-        num_envs=16, num_steps=300, max_episode_steps=100, video_folder=str(tmp_path),
-        max_videos=2, watch_env=15,
-    )  # fmt: skip
-    queues = result["queues"]
-    assert result["episode_count"] >= len(queues["return_queue"]) > 0
-    assert np.all(queues["length_queue"] <= 100)
-    # CartPole's reward is 1 a step, so a return equals its length.
-    np.testing.assert_array_equal(queues["return_queue"], queues["length_queue"])
-    assert [p.name for p in result["videos"]] == [
-        "rl-video-episode-0.mp4",
-        "rl-video-episode-1.mp4",
-    ]
-    for path in result["videos"]:
-        frames = decode(path)
-        assert frames[0].shape == (400, 600, 3)
-        assert 2 <= len(frames) <= 101  # reset frame + one per step, time limit 100
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    return out, run_demo(out=out, quiet=True, **SMALL)
+
+
+def test_writes_log_csv_plot_and_videos_that_agree(small_run):
+    out, result = small_run
+    log = result.log
+    assert len(log.episode) >= 16
+    np.testing.assert_array_equal(log.episode, np.arange(len(log.episode)))
+    np.testing.assert_array_equal(log.episode_return, log.length)  # CartPole: 1 a step
+    with open(out / "episodes.csv") as file:
+        rows = list(csv.DictReader(file))
+    assert [int(r["episode"]) for r in rows] == log.episode.tolist()
+    assert [float(r["return"]) for r in rows] == log.episode_return.tolist()
+    # every 5th episode by global id, at most 4
+    videos = result.videos.videos
+    assert [v.episode_id for v in videos] == [0, 5, 10, 15]
+    for video in videos:
+        assert video.path == out / "videos" / f"rl-video-episode-{video.episode_id}.mp4"
+        assert video.env == log.env[video.episode_id]
+        assert video.length == log.length[video.episode_id]
+        assert video.terminated == log.terminated[video.episode_id]
+        frames = decode(video.path)
+        assert len(frames) == video.length + 1 and frames[0].shape == (400, 600, 3)
+    assert result.videos.dropped_full == len(range(20, len(log.episode), 5))
+    picture = iio.imread(result.plot)
+    assert result.plot == out / "learning_curve.png" and picture.shape[:2] == (600, 800)
+    assert picture[..., :3].std() > 10  # not blank
+    assert not list(out.rglob("*partial*"))
+
+
+def test_is_deterministic_for_a_seed(small_run, tmp_path):
+    out, first = small_run
+    again = run_demo(out=tmp_path, quiet=True, **SMALL)
+    for a, b in zip(first.log, again.log, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert (out / "episodes.csv").read_bytes() == (tmp_path / "episodes.csv").read_bytes()
+    other = run_demo(out=tmp_path / "seed1", quiet=True, seed=1, **SMALL)
+    assert not np.array_equal(other.log.length[:10], first.log.length[:10])
+
+
+def test_the_default_run_learns(tmp_path):
+    """The defaults (what `fnrec demo` runs): early episodes fail fast, late ones balance."""
+    result = run_demo(out=tmp_path, quiet=True)
+    returns = result.log.episode_return
+    assert returns[:50].mean() < 40 and returns[-50:].mean() > 150
+    ids = [v.episode_id for v in result.videos.videos]
+    assert ids[:4] == [0, 1, 8, 27] and max(ids) >= 343  # failing early, balancing late
+    assert result.videos.videos[-1].length > 100
+
+
+def test_command_line_prints_progress_summary_and_paths(tmp_path, capsys):
+    main(["demo", "--out", str(tmp_path), "--envs", "8", "--updates", "10",
+          "--steps-per-update", "32", "--videos", "3"])  # fmt: skip
     out = capsys.readouterr().out
-    assert "episodes finished" in out and "video of env 15, episode 1" in out
+    assert "compiled in" in out and "update   10/10" in out and "update    1/10" in out
+    assert "| updates | env-steps | episodes | mean return |" in out
+    assert f"Written to {tmp_path}/" in out and "learning_curve.png" in out
+    # the capped cubic schedule: episodes 0, 1, 8
+    for name in ("rl-video-episode-0.mp4", "rl-video-episode-1.mp4", "rl-video-episode-8.mp4"):
+        assert f"videos/{name}" in out and (tmp_path / "videos" / name).exists()
 
 
-def test_command_line_runs_the_demo(tmp_path, capsys):
-    main(["demo", "--envs", "4", "--steps", "50", "--video-folder", str(tmp_path), "--videos", "1"])
-    assert "M env-steps/s" in capsys.readouterr().out
-    assert (tmp_path / "rl-video-episode-0.mp4").exists()
+def test_quiet_prints_nothing(tmp_path, capsys):
+    run_demo(out=tmp_path, quiet=True, num_envs=4, num_updates=2, steps_per_update=16)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_without_matplotlib_the_plot_is_skipped_with_one_line(tmp_path, capsys, monkeypatch):
+    def missing(log, path, **kwargs):
+        raise MissingDependency(
+            "learning-curve plots: matplotlib is not installed; run pip install 'fnrec[plots]'"
+        )
+
+    monkeypatch.setattr(demo_module, "learning_curve", missing)
+    result = run_demo(out=tmp_path, num_envs=4, num_updates=2, steps_per_update=16)
+    assert result.plot is None and not (tmp_path / "learning_curve.png").exists()
+    assert "no learning curve: learning-curve plots: matplotlib is not installed; run pip" in (
+        capsys.readouterr().out
+    )
+    assert (tmp_path / "episodes.csv").exists()
+
+
+def test_help_states_every_option_with_its_default(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "Trains PPO" in text and "episodes.csv" in text and "videos/*.mp4" in text
+    for option, default in [
+        ("--out", "fnrec-demo"), ("--envs", "32"), ("--updates", "60"),
+        ("--steps-per-update", "64"), ("--videos", "12"), ("--max-episode-steps", "500"),
+        ("--seed", "0"), ("--every", "capped cubic"), ("--quiet", ""),
+    ]:  # fmt: skip
+        assert option in text and default in text
+
+
+def test_a_file_as_out_fails_at_once(tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("keep me")
+    monkeypatch.setattr(demo_module, "make_train", lambda *a, **k: pytest.fail("trained"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--out", str(blocker)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "a-file" in err and "existing file" in err
+    assert blocker.read_text() == "keep me"
+    with pytest.raises(NotADirectoryError, match="existing file"):
+        run_demo(out=blocker / "below")
 
 
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
         (["--envs", "0"], ["--envs", ">= 1", "0"]),
-        (["--steps", "x"], ["--steps", "integer", "'x'"]),
-        (["--envs", "4", "--watch-env", "5"], ["--watch-env", "--envs=4", "5"]),
+        (["--updates", "x"], ["--updates", "integer", "'x'"]),
+        (["--every", "0"], ["--every", ">= 1"]),
         (["--max-episode-steps", "-1"], ["--max-episode-steps", ">= 1"]),
     ],
 )
@@ -54,3 +150,10 @@ def test_command_line_rejects_bad_arguments(argv, words, capsys):
     err = capsys.readouterr().err
     for word in words:
         assert word in err
+
+
+def test_python_dash_m_and_the_console_script_start():
+    script = Path(sys.executable).parent / "fnrec"
+    for command in ([sys.executable, "-m", "fnrec", "--help"], [str(script), "demo", "--help"]):
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        assert "demo" in done.stdout

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # for type checkers only; tests/test_boundary.py checks it ag
         export_videos,
     )
     from fnrec.host.gym_env import FunctionalEnv, FunctionalVectorEnv
+    from fnrec.host.plots import learning_curve
     from fnrec.host.record_video import RecordVectorVideo, RecordVideo
     from fnrec.host.save_video import save_video
     from fnrec.host.video_writer import VideoWriteError, VideoWriter

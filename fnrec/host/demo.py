@@ -1,145 +1,244 @@
-"""The demo: a jitted, vmapped CartPole rollout with statistics recorded in-graph and videos after.
+"""The demo: PPO learns CartPole in one jitted program; fnrec records it; the host exports.
 
-One ``jax.jit``-compiled ``lax.scan`` steps a batch of Gymnasium's functional CartPole through
-``fnrec.adapters.FuncEnvAdapter`` (shared queue, time limit, same-step autoreset) under a
-noisy balancing controller (env i's noise grows with i, so episodes end both ways). The scan also
-returns one watched env's states (16 bytes a step), so that chosen episodes of that env are
-rendered afterwards with the jittable renderer, in batches, and streamed to mp4 files.
+One ``jax.jit``-compiled program trains a small PPO (``fnrec.demo.ppo``, pure JAX) on a batch of
+fnrec's flax-free functional CartPole (``fnrec.demo.CartPole``) through
+``fnrec.adapters.FuncEnvAdapter``, which carries, inside the program:
+
+- the statistics (one shared queue of the last 100 episodes, ``fnrec.stats``),
+- the capture of chosen episodes by global id (the capped cubic schedule by default, so the
+  videos show the agent failing early and balancing late; ``fnrec.capture``),
+- every episode's return, length and ending (``fnrec.history``).
+
+A host callback reports progress after chosen updates. After the run the host prints a summary
+table, and writes the videos, the episode log (CSV) and a learning-curve PNG (with matplotlib,
+the ``plots`` extra) into one folder. Everything runs on a plain ``pip install fnrec``.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 import fnrec
-from fnrec.host.video_writer import VideoWriter
+from fnrec._optional import MissingDependency
+from fnrec.demo import CartPole
+from fnrec.demo.ppo import PPOConfig, make_train
+from fnrec.host.episode_log import EpisodeLog
+from fnrec.host.export import ExportResult
+from fnrec.host.plots import learning_curve
+from fnrec.host.video_recorder import make_video_folder
 
-_RENDER_CHUNK = 64  # frames rendered per jitted call: bounds device memory for long episodes
-
-
-def _controller(obs: jax.Array, noise: jax.Array) -> jax.Array:
-    """A linear balancing policy; `noise` decides how often it fails."""
-    x, x_dot, theta, theta_dot = obs[..., 0], obs[..., 1], obs[..., 2], obs[..., 3]
-    return (theta + 0.5 * theta_dot + 0.05 * x + 0.1 * x_dot + noise > 0).astype(jnp.int32)
-
-
-def _rollout_fn(env: Any, num_envs: int, num_steps: int, watch: int):
-    noise_scale = jnp.linspace(0.0, 1.0, num_envs)  # env i fails more often as i grows
-
-    @jax.jit
-    def rollout(key):
-        init_key, key = jax.random.split(key)
-        state = env.initial(init_key)
-        obs = env.observation(state, None)
-
-        def body(carry, key):
-            state, obs = carry
-            noise_key, step_key = jax.random.split(key)
-            noise = noise_scale * jax.random.normal(noise_key, (num_envs,))
-            out = env.step(state, _controller(obs, noise), step_key)
-            info = out.info
-            watched = (info["final_obs"][watch], out.obs[watch], info["_episode"][watch])
-            return (out.state, out.obs), watched
-
-        (state, _), watched = jax.lax.scan(body, (state, obs), jax.random.split(key, num_steps))
-        return state, obs[watch], watched
-
-    return rollout
+# The fastest CartPole episode is 8 steps (the pole falls past 12 degrees), so the history holds
+# every episode of a run of S env-steps with S // 8 + num_envs slots.
+_SHORTEST_EPISODE = 8
+_TABLE_ROWS = 6
 
 
-def _split_episodes(first_obs: np.ndarray, watched: tuple[np.ndarray, ...]) -> list[np.ndarray]:
-    """Splits the watched env's states into episodes: reset frame, then one after every step.
+class DemoResult(NamedTuple):
+    """What ``run_demo`` produced.
 
-    The last, unfinished episode is kept too, as Gymnasium's RecordVideo saves an open video.
+    Attributes:
+      log: every finished episode, in the order they ended.
+      videos: the exported videos and the counts of episodes the capture could not keep.
+      csv: the episode log's CSV file.
+      plot: the learning-curve PNG, or None when matplotlib is not installed.
+      compile_seconds: time to compile the training program.
+      train_seconds: time to run it (statistics, capture and history included).
     """
-    final_obs, next_obs, done = watched
-    episodes, current = [], [first_obs]
-    for t in range(len(done)):
-        current.append(final_obs[t])
-        if done[t]:
-            episodes.append(np.stack(current))
-            current = [next_obs[t]]
-    if len(current) > 1:
-        episodes.append(np.stack(current))
-    return episodes
+
+    log: EpisodeLog
+    videos: ExportResult
+    csv: Path
+    plot: Path | None
+    compile_seconds: float
+    train_seconds: float
 
 
-def _write_video(states: np.ndarray, path: Path, fps: int) -> int:
-    render = jax.jit(jax.vmap(fnrec.render.cartpole))
-    with VideoWriter(path, fps=fps) as writer:
-        for start in range(0, len(states), _RENDER_CHUNK):
-            for frame in np.asarray(render(jnp.asarray(states[start : start + _RENDER_CHUNK]))):
-                writer.append(frame)
-    return len(states)
+def check_out(out: str | Path) -> Path:
+    """Creates the output folder now, so that a bad path fails before training, not after."""
+    folder = make_video_folder(out, argument="out")
+    probe = folder / ".fnrec-write-test"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise PermissionError(f"`out` must be a writable folder, got {folder} ({error})") from None
+    return folder
+
+
+class _Progress:
+    """A host function for ``make_train(on_update=...)``: one line every `report_every` updates."""
+
+    def __init__(self, num_updates: int, steps_per_update: int, report_every: int) -> None:
+        self.num_updates = num_updates
+        self.steps_per_update = steps_per_update
+        self.report_every = report_every
+        self.start = time.perf_counter()
+
+    def restart(self) -> None:
+        """Counts time from now (call when training starts)."""
+        self.start = time.perf_counter()
+
+    def __call__(self, index: Any, metrics: dict[str, Any]) -> None:
+        update = int(index) + 1
+        if update % self.report_every and update != self.num_updates:
+            return
+        mean = float(metrics["return_mean"])
+        mean_text = f"{mean:6.1f}" if math.isfinite(mean) else "     -"
+        print(
+            f"  update {update:>4}/{self.num_updates}  "
+            f"env-steps {update * self.steps_per_update:>9,}  "
+            f"episodes {int(metrics['episodes']):>6,}  return (last 100) {mean_text}  "
+            f"{time.perf_counter() - self.start:5.1f} s",
+            flush=True,
+        )
+
+
+def _summary_table(log: EpisodeLog, ends: np.ndarray, steps_per_update: int) -> str:
+    """Episodes grouped by the part of training in which they ended, one row per part."""
+    num_updates = len(ends)
+    rows = [
+        "| updates | env-steps | episodes | mean return | mean length | terminated |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    bounds = np.linspace(0, num_updates, min(_TABLE_ROWS, num_updates) + 1).round().astype(int)
+    for first, last in itertools.pairwise(bounds):
+        begin = int(ends[first - 1]) if first else 0
+        end = int(ends[last - 1])
+        part = slice(begin, end)
+        count = end - begin
+        returns, lengths = log.episode_return[part], log.length[part]
+        stats = (
+            f"{returns.mean():.1f} | {lengths.mean():.1f} | {log.terminated[part].mean():.0%}"
+            if count
+            else "- | - | -"
+        )
+        rows.append(f"| {first + 1}-{last} | {last * steps_per_update:,} | {count:,} | {stats} |")
+    return "\n".join(rows)
 
 
 def run_demo(
-    num_envs: int = 256,
-    num_steps: int = 1000,
+    out: str | Path = "fnrec-demo",
+    num_envs: int = 32,
+    num_updates: int = 60,
+    steps_per_update: int = 64,
+    every: int | None = None,
+    max_videos: int = 12,
     max_episode_steps: int = 500,
-    video_folder: str = "videos",
-    max_videos: int = 3,
-    watch_env: int | None = None,
     seed: int = 0,
-) -> dict[str, Any]:
-    """Runs the demo and prints what it recorded.
+    quiet: bool = False,
+) -> DemoResult:
+    """Trains PPO on CartPole inside one jitted program, recording it; then exports everything.
 
     Args:
-      num_envs: environments stepped in parallel (one shared queue of the last 100 episodes).
-      num_steps: steps per environment.
-      max_episode_steps: the time limit (truncation).
-      video_folder: where the watched env's chosen episodes are written as mp4 files.
-      max_videos: at most this many videos, chosen by the capped cubic schedule on episode ids.
-      watch_env: the env whose episodes are filmed; default num_envs // 4 (a moderately noisy one).
-      seed: PRNG seed.
+      out: the output folder (created; an existing file there fails at once).
+      num_envs: CartPoles stepped in parallel.
+      num_updates: PPO updates (each a rollout of `steps_per_update` steps of every env).
+      steps_per_update: rollout length per update.
+      every: record episodes 0, K, 2K, ... (global ids); None: the capped cubic schedule
+        (0, 1, 8, 27, ..., 1000, then every 1000th).
+      max_videos: the capture's capacity in episodes; later triggered ones are counted as
+        dropped.
+      max_episode_steps: the time limit (truncation), also the longest video.
+      seed: the PRNG seed (the run is deterministic for a seed).
+      quiet: print nothing.
 
     Returns:
-      The queues, the episode count and the video paths.
+      A DemoResult.
     """
-    from gymnasium.envs.phys2d.cartpole import CartPoleFunctional, CartPoleJaxEnv
-
+    folder = check_out(out)
+    echo = (lambda *a, **k: None) if quiet else print
+    env_steps_per_update = num_envs * steps_per_update
+    total_steps = env_steps_per_update * num_updates
+    trigger = None if every is None else fnrec.schedules.every(every)
     env = fnrec.adapters.FuncEnvAdapter(
-        CartPoleFunctional(), max_episode_steps=max_episode_steps, num_envs=num_envs
+        CartPole(),
+        statistics=fnrec.stats.episode_statistics(buffer_length=100),
+        capture=fnrec.capture.episode_capture(
+            max_episode_steps, max_episodes=max_videos, watch=None, trigger=trigger
+        ),
+        history=fnrec.history.episode_history(total_steps // _SHORTEST_EPISODE + num_envs),
+        max_episode_steps=max_episode_steps,
+        num_envs=num_envs,
     )
-    watch = num_envs // 4 if watch_env is None else watch_env
-    if not 0 <= watch < num_envs:
-        raise ValueError(f"`watch_env` must be in [0, {num_envs}), got {watch_env}")
-    rollout = _rollout_fn(env, num_envs, num_steps, watch)
+    fns = env.functions()
+    config = PPOConfig(num_envs=num_envs, num_steps=steps_per_update, num_updates=num_updates)
+
+    def metrics(state: Any) -> dict[str, Any]:
+        return {**fnrec.stats.summary(state.stats), "episodes": state.history.count}
+
+    report_every = max(1, num_updates // 10)
+    progress = None if quiet else _Progress(num_updates, env_steps_per_update, report_every)
+    train = make_train(config, fns.init, fns.step, 4, 2, metrics_fn=metrics, on_update=progress)
+
+    schedule = "capped cubic schedule" if every is None else f"every {every}th episode"
+    echo(
+        f"fnrec demo: PPO on {num_envs} CartPoles, {num_updates} updates x {steps_per_update} "
+        f"steps ({total_steps:,} env-steps), one jitted program; recording episodes by global "
+        f"id ({schedule}, at most {max_videos}) and every episode's statistics"
+    )
     key = jax.random.key(seed)
-    jax.block_until_ready(rollout(key))  # compile
     start = time.perf_counter()
-    state, first_obs, watched = jax.block_until_ready(rollout(key))
-    elapsed = time.perf_counter() - start
+    compiled = jax.jit(train).lower(key).compile()
+    compile_seconds = time.perf_counter() - start
+    echo(f"  compiled in {compile_seconds:.1f} s")
+    if progress is not None:
+        progress.restart()
+    start = time.perf_counter()
+    result = jax.block_until_ready(compiled(key))
+    jax.effects_barrier()  # the last progress line is printed before the summary
+    train_seconds = time.perf_counter() - start
 
-    queues = fnrec.stats.queues(state.stats)
-    count = fnrec.stats.episode_count(state.stats)
-    terminated = int(np.sum(queues["terminated_queue"]))
-    print(f"CartPole (Gymnasium FuncEnv) x {num_envs} envs x {num_steps} steps, time limit "
-          f"{max_episode_steps}, one jitted lax.scan")  # fmt: skip
-    print(f"  {num_envs * num_steps / elapsed / 1e6:.2f} M env-steps/s with statistics "
-          f"({elapsed * 1e3:.0f} ms after compile)")  # fmt: skip
-    print(f"  episodes finished: {count}")
-    if len(queues["return_queue"]):
-        print(f"  last {len(queues['return_queue'])} episodes: mean return "
-              f"{np.mean(queues['return_queue']):.1f}, mean length "
-              f"{np.mean(queues['length_queue']):.1f}, {terminated} terminated, "
-              f"{len(queues['return_queue']) - terminated} truncated")  # fmt: skip
+    state = result.env_state
+    log = fnrec.episode_log(state.history)
+    ends = np.asarray(result.metrics["episodes"])
+    echo(
+        f"  trained in {train_seconds:.1f} s ({total_steps / train_seconds / 1e3:,.0f} k "
+        f"env-steps/s, learning included); {len(log.episode):,} episodes ended\n"
+    )
+    echo(_summary_table(log, ends, env_steps_per_update))
+    if int(state.history.dropped):
+        dropped = int(state.history.dropped)
+        echo(f"  (the history kept {len(log.episode):,} episodes; {dropped} more not kept)")
 
-    episodes = _split_episodes(np.asarray(first_obs), jax.device_get(watched))
-    chosen = [i for i in range(len(episodes)) if fnrec.capped_cubic_video_schedule(i)]
-    folder = Path(video_folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    fps = int(CartPoleJaxEnv.metadata.get("render_fps", 50))
-    for episode_id in chosen[:max_videos]:
-        path = folder / f"rl-video-episode-{episode_id}.mp4"
-        frames = _write_video(episodes[episode_id], path, fps)
-        paths.append(path)
-        print(f"  video of env {watch}, episode {episode_id}: {path} ({frames} frames)")
-    return {"queues": queues, "episode_count": count, "videos": paths}
+    csv = log.write_csv(folder / "episodes.csv")
+    echo("", flush=True)  # before the export's progress line (stderr)
+    videos = fnrec.export_videos(
+        state.capture, folder / "videos", fnrec.render.cartpole, fps=50, progress=not quiet
+    )
+    recorded = [video.episode_id for video in videos.videos]
+    try:
+        plot = learning_curve(
+            log,
+            folder / "learning_curve.png",
+            title=f"PPO on CartPole: {num_envs} envs, {num_updates} updates, seed {seed}",
+            recorded=recorded,
+        )
+    except MissingDependency as error:
+        plot = None
+        echo(f"\n  no learning curve: {error}")
+
+    echo(f"\nWritten to {folder}/:")
+    echo(f"  episodes.csv          {len(log.episode):,} episodes, one row each")
+    if plot is not None:
+        echo("  learning_curve.png    return and length over episodes, videos marked")
+    for video in videos.videos:
+        ending = "terminated" if video.terminated else "truncated"
+        echo(
+            f"  videos/{video.path.name:<28} episode {video.episode_id:>5} (env "
+            f"{video.env}): return {video.episode_return:.0f}, {ending}"
+        )
+    if videos.dropped_full or videos.dropped_too_long:
+        echo(
+            f"  not recorded: {videos.dropped_full} triggered episodes after the capture was full "
+            f"(raise --videos), {videos.dropped_too_long} longer than the time limit"
+        )
+    sys.stdout.flush()
+    return DemoResult(log, videos, csv, plot, compile_seconds, train_seconds)

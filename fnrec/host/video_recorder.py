@@ -35,8 +35,12 @@ def check_video_length(video_length: Any, minimum: int) -> None:
         raise ValueError(f"video_length must be an int >= {minimum}, got {video_length!r}")
 
 
-def make_video_folder(video_folder: str | os.PathLike[str]) -> Path:
+def make_video_folder(video_folder: str | os.PathLike[str], argument: str = "video_folder") -> Path:
     """Creates `video_folder` if missing and returns its absolute path.
+
+    Args:
+      video_folder: the folder.
+      argument: the argument's name, for the error messages.
 
     Raises:
       NotADirectoryError: `video_folder` (or a parent) is an existing file.
@@ -44,13 +48,13 @@ def make_video_folder(video_folder: str | os.PathLike[str]) -> Path:
     folder = Path(video_folder).absolute()
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(
-            f"video_folder must be a folder (existing or not), got {folder}, an existing file"
+            f"`{argument}` must be a folder (existing or not), got {folder}, an existing file"
         )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as err:
         raise NotADirectoryError(
-            f"video_folder {folder} cannot be created: a parent is a file ({err})"
+            f"`{argument}` {folder} cannot be created: a parent is an existing file ({err})"
         ) from err
     return folder
 

@@ -92,17 +92,17 @@ class _Encoder:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in discard())
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_frames)
         self._ended = False
-        with warnings.catch_warnings():
-            # JAX warns on every fork; this fork is followed at once by exec, so it is harmless.
-            warnings.filterwarnings("ignore", "os.fork", RuntimeWarning)
-            # A new session keeps a terminal's Ctrl-C away from ffmpeg: the writer decides.
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=self._stderr,
-                start_new_session=True,
-            )
+        # A new session keeps a terminal's Ctrl-C away from ffmpeg: the writer decides. It is
+        # asked for with start_new_session, not preexec_fn=os.setpgrp (imageio-ffmpeg's way):
+        # without a Python preexec function CPython spawns ffmpeg with vfork/exec, so JAX's
+        # "os.fork() was called" warning never fires and the JAX process is never forked.
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            start_new_session=True,
+        )
         if hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux: fewer, larger pipe writes per frame
             with contextlib.suppress(OSError):
                 fcntl.fcntl(self.process.stdin.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)

@@ -361,5 +361,5 @@ def test_video_length_none_records_whole_episodes_and_folder_must_not_be_a_file(
     env.close()
     assert len(decode(env.saved_videos[0])) == steps + 1
     (tmp_path / "file").write_text("")
-    with pytest.raises(NotADirectoryError, match="video_folder must be a folder"):
+    with pytest.raises(NotADirectoryError, match="`video_folder` must be a folder"):
         fnrec.RecordVideo(cartpole(), tmp_path / "file")

@@ -115,5 +115,5 @@ def test_invalid_arguments_write_nothing(tmp_path, kwargs, error, message):
 
 def test_video_folder_that_is_a_file(tmp_path):
     (tmp_path / "file").write_text("")
-    with pytest.raises(NotADirectoryError, match="video_folder must be a folder"):
+    with pytest.raises(NotADirectoryError, match="`video_folder` must be a folder"):
         fnrec.save_video(FRAMES, tmp_path / "file")

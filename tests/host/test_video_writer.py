@@ -294,3 +294,25 @@ def test_finished_video_has_the_mode_a_plain_open_would_give(tmp_path):
     with VideoWriter(path, fps=10) as writer:
         writer.append(np.zeros((16, 16, 3), np.uint8))
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_starting_the_encoder_in_a_jax_process_raises_no_fork_warning(tmp_path):
+    """JAX warns when its (threaded) process forks; starting ffmpeg must not fork it."""
+    script = textwrap.dedent(
+        f"""
+        import warnings
+        warnings.simplefilter("error")  # any warning, RuntimeWarning os.fork included, fails
+        import jax, jax.numpy as jnp
+        import numpy as np
+        from fnrec import VideoWriter
+        jax.block_until_ready(jax.jit(lambda x: x * 2)(jnp.ones(1000)))  # JAX's threads run
+        for i in range(3):
+            with VideoWriter({str(tmp_path)!r} + f"/v{{i}}.mp4", fps=10) as writer:
+                writer.append(np.zeros((16, 16, 3), np.uint8))
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    assert "os.fork" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v0.mp4", "v1.mp4", "v2.mp4"]

@@ -1,0 +1,92 @@
+"""Host side: learning curves from an episode log (matplotlib, the ``plots`` extra), as PNG."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from fnrec._optional import require
+from fnrec.host.episode_log import EpisodeLog
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """The mean of the last `window` values at each point (fewer at the start).
+
+    Args:
+      values: a 1-D array.
+      window: the window, >= 1.
+
+    Returns:
+      A float64 array like `values`.
+    """
+    values = np.asarray(values, np.float64)
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"`window` must be an int >= 1, got {window!r}")
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
+def learning_curve(
+    log: EpisodeLog,
+    path: str | os.PathLike[str],
+    window: int = 50,
+    title: str = "Learning curve",
+    recorded: list[int] | None = None,
+) -> Path:
+    """Writes a PNG of episode return and length over episodes, as the run went.
+
+    Each episode is a dot (terminated: filled, truncated: hollow), with the moving average of the
+    last `window` episodes as a line; the episodes on video are marked.
+
+    Args:
+      log: every episode of the run (``fnrec.episode_log``).
+      path: the PNG file to write (its folder must exist).
+      window: the moving average's window, in episodes.
+      title: the figure's title.
+      recorded: ids of the episodes on video, marked on the curves.
+
+    Returns:
+      The path written.
+    """
+    if not isinstance(log, EpisodeLog):
+        raise TypeError(
+            f"`log` must be an EpisodeLog (fnrec.episode_log), got {type(log).__name__}"
+        )
+    matplotlib = require("matplotlib", "learning-curve plots")
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    figure, axes = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    try:
+        for axis, values, label in (
+            (axes[0], log.episode_return, "return"),
+            (axes[1], log.length, "length"),
+        ):
+            values = np.asarray(values, np.float64)
+            ended = np.asarray(log.terminated, bool)
+            axis.scatter(log.episode[ended], values[ended], s=4, alpha=0.35, label="terminated")
+            axis.scatter(log.episode[~ended], values[~ended], s=8, alpha=0.6, facecolors="none",
+                         edgecolors="tab:green", label="truncated")  # fmt: skip
+            axis.plot(log.episode, moving_average(values, window), color="black", lw=1.5,
+                      label=f"mean of last {window}")  # fmt: skip
+            for episode in recorded or []:
+                axis.axvline(episode, color="tab:red", alpha=0.25, lw=0.8)
+            axis.set_ylabel(f"episode {label}")
+            axis.grid(alpha=0.3)
+        axes[0].legend(loc="upper left", fontsize=8)
+        axes[0].set_title(title)
+        axes[1].set_xlabel(
+            "episode (in the order they ended)" + ("; red: on video" if recorded else "")
+        )
+        figure.tight_layout()
+        temp = path.with_name(f".{path.name}.partial.png")
+        figure.savefig(temp, dpi=100)
+        os.replace(temp, path)
+    finally:
+        plt.close(figure)
+    return path

@@ -1,0 +1,35 @@
+"""fnrec._optional: a missing optional dependency is one line naming the extra to install."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from fnrec._optional import EXTRAS, MissingDependency, require
+
+tomllib = pytest.importorskip("tomllib")
+
+
+def test_every_named_extra_is_declared_in_pyproject():
+    pyproject = Path(__file__).parents[1] / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
+    for module, extra in EXTRAS.items():
+        assert extra in declared, f"{module} -> fnrec[{extra}], which pyproject does not declare"
+
+
+def test_require_returns_the_module():
+    assert require("json", "reading JSON") is sys.modules["json"]
+
+
+def test_a_missing_module_names_its_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(MissingDependency, match=r"^plots: matplotlib is not installed; "
+                       r"run pip install 'fnrec\[plots\]'$"):  # fmt: skip
+        require("matplotlib", "plots")
+
+
+def test_an_unknown_module_names_the_package():
+    with pytest.raises(ModuleNotFoundError, match="pip install no_such_module_here"):
+        require("no_such_module_here.sub", "testing")
