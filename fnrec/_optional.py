@@ -8,8 +8,8 @@ from types import ModuleType
 # module -> the fnrec extra that installs it
 EXTRAS: dict[str, str] = {
     "matplotlib": "plots",
-    "pygame": "phys2d",
-    "flax": "phys2d",
+    "pygame": "gymnasium-envs",
+    "flax": "gymnasium-envs",
     "gymnax": "gymnax",
     "brax": "brax",
     "mujoco_playground": "playground",

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything the tests need into fresh virtual environments and runs the whole suite.
 #
-# Four environments, because gymnax 1.0.1 pins gymnasium<1.4 while the Gymnasium parity tests
-# need gymnasium>=1.4 (1.3 mis-counts same-step autoreset):
+# Five environments, because gymnax 1.0.1 pins gymnasium<1.4 while the Gymnasium parity tests
+# need gymnasium>=1.4 (1.3 mis-counts same-step autoreset), and a plain install must work:
+#   .venv-plain   `pip install fnrec` with no extras (+ pytest, hypothesis): the demo, the
+#                 examples and every README snippet on the runtime dependencies alone
 #   .venv         gymnasium>=1.4: the core, Gymnasium adapters, video, renderers, parity tests
 #   .venv-gymnax  the newest gymnax (1.0.1) + gymnasium 1.3: the gymnax adapter, and everything
 #                 else again on 1.3 (the parity tests skip there)
@@ -17,11 +19,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-make_venv() {  # make_venv DIR EXTRAS [MORE PIP REQUIREMENTS...]
+make_venv() {  # make_venv DIR EXTRAS [MORE PIP REQUIREMENTS...]; EXTRAS "" installs none
   local venv=$1 extras=$2; shift 2
   [ -x "$venv/bin/python" ] || "$PYTHON" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
-  "$venv/bin/python" -m pip install -q -e ".[$extras]" "$@"
+  "$venv/bin/python" -m pip install -q -e ".${extras:+[$extras]}" "$@"
 }
 
 run_pytest() {  # run_pytest VENV ARGS...; pytest's exit code 5 (no tests ran) fails too
@@ -39,6 +41,11 @@ echo "== ruff format --check, ruff check"
 FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d \
   run_pytest .venv tests --ignore=tests/with_gymnax --ignore=tests/with_brax \
   --ignore=tests/with_gymnax_0_0
+
+# A plain install: FNREC_PLAIN makes tests/conftest.py check that no optional package is there.
+make_venv .venv-plain "" pytest hypothesis
+FNREC_PLAIN=1 run_pytest .venv-plain tests/test_demo.py tests/test_examples.py \
+  tests/test_readme.py tests/test_optional.py
 
 make_venv .venv-gymnax "test,gymnax"
 FNREC_REQUIRE=gymnax run_pytest .venv-gymnax tests --ignore=tests/with_brax \

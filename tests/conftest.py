@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -23,6 +24,14 @@ def pytest_configure(config):
     """
     # imageio's reader starts ffmpeg with fork+exec; JAX warns about any fork. Harmless here.
     config.addinivalue_line("filterwarnings", "ignore:os.fork:RuntimeWarning")
+    if os.environ.get("FNREC_PLAIN"):  # the plain-install venv must really be plain
+        from fnrec._optional import EXTRAS
+
+        present = [name for name in EXTRAS if importlib.util.find_spec(name) is not None]
+        if present:
+            raise pytest.UsageError(
+                f"FNREC_PLAIN is set but optional packages are installed: {present}"
+            )
     for name in filter(None, os.environ.get("FNREC_REQUIRE", "").split(",")):
         try:
             importlib.import_module(name)

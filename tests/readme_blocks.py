@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from fnrec._optional import EXTRAS
+
 README = Path(__file__).parent.parent / "README.md"
 
 
@@ -25,14 +27,26 @@ def python_blocks(require: str | None = None) -> list[tuple[int, str]]:
 
 
 def run_block(code: str, cwd: Path, skip_missing: tuple[str, ...] = ()) -> None:
-    """Runs one snippet in a fresh interpreter; skips if it needs a module of `skip_missing`."""
+    """Runs one snippet in a fresh interpreter; skips if it needs a module of `skip_missing`.
+
+    A snippet skipped for a missing module must say which fnrec extra installs it
+    (``pip install 'fnrec[<extra>]'``), as a reader without that extra needs to know.
+    """
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=900
     )
     if done.returncode != 0:
         missing = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", done.stderr)
-        if missing and missing.group(1).split(".")[0] in skip_missing:
-            pytest.skip(f"needs {missing.group(1)} (tested in its own venv)")
+        # Gymnasium's renderers report a missing pygame as DependencyNotInstalled
+        missing = missing or re.search(r"DependencyNotInstalled: (pygame) is not", done.stderr)
+        module = missing.group(1).split(".")[0] if missing else None
+        if module in skip_missing:
+            extra = EXTRAS.get(module)
+            assert extra and f"fnrec[{extra}]" in code, (
+                f"README snippet needs {module} but does not say `pip install "
+                f"'fnrec[{extra}]'`:\n{code}"
+            )
+            pytest.skip(f"needs {module} (fnrec[{extra}])")
         raise AssertionError(
             f"README snippet failed:\n{code}\n--- stderr ---\n{done.stderr[-3000:]}"
         )
