@@ -47,43 +47,33 @@ class Out(NamedTuple):
     truncated: Any
 
 
-def variants(num_envs: int) -> dict[str, tuple[Any, Any, Any]]:
-    """name -> (reset, step, returns of the finished episodes from the final state)."""
+def vmapped(env: Any, params: Any, num_envs: int) -> tuple[Any, Any]:
+    """(reset, step) of `num_envs` copies of a gymnax-API env under ``jax.vmap``, keys split."""
+    reset = jax.vmap(env.reset, in_axes=(0, None))
+    step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+
+    def batch_reset(key):
+        obs, state = reset(jax.random.split(key, num_envs), params)
+        return state, obs
+
+    def batch_step(state, action, key):
+        obs, state, reward, term, trunc, _ = step(
+            jax.random.split(key, num_envs), state, action, params
+        )
+        return Out(state, obs, reward, term, trunc)
+
+    return batch_reset, batch_step
+
+
+def variants(num_envs: int) -> dict[str, tuple[Any, Any]]:
+    """name -> (reset, step) of the batch, each with its own way of keeping statistics."""
     bare, params = gymnax.make("CartPole-v1")
     env = FlattenObservationWrapper(bare)  # purejaxrl's chain
-    log = LogWrapper(env)
-    log_reset = jax.vmap(log.reset, in_axes=(0, None))
-    log_step = jax.vmap(log.step, in_axes=(0, 0, 0, None))
-
-    def lw_reset(key):
-        obs, state = log_reset(jax.random.split(key, num_envs), params)
-        return state, obs
-
-    def lw_step(state, action, key):
-        obs, state, reward, term, trunc, _ = log_step(
-            jax.random.split(key, num_envs), state, action, params
-        )
-        return Out(state, obs, reward, term, trunc)
-
-    per_env = fnrec.adapters.GymnaxAdapter(env)
-    pe_reset = jax.vmap(per_env.reset, in_axes=(0, None))
-    pe_step = jax.vmap(per_env.step, in_axes=(0, 0, 0, None))
-
-    def pe_r(key):
-        obs, state = pe_reset(jax.random.split(key, num_envs), params)
-        return state, obs
-
-    def pe_s(state, action, key):
-        obs, state, reward, term, trunc, _ = pe_step(
-            jax.random.split(key, num_envs), state, action, params
-        )
-        return Out(state, obs, reward, term, trunc)
-
     shared = fnrec.adapters.GymnaxAdapter(env, num_envs=num_envs).functions(params)
     core = fnrec.adapters.GymnaxAdapter(bare, num_envs=num_envs).functions(params)
     return {
-        "gymnax LogWrapper (vmap)": (lw_reset, lw_step),
-        "fnrec per-env (vmap)": (pe_r, pe_s),
+        "gymnax LogWrapper (vmap)": vmapped(LogWrapper(env), params, num_envs),
+        "fnrec per-env (vmap)": vmapped(fnrec.adapters.GymnaxAdapter(env), params, num_envs),
         "fnrec shared (num_envs=N)": (shared.init, shared.step),
         "fnrec shared, bare env (core path)": (core.init, core.step),
     }
@@ -92,21 +82,7 @@ def variants(num_envs: int) -> dict[str, tuple[Any, Any, Any]]:
 def bare_per_env(num_envs: int) -> tuple[Any, Any]:
     """jax.vmap of GymnaxAdapter(bare env): the per-env twin of the core-path variant."""
     bare, params = gymnax.make("CartPole-v1")
-    adapter = fnrec.adapters.GymnaxAdapter(bare)
-    reset = jax.vmap(adapter.reset, in_axes=(0, None))
-    step = jax.vmap(adapter.step, in_axes=(0, 0, 0, None))
-
-    def r(key):
-        obs, state = reset(jax.random.split(key, num_envs), params)
-        return state, obs
-
-    def s(state, action, key):
-        obs, state, reward, term, trunc, _ = step(
-            jax.random.split(key, num_envs), state, action, params
-        )
-        return Out(state, obs, reward, term, trunc)
-
-    return r, s
+    return vmapped(fnrec.adapters.GymnaxAdapter(bare), params, num_envs)
 
 
 def same(a: Any, b: Any, name: str) -> None:
