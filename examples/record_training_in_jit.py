@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 
 import fnrec
+from fnrec.demo import CartPole
 
 
 def _positive(text: str) -> int:
@@ -55,8 +56,6 @@ def policy(obs: jax.Array, key: jax.Array) -> jax.Array:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    from fnrec.demo import CartPole
-
     num_envs, episodes, every = args.envs, args.episodes, args.every
     every_kth = fnrec.schedules.every(every)
     slots = math.ceil(episodes / every)  # ids 0, K, 2K, ... below E
