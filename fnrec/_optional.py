@@ -13,6 +13,7 @@ EXTRAS: dict[str, str] = {
     "gymnax": "gymnax",
     "brax": "brax",
     "mujoco_playground": "playground",
+    "tensorboardX": "tensorboard",
 }
 
 

@@ -38,7 +38,7 @@ make_venv .venv test
 echo "== ruff format --check, ruff check"
 .venv/bin/ruff format --check -q fnrec tests examples benchmarks
 .venv/bin/ruff check -q fnrec tests examples benchmarks
-FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d \
+FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d,matplotlib,tensorboardX \
   run_pytest .venv tests --ignore=tests/with_gymnax --ignore=tests/with_brax \
   --ignore=tests/with_gymnax_0_0
 
@@ -48,7 +48,7 @@ FNREC_PLAIN=1 run_pytest .venv-plain tests/test_demo.py tests/test_examples.py \
   tests/test_readme.py tests/test_optional.py
 
 make_venv .venv-gymnax "test,gymnax"
-FNREC_REQUIRE=gymnax run_pytest .venv-gymnax tests --ignore=tests/with_brax \
+FNREC_REQUIRE=gymnax,matplotlib,tensorboardX run_pytest .venv-gymnax tests --ignore=tests/with_brax \
   --ignore=tests/with_gymnax_0_0
 
 # gymnax 0.0.x (5-value step API, time limit inside `done`): the adapter on the real thing.

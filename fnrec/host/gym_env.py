@@ -126,6 +126,8 @@ class _Driver:
         self._obs: Any = None
         self._action_dtype = action_dtype
         self._action_shape = action_shape
+        # Called once at the first reset, before any clock starts (compiles a jitted renderer).
+        self.warm_up: Callable[[], None] | None = None
 
     # jitted functions --------------------------------------------------------------------
     def _keyed_init(self, key: jax.Array) -> tuple[Any, Any, jax.Array]:
@@ -172,6 +174,8 @@ class _Driver:
         self._obs = obs
         if first:
             self._compile_step()
+            if self.warm_up is not None:
+                self.warm_up()
         self._start = np.where(mask, time.perf_counter(), self._start)
         self._prev_done = self._prev_done & ~mask
         return obs
@@ -349,12 +353,15 @@ class _HostEnv(_Statistics):
 
     closed = False
 
-    def _adopt(self, setup: _HostSetup, render_mode: str | None) -> None:
+    def _adopt(self, setup: _HostSetup, render_mode: str | None, batched: bool) -> None:
         self.adapter = setup.adapter
         self._driver = setup.driver
         self._images = setup.images
         self.render_mode = render_mode
         self.metadata = setup.metadata
+        if render_mode == "rgb_array":  # the first episode's "t" must not include its compile
+            indices = [0] if batched else None
+            setup.driver.warm_up = lambda: self._render_states(self._current_env_state(), indices)
 
     def _render_states(self, env_state: Any, indices: list[int] | None) -> list[np.ndarray]:
         """Images of the envs `indices` of `env_state` (None: the unbatched env), as copies."""
@@ -429,7 +436,7 @@ class FunctionalEnv(_HostEnv, gym.Env):
                 f"FunctionalEnv needs an unbatched adapter (num_envs=None), got num_envs="
                 f"{setup.fns.num_envs}: use FunctionalVectorEnv"
             )
-        self._adopt(setup, render_mode)
+        self._adopt(setup, render_mode, batched=False)
         self.observation_space = setup.observation_space
         self.action_space = setup.action_space
         self._episode_over = False
@@ -520,7 +527,7 @@ class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
                 "FunctionalVectorEnv needs a batch: pass `num_envs` (a FuncEnv or brax env) or an "
                 "adapter made with num_envs=N; for one env use FunctionalEnv"
             )
-        self._adopt(setup, render_mode)
+        self._adopt(setup, render_mode, batched=True)
         self.num_envs = setup.fns.num_envs
         self.metadata["autoreset_mode"] = _AUTORESET[setup.fns.autoreset_mode]
         self.single_observation_space = setup.observation_space

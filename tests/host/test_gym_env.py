@@ -377,3 +377,32 @@ def test_reset_with_a_seed_is_reproducible_on_the_same_env(vector):
     np.testing.assert_array_equal(first, again)
     other, _ = env.reset(seed=4)
     assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize("vector", [False, True])
+def test_the_first_episode_time_excludes_the_renderer_compile(vector):
+    """A jitted renderer compiles at the first reset, before the episode clock starts."""
+    import time
+
+    from fnrec.demo import CartPole
+
+    calls = []
+
+    def slow_first_render(state):
+        calls.append(time.perf_counter())
+        if len(calls) == 1:
+            time.sleep(0.5)  # as a first jitted render compiles
+        return np.zeros((8, 8, 3), np.uint8)
+
+    kwargs = dict(max_episode_steps=5, render_mode="rgb_array", render=slow_first_render)
+    env = (
+        FunctionalVectorEnv(CartPole(), 2, **kwargs)
+        if vector
+        else FunctionalEnv(CartPole(), **kwargs)
+    )
+    env.reset(seed=0)
+    assert len(calls) == 1  # rendered once, inside reset
+    for _ in range(5):
+        *_, info = env.step(np.zeros(2, np.int64) if vector else 0)
+    times = info["episode"]["t"]
+    assert np.all(np.asarray(times) < 0.4), times
