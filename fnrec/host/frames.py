@@ -80,18 +80,42 @@ def pad_to(frame: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.pad(frame, ((0, extra_h), (0, extra_w), (0, 0)), mode="edge")
 
 
-def tile(frames: list[np.ndarray]) -> np.ndarray:
-    """Tiles equally sized HxWx3 frames into a near-square grid, row by row, empty cells black.
+def grid_shape(
+    count: int, height: int, width: int, aspect_ratio: tuple[int, int] | None
+) -> tuple[int, int]:
+    """(rows, cols) of a grid of `count` frames of `height` x `width`.
+
+    None: near-square, row by row, empty cells at the end. An aspect ratio (width, height):
+    Gymnasium's vector RecordVideo rule, the exact grid (rows divide `count`) whose
+    width / height is closest to it.
+    """
+    if aspect_ratio is None:
+        cols = int(np.ceil(np.sqrt(count)))
+        return -(-count // cols), cols
+    target = aspect_ratio[0] / aspect_ratio[1]
+    best, best_diff = (1, count), np.inf
+    for rows in range(1, int(count**0.5) + 1):
+        if count % rows == 0:
+            cols = count // rows
+            diff = abs(cols * width / (rows * height) - target)
+            if diff < best_diff:
+                best, best_diff = (rows, cols), diff
+    return best
+
+
+def tile(frames: list[np.ndarray], aspect_ratio: tuple[int, int] | None = None) -> np.ndarray:
+    """Tiles equally sized HxWx3 frames into a grid, row by row, empty cells black.
 
     Args:
       frames: a non-empty list of HxWx3 uint8 frames of one size.
+      aspect_ratio: None for a near-square grid, or (width, height) as Gymnasium's
+        ``video_aspect_ratio`` (see ``grid_shape``).
 
     Returns:
       An array of shape (rows * H, cols * W, 3).
     """
     count = len(frames)
-    cols = int(np.ceil(np.sqrt(count)))
-    rows = -(-count // cols)
+    rows, cols = grid_shape(count, *frames[0].shape[:2], aspect_ratio)
     h, w, c = frames[0].shape
     grid = np.zeros((rows * h, cols * w, c), dtype=frames[0].dtype)
     for index, frame in enumerate(frames):

@@ -123,6 +123,7 @@ class _Driver:
         self._key = jax.random.PRNGKey(np.random.SeedSequence().generate_state(1)[0])
         self._start = np.zeros(shape)
         self._prev_done = np.zeros(shape, bool)  # read from the device with every step's results
+        self.last_ended: fnrec.EpisodeEnded | None = None  # the last step's, as numpy
         self._obs: Any = None
         self._action_dtype = action_dtype
         self._action_shape = action_shape
@@ -212,6 +213,7 @@ class _Driver:
         if self.fns.autoreset_mode == "same_step":
             self._start = np.where(done, now, self._start)
         self._prev_done = np.asarray(prev_done)
+        self.last_ended = ended
         self._obs = obs
         return (obs, reward, terminated, truncated), extra, info, out.final_state
 
@@ -262,6 +264,38 @@ class _Statistics:
     def stats(self) -> fnrec.EpisodeStats | None:
         """The recorded EpisodeStats (None before the first reset)."""
         return self._driver.stats
+
+    # Gymnasium's running attributes (scalars for FunctionalEnv, arrays for FunctionalVectorEnv)
+    @property
+    def episode_returns(self) -> Any:
+        """Return of the current episode(s) so far, as Gymnasium's: an episode that just ended
+        shows its final return until the next step (or reset) starts a new one."""
+        return self._running("running_return", "episode_return", np.float32)
+
+    @property
+    def episode_lengths(self) -> Any:
+        """Steps of the current episode(s) so far (final lengths as `episode_returns`)."""
+        return self._running("running_length", "length", np.int64)
+
+    @property
+    def episode_start_time(self) -> Any:
+        """``time.perf_counter()`` when the current episode(s) started (Gymnasium's name for
+        one env; ``episode_start_times`` is the same)."""
+        start = np.array(self._driver._start, np.float64)
+        return float(start) if start.ndim == 0 else start
+
+    episode_start_times = episode_start_time
+
+    def _running(self, field: str, ended_field: str, dtype: type) -> Any:
+        driver = self._driver
+        stats = driver.stats
+        value = (
+            np.zeros(driver._start.shape) if stats is None else np.asarray(getattr(stats, field))
+        )
+        if driver.last_ended is not None:  # ended, not yet restarted (next-step or disabled)
+            value = np.where(driver._prev_done, getattr(driver.last_ended, ended_field), value)
+        value = np.asarray(value).astype(dtype)
+        return value.item() if value.ndim == 0 else value
 
     @property
     def state(self) -> Any:

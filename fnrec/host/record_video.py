@@ -75,6 +75,47 @@ class _VideoRecorderView:
         """Paths of the videos saved so far, oldest first."""
         return self.video_recorder.saved
 
+    # Gymnasium's RecordVideo attributes and methods -------------------------------------------
+    @property
+    def episode_trigger(self) -> Callable[[int], bool] | None:
+        """Episode id -> whether a video starts (the capped cubic schedule with no trigger)."""
+        return self.video_recorder.episode_trigger
+
+    @property
+    def step_trigger(self) -> Callable[[int], bool] | None:
+        """Step id -> whether a video starts."""
+        return self.video_recorder.step_trigger
+
+    @property
+    def video_folder(self) -> str:
+        """The videos' folder, absolute (a str, as Gymnasium's)."""
+        return str(self.video_recorder.video_folder)
+
+    @property
+    def name_prefix(self) -> str:
+        """The start of every file name."""
+        return self.video_recorder.name_prefix
+
+    @property
+    def video_length(self) -> float:
+        """Frames per video; ``float("inf")`` for whole episodes (Gymnasium's value for 0)."""
+        length = self.video_recorder.video_length
+        return float("inf") if length == 0 else length
+
+    @property
+    def frames_per_sec(self) -> float:
+        """The videos' frame rate."""
+        return self.video_recorder.fps
+
+    def start_recording(self, video_name: str) -> None:
+        """Starts ``<video_folder>/<video_name>.mp4`` (saving the open video first), as
+        Gymnasium's: frames are captured from the next reset or step on."""
+        self.video_recorder.start(video_name)
+
+    def stop_recording(self) -> None:
+        """Saves the open video (Gymnasium's name for ending a recording)."""
+        self.video_recorder.stop()
+
 
 class RecordVideo(_VideoRecorderView, gym.Wrapper):
     """Records videos of episodes of a `gymnasium.Env` (or, see below, a `VectorEnv`) to mp4 files.
@@ -157,6 +198,43 @@ class RecordVideo(_VideoRecorderView, gym.Wrapper):
             super().close()
 
 
+def _tiled(
+    tile: bool | None,
+    video_aspect_ratio: tuple[int, int] | None,
+    record_first_only: bool | None,
+    env_index: int,
+) -> bool:
+    """Whether the vector wrapper tiles all envs, from fnrec's and Gymnasium's arguments."""
+    if video_aspect_ratio is not None and not (
+        isinstance(video_aspect_ratio, tuple)
+        and len(video_aspect_ratio) == 2
+        and all(
+            isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in video_aspect_ratio
+        )
+    ):
+        raise ValueError(
+            f"`video_aspect_ratio` must be None or a (width, height) tuple of two ints >= 1, got "
+            f"{video_aspect_ratio!r}"
+        )
+    if record_first_only is None:
+        if tile is False and video_aspect_ratio is not None:
+            raise ValueError("`video_aspect_ratio` shapes the grid of all envs: it needs tile=True")
+        return bool(tile) if tile is not None else video_aspect_ratio is not None
+    if not isinstance(record_first_only, bool):
+        raise TypeError(f"`record_first_only` must be a bool, got {record_first_only!r}")
+    if tile is not None and tile == record_first_only:
+        raise ValueError(
+            f"`record_first_only={record_first_only}` and `tile={tile}` disagree: "
+            "record_first_only=True is tile=False; pass one of them"
+        )
+    if record_first_only and env_index != 0:
+        raise ValueError(
+            f"`record_first_only=True` records env 0, but `env_index` is {env_index}: "
+            "pass env_index alone"
+        )
+    return not record_first_only  # as Gymnasium's, an aspect ratio is unused for env 0 alone
+
+
 class _FinalFrameTap(gym.Wrapper):
     """Wraps one sub-environment of a SyncVectorEnv to render its last frame before autoreset."""
 
@@ -194,7 +272,9 @@ class RecordVectorVideo(_VideoRecorderView, VectorWrapper):
         fps: float | None = None,
         *,
         env_index: int = 0,
-        tile: bool = False,
+        tile: bool | None = None,
+        video_aspect_ratio: tuple[int, int] | None = None,
+        record_first_only: bool | None = None,
         preset: str = DEFAULT_PRESET,
         crf: int = DEFAULT_CRF,
     ):
@@ -205,15 +285,20 @@ class RecordVectorVideo(_VideoRecorderView, VectorWrapper):
           video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf:
             as for `RecordVideo`; episode ids count the episodes of sub-environment `env_index`.
           env_index: the sub-environment whose episodes are recorded and counted.
-          tile: record all sub-environments side by side in a near-square grid instead (episodes
-            still follow `env_index`).
+          tile: record all sub-environments in one grid instead (episodes still follow
+            `env_index`); default False, or True when `video_aspect_ratio` is given.
+          video_aspect_ratio: Gymnasium's: the grid's (width, height) ratio; None: near-square.
+          record_first_only: Gymnasium's: True records env 0 alone (``tile=False``), False
+            all envs in a grid (``tile=True``).
         """
         super().__init__(env)
         _check_render_mode(env.render_mode)
         if not 0 <= env_index < env.num_envs:
             raise ValueError(f"env_index must be in [0, {env.num_envs}), got {env_index}")
         self.env_index = env_index
-        self.tile = tile
+        self.tile = _tiled(tile, video_aspect_ratio, record_first_only, env_index)
+        self.video_aspect_ratio = video_aspect_ratio
+        self.record_first_only = not self.tile
         self.autoreset_mode = AutoresetMode(
             env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         )
@@ -252,7 +337,8 @@ class RecordVectorVideo(_VideoRecorderView, VectorWrapper):
                 return base.render_one(self.env_index)
             return self.env.render()[self.env_index]
         frames = self.env.render()
-        return tile([to_rgb_uint8(final.get(i, frame)) for i, frame in enumerate(frames)])
+        frames = [to_rgb_uint8(final.get(i, frame)) for i, frame in enumerate(frames)]
+        return tile(frames, self.video_aspect_ratio)
 
     def _final_frames(self, done: np.ndarray, info: dict[str, Any]) -> dict[int, Any]:
         """Frames of episodes that ended in this step, taken before the same-step autoreset."""
