@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fnrec import adapters, capture, counter, history, render, schedules, stats
+from fnrec import adapters, capture, counter, history, render, schedules, stats, utils
 from fnrec._host_names import NAMES as _HOST_NAMES
 from fnrec._lazy import lazy_getattr
 from fnrec.schedules import capped_cubic_video_schedule
@@ -33,6 +33,7 @@ __all__ = [
     "render",
     "schedules",
     "stats",
+    "utils",
     *sorted(_HOST_NAMES),
 ]
 __version__ = "0.1.0"

@@ -407,10 +407,9 @@ def episode_capture(
                     state.dropped_full + jnp.sum(chosen & ~commit, dtype=jnp.int32),
                 )
 
-            # Most steps choose nothing: skip the table's scatters then (a select under vmap).
-            stored, row, num_stored, dropped_full = lax.cond(
-                jnp.any(chosen), commit, lambda: kept_state
-            )
+            # Unconditional: a few scatters of the chosen envs (the rest are dropped). A
+            # lax.cond would become a select of the whole table under jax.vmap.
+            stored, row, num_stored, dropped_full = commit()
         else:
             if _checks.is_vmapped(ended.mask):
                 raise ValueError(
@@ -428,11 +427,10 @@ def episode_capture(
         else:
             starts = jnp.zeros_like(done)
 
-        def start() -> Any:
-            first = kept(env_state, shape, "env_state")
-            return _write(buffers, first, row, jnp.where(starts, 0, row_length))
-
-        buffers = lax.cond(jnp.any(starts), start, lambda: buffers)
+        # Unconditional: envs that start nothing write past their row (dropped). A lax.cond
+        # here would become a select of the whole buffer under jax.vmap (every step).
+        first = kept(env_state, shape, "env_state")
+        buffers = _write(buffers, first, row, jnp.where(starts, 0, row_length))
         position = jnp.where(starts, 1, jnp.where(done, 0, position))
         return state._replace(
             items=buffers,

@@ -32,6 +32,7 @@ from fnrec.adapters.core import AdapterFns
 from fnrec.host.export import FuncEnvRenderer
 from fnrec.host.frames import tile
 from fnrec.host.spaces import single_spaces
+from fnrec.utils.seeding import key_from_seed
 
 _AUTORESET = {
     "next_step": AutoresetMode.NEXT_STEP,
@@ -120,7 +121,7 @@ class _Driver:
         self._init = jax.jit(self._keyed_init)
         self._reset = jax.jit(self._keyed_reset)
         self.state: Any = None
-        self._key = jax.random.PRNGKey(np.random.SeedSequence().generate_state(1)[0])
+        self._key = key_from_seed(None)
         self._start = np.zeros(shape)
         self._prev_done = np.zeros(shape, bool)  # read from the device with every step's results
         self.last_ended: fnrec.EpisodeEnded | None = None  # the last step's, as numpy
@@ -155,7 +156,7 @@ class _Driver:
     def reset(self, seed: int | None, mask: np.ndarray | None) -> Any:
         """New episodes for every env, or where `mask`; returns the observation (numpy)."""
         if seed is not None:
-            self._key = jax.random.PRNGKey(seed)
+            self._key = key_from_seed(seed)
         first = self.state is None
         if first:  # a placeholder, with a key of its own: every reset(seed=s) starts the same
             self.state, _, _ = self._init(jax.random.PRNGKey(0))
