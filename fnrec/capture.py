@@ -360,6 +360,7 @@ def episode_capture(
                 f"made for), got shape {tuple(jnp.shape(ended.mask))}"
             )
         mine = EpisodeEnded(*(tracked(x, shape, "ended") for x in ended))
+        vmapped = _checks.is_vmapped(ended.mask)
         reset = state.prev_done if autoreset_mode == "next_step" else jnp.zeros_like(mine.mask)
         # 1. The step's frame, except on a next-step reset step (the env reset instead).
         buffers = _write(
@@ -407,11 +408,11 @@ def episode_capture(
                     state.dropped_full + jnp.sum(chosen & ~commit, dtype=jnp.int32),
                 )
 
-            # Unconditional: a few scatters of the chosen envs (the rest are dropped). A
-            # lax.cond would become a select of the whole table under jax.vmap.
-            stored, row, num_stored, dropped_full = commit()
+            stored, row, num_stored, dropped_full = _when(
+                vmapped, jnp.any(chosen), commit, lambda: kept_state
+            )
         else:
-            if _checks.is_vmapped(ended.mask):
+            if vmapped:
                 raise ValueError(
                     "`stream` needs one capture over the whole batch (num_envs=N): under "
                     "jax.vmap each env's capture cannot tell which env it is, and streamed "
@@ -427,10 +428,11 @@ def episode_capture(
         else:
             starts = jnp.zeros_like(done)
 
-        # Unconditional: envs that start nothing write past their row (dropped). A lax.cond
-        # here would become a select of the whole buffer under jax.vmap (every step).
-        first = kept(env_state, shape, "env_state")
-        buffers = _write(buffers, first, row, jnp.where(starts, 0, row_length))
+        def start() -> Any:  # envs that start nothing write past their row (dropped)
+            first = kept(env_state, shape, "env_state")
+            return _write(buffers, first, row, jnp.where(starts, 0, row_length))
+
+        buffers = _when(vmapped, jnp.any(starts), start, lambda: buffers)
         position = jnp.where(starts, 1, jnp.where(done, 0, position))
         return state._replace(
             items=buffers,
@@ -486,6 +488,15 @@ def episode_capture(
         content=content,
         stream=stream,
     )
+
+
+def _when(
+    vmapped: bool, pred: Array, true_fn: Callable[[], Any], false_fn: Callable[[], Any]
+) -> Any:
+    """``lax.cond(pred, true_fn, false_fn)``, skipping `true_fn`'s writes on most steps; under
+    ``jax.vmap`` just ``true_fn()``: vmap turns a cond into a select of both branches' results,
+    which would copy every env's whole buffer each step, while the writes alone are a scatter."""
+    return true_fn() if vmapped else lax.cond(pred, true_fn, false_fn)
 
 
 def _take(x: Array, indices: tuple[int, ...]) -> Array:

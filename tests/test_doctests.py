@@ -14,6 +14,9 @@ MODULES = {  # module -> what its examples need
     "fnrec.adapters.core": None,
     "fnrec.adapters.funcenv": "gymnasium.envs.phys2d.cartpole",
     "fnrec.adapters.gymnax": "gymnax",
+    "fnrec.utils.step_api": None,
+    "fnrec.utils.seeding": None,
+    "fnrec.host.env_checker": None,
 }
 
 

@@ -54,7 +54,9 @@ class CartPole(FuncEnv):
     def initial(self, rng: Array, params: CartPoleParams | None = None) -> Array:
         """A start state uniform in [-x_init, x_init]^4."""
         params = self.default_params if params is None else params
-        return jax.random.uniform(rng, (4,), minval=-params.x_init, maxval=params.x_init)
+        return jax.random.uniform(
+            rng, (4,), jnp.float32, minval=-params.x_init, maxval=params.x_init
+        )
 
     def transition(
         self, state: Array, action: Any, rng: Any = None, params: CartPoleParams | None = None
