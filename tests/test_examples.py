@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import struct
 import subprocess
 import sys
@@ -12,17 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import decode
+from examples_loader import EXAMPLES, load
 
 import fnrec
-
-EXAMPLES = Path(__file__).parent.parent / "examples"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_record_training_in_jit(tmp_path):

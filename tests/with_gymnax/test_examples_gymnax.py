@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("gymnax")
 from conftest import decode
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from examples_loader import load
 
 
 def test_gymnax_rollout(tmp_path):
