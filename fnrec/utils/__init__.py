@@ -14,16 +14,24 @@ from fnrec.utils.step_api import (
     step_api_compatibility,
 )
 
-# check_env runs envs on the host (numpy, spaces, warnings): it loads on first use.
+# These run envs on the host (numpy, spaces, pygame, matplotlib): they load on first use.
 __getattr__ = lazy_getattr(
-    __name__, {"check_env": "fnrec.host.env_checker", "EnvCheckError": "fnrec.host.env_checker"}
+    __name__,
+    {
+        "check_env": "fnrec.host.env_checker",
+        "EnvCheckError": "fnrec.host.env_checker",
+        "play": "fnrec.host.play",
+        "PlayPlot": "fnrec.host.play",
+    },
 )
 
 __all__ = [
     "EnvCheckError",
+    "PlayPlot",
     "check_env",
     "convert_to_done_step_api",
     "convert_to_terminated_truncated_step_api",
     "key_from_seed",
+    "play",
     "step_api_compatibility",
 ]
