@@ -19,11 +19,12 @@ from fnrec.host.video_recorder import VideoRecorder
 from fnrec.host.video_writer import DEFAULT_CRF, DEFAULT_PRESET
 
 
-def _check_render_mode(render_mode: str | None) -> None:
-    if render_mode in {None, "human", "ansi", "rgb_array_list"}:
+def _check_render_mode(render_mode: str | None, allowed_lists: bool = False) -> None:
+    rejected = {None, "human", "ansi"} | (set() if allowed_lists else {"rgb_array_list"})
+    if render_mode in rejected:
         raise ValueError(
-            f"RecordVideo needs an environment whose render() returns one image, e.g. "
-            f"render_mode='rgb_array'; got render_mode={render_mode!r}"
+            f"RecordVideo needs an environment whose render() returns images, such as rgb_array "
+            f"(render_mode='rgb_array'); got render_mode={render_mode!r}"
         )
 
 
@@ -131,7 +132,7 @@ class RecordVideo(_VideoRecorderView, gym.Wrapper):
     Given a `VectorEnv`, the constructor returns a `RecordVectorVideo` instead.
     """
 
-    def __new__(cls, env: gym.Env | VectorEnv, *args: Any, **kwargs: Any) -> Any:
+    def __new__(cls, env: gym.Env | VectorEnv | None = None, *args: Any, **kwargs: Any) -> Any:
         if cls is RecordVideo and isinstance(env, VectorEnv):
             return RecordVectorVideo(env, *args, **kwargs)
         return super().__new__(cls)
@@ -163,7 +164,8 @@ class RecordVideo(_VideoRecorderView, gym.Wrapper):
           crf: libx264 constant rate factor (quality; lower is better).
         """
         super().__init__(env)
-        _check_render_mode(env.render_mode)
+        _check_render_mode(env.render_mode, allowed_lists=True)
+        self.render_history: list[Any] = []  # frames taken from a render_mode="rgb_array_list" env
         self._start_recording(
             video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf
         )
@@ -176,7 +178,7 @@ class RecordVideo(_VideoRecorderView, gym.Wrapper):
             obs, info = self.env.reset(seed=seed, options=options)
             self.episode_id += 1
             self.video_recorder.episode_started(self.episode_id)
-            self.video_recorder.add_frame(self.env.render)
+            self.video_recorder.add_frame(self._render_frame)
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
@@ -185,10 +187,27 @@ class RecordVideo(_VideoRecorderView, gym.Wrapper):
             obs, reward, terminated, truncated, info = self.env.step(action)
             self.step_id += 1
             self.video_recorder.stepped(self.step_id)
-            self.video_recorder.add_frame(self.env.render)
+            self.video_recorder.add_frame(self._render_frame)
             if terminated or truncated:
                 self.video_recorder.episode_ended()
         return obs, reward, terminated, truncated, info
+
+    def _render_frame(self) -> Any:
+        """The frame to record; a ``rgb_array_list`` env's collected frames are kept for
+        ``render()`` (as Gymnasium's), the last one recorded (None: nothing new to record)."""
+        frame = self.env.render()
+        if isinstance(frame, list):
+            self.render_history += frame
+            return frame[-1] if frame else None
+        return frame
+
+    def render(self) -> Any:
+        """The env's render; for a ``rgb_array_list`` env, with the frames recording took."""
+        out = super().render()
+        if self.render_history:
+            history, self.render_history = self.render_history, []
+            return history + out
+        return out
 
     def close(self) -> None:
         """Saves the open video, if any, then closes the environment."""

@@ -148,7 +148,10 @@ class VideoRecorder:
         if self._writer is None:
             return
         try:
-            self._writer.append(render())
+            frame = render()
+            if frame is None:  # nothing new to record (an empty rgb_array_list render)
+                return
+            self._writer.append(frame)
         except BaseException:
             self.abort()
             raise

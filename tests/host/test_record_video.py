@@ -130,7 +130,9 @@ def test_overwrite_warning_and_bad_render_mode(tmp_path):
     fnrec.save_video([np.zeros((8, 8, 3), np.uint8)], tmp_path, episode_trigger=lambda e: True)
     with pytest.warns(UserWarning, match="Overwriting existing videos"):
         fnrec.RecordVideo(cartpole(), tmp_path).close()
-    with pytest.raises(ValueError, match="render_mode=None"):
+    with pytest.raises(
+        ValueError, match=r"such as rgb_array \(render_mode='rgb_array'\); got render_mode=None"
+    ):
         fnrec.RecordVideo(gym.make("CartPole-v1"), tmp_path / "x")
 
 
@@ -363,3 +365,23 @@ def test_video_length_none_records_whole_episodes_and_folder_must_not_be_a_file(
     (tmp_path / "file").write_text("")
     with pytest.raises(NotADirectoryError, match="`video_folder` must be a folder"):
         fnrec.RecordVideo(cartpole(), tmp_path / "file")
+
+
+def test_a_render_collection_env_is_recorded_and_keeps_its_frames(tmp_path):
+    """render_mode="rgb_array_list" as Gymnasium's RecordVideo takes it, in both orders."""
+    env = fnrec.RecordVideo(gym.wrappers.RenderCollection(cartpole()), tmp_path,
+                            episode_trigger=lambda e: e == 0, video_length=6)  # fmt: skip
+    env.reset(seed=1)
+    for _ in range(8):
+        env.step(0)
+    frames = env.render()
+    assert len(frames) == 9 and all(f.shape == (400, 600, 3) for f in frames)
+    assert env.render() == []
+    env.close()
+    assert len(decode(tmp_path / "rl-video-episode-0.mp4")) == 6
+    outer = gym.wrappers.RenderCollection(fnrec.RecordVideo(cartpole(), tmp_path / "b"))
+    outer.reset(seed=1)
+    for _ in range(4):
+        outer.step(0)
+    assert len(outer.render()) == 5
+    outer.close()
