@@ -15,6 +15,7 @@ NAMES: dict[str, str] = {
     "RecordVideo": "fnrec.host.record_video",
     "VideoStream": "fnrec.host.export",
     "VideoWriteError": "fnrec.host.video_writer",
+    "VideoWriteWarning": "fnrec.host.video_writer",
     "VideoWriter": "fnrec.host.video_writer",
     "episode_log": "fnrec.host.episode_log",
     "history_chunk": "fnrec.host.episode_log",

@@ -15,6 +15,7 @@ already be frames (``episode_capture(content=renderer)``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import sys
@@ -31,7 +32,17 @@ import numpy as np
 from fnrec.capture import CapturedEpisode, CaptureState
 from fnrec.host.captured import read_capture, trimmed
 from fnrec.host.video_recorder import make_video_folder
-from fnrec.host.video_writer import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, check_fps
+from fnrec.host.video_writer import (
+    DEFAULT_CRF,
+    DEFAULT_PRESET,
+    VideoWriteError,
+    VideoWriter,
+    check_crf,
+    check_fps,
+    check_preset,
+    resolve_encoder,
+)
+from fnrec.host.videos_in_flight import VideosInFlight
 
 Renderer = Callable[[Any], Any]
 
@@ -158,32 +169,66 @@ class _Frames:
                 yield from np.asarray(self._batched(part))[:size]
 
 
-def _write(
-    episode: CapturedEpisode,
-    folder: Path,
-    frames: _Frames,
-    fps: float,
-    name_prefix: str,
-    preset: str,
-    crf: int,
-    repeat: int = 0,
-) -> ExportedVideo:
-    """Renders and writes one episode (atomically, as every fnrec video)."""
-    env = episode.env if episode.ids_per_env else None
-    path = folder / video_name(name_prefix, episode.episode_id, env, repeat)
-    with VideoWriter(path, fps=fps, preset=preset, crf=crf) as writer:
-        for frame in frames(episode.items):
-            writer.append(frame)
-        writer.close()
-    return ExportedVideo(
-        path,
-        episode.episode_id,
-        episode.env,
-        episode.episode_return,
-        episode.length,
-        episode.terminated,
-        episode.truncated,
-    )
+class _Videos:
+    """Writes episodes one after another, each finishing in the background while the next one
+    renders (a bounded number at once); keeps the written ones in order, and the failures."""
+
+    def __init__(
+        self, folder: Path, frames: _Frames, fps: float, name_prefix: str, writer_settings: dict
+    ) -> None:
+        self.folder = folder
+        self.frames = frames
+        self.fps = fps
+        self.name_prefix = name_prefix
+        self.writer_settings = writer_settings
+        self.written: list[ExportedVideo] = []
+        self.failures: list[VideoWriteError] = []
+        self._in_flight = VideosInFlight()
+        self._pending: dict[int, ExportedVideo] = {}
+
+    def write(self, episode: CapturedEpisode, repeat: int = 0) -> list[ExportedVideo]:
+        """Renders and encodes one episode (atomically, as every fnrec video).
+
+        Returns:
+          The videos that finished meanwhile, in order.
+
+        Raises:
+          What rendering raises, and the ValueError of a frame the writer cannot take; the
+          video is then discarded.
+        """
+        env = episode.env if episode.ids_per_env else None
+        path = self.folder / video_name(self.name_prefix, episode.episode_id, env, repeat)
+        writer = VideoWriter(path, fps=self.fps, **self.writer_settings)
+        with contextlib.ExitStack() as on_error:
+            on_error.callback(writer.abort)
+            for frame in self.frames(episode.items):
+                writer.append(frame)
+            on_error.pop_all()
+        self._pending[id(writer)] = ExportedVideo(
+            path,
+            episode.episode_id,
+            episode.env,
+            episode.episode_return,
+            episode.length,
+            episode.terminated,
+            episode.truncated,
+        )
+        return self._sort(self._in_flight.add(writer))
+
+    def finish(self) -> list[ExportedVideo]:
+        """Waits for every video in flight; returns those that finished, in order."""
+        return self._sort(self._in_flight.collect(wait=True))
+
+    def _sort(self, finished: list[VideoWriter]) -> list[ExportedVideo]:
+        done = []
+        for writer in finished:
+            video = self._pending.pop(id(writer))
+            if writer.error is not None:
+                self.failures.append(writer.error)
+            elif writer.written is not None:
+                self.written.append(video)
+                done.append(video)
+        return done
 
 
 def video_name(name_prefix: str, episode_id: int, env: int | None = None, repeat: int = 0) -> str:
@@ -234,6 +279,7 @@ def export_videos(
     chunk: int = 64,
     preset: str = DEFAULT_PRESET,
     crf: int = DEFAULT_CRF,
+    encoder: str = "auto",
 ) -> ExportResult:
     """Writes one mp4 per stored episode of a capture state, ``<prefix>-episode-<id>.mp4``.
 
@@ -254,11 +300,14 @@ def export_videos(
       chunk: frames rendered per device call (bounds device memory).
       preset: libx264 preset.
       crf: libx264 quality (0-51, lower is better).
+      encoder: "auto" (PyAV when installed, else the ffmpeg program), "pyav" or "ffmpeg".
 
     Returns:
       An ExportResult: the videos (path, id, env, return, length, terminated, truncated) in the
-      order the episodes ended, and the counts of dropped episodes. If a video fails, the error
-      names it; videos written before it stay, and the failed one leaves no file.
+      order the episodes ended, and the counts of dropped episodes. Each video finishes encoding
+      in the background while the next one renders; all are written when this returns. If a
+      video fails, no later one is started, the videos before it are finished, the failed one
+      leaves no file, and its error (naming the video) is raised.
     """
     fps = check_fps(fps)
     name_prefix = _check_name_prefix(name_prefix)
@@ -266,15 +315,29 @@ def export_videos(
     summary = read_capture(capture_state)
     folder = make_video_folder(video_folder)
     meter = _Progress(progress, len(summary.episodes))
-    videos = []
+    videos = _Videos(folder, frames, fps, name_prefix, _writer_settings(preset, crf, encoder, fps))
     try:
         for episode in summary.episodes:
-            video = _write(episode, folder, frames, fps, name_prefix, preset, crf)
-            videos.append(video)
-            meter.update(video)
+            for video in videos.write(episode):
+                meter.update(video)
+            if videos.failures:
+                break
     finally:
+        for video in videos.finish():  # also after an error: videos already ended are kept
+            meter.update(video)
         meter.end()
-    return ExportResult(videos, summary.dropped_full, summary.dropped_too_long)
+    if videos.failures:
+        raise videos.failures[0]
+    return ExportResult(videos.written, summary.dropped_full, summary.dropped_too_long)
+
+
+def _writer_settings(preset: str, crf: int, encoder: str, fps: float) -> dict[str, Any]:
+    """The writer's settings, checked before anything is rendered."""
+    return {
+        "preset": check_preset(preset),
+        "crf": check_crf(crf),
+        "encoder": resolve_encoder(encoder, fps),
+    }
 
 
 class VideoStream:
@@ -301,6 +364,7 @@ class VideoStream:
       chunk: frames rendered per device call.
       preset: libx264 preset.
       crf: libx264 quality.
+      encoder: "auto", "pyav" or "ffmpeg", as in ``export_videos``.
 
     Attributes:
       videos: the ExportedVideo of every video written so far, in the order they were written.
@@ -319,15 +383,21 @@ class VideoStream:
         chunk: int = 64,
         preset: str = DEFAULT_PRESET,
         crf: int = DEFAULT_CRF,
+        encoder: str = "auto",
     ) -> None:
         self.fps = check_fps(fps)
         self.name_prefix = _check_name_prefix(name_prefix)
         if isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1:
             raise ValueError(f"`max_pending` must be an int >= 1, got {max_pending!r}")
         self.folder = make_video_folder(video_folder)
-        self._frames = _Frames(render, on_device, _check_chunk(chunk))
-        self._settings = (self.fps, self.name_prefix, preset, crf)
-        self.videos: list[ExportedVideo] = []
+        self._videos = _Videos(
+            self.folder,
+            _Frames(render, on_device, _check_chunk(chunk)),
+            self.fps,
+            self.name_prefix,
+            _writer_settings(preset, crf, encoder, self.fps),
+        )
+        self.videos: list[ExportedVideo] = self._videos.written
         self.failures: list[BaseException] = []
         self._queue: queue.Queue[CapturedEpisode | None] = queue.Queue(max_pending)
         self._lock = threading.Lock()
@@ -347,18 +417,26 @@ class VideoStream:
             key = (episode.episode_id, episode.env if episode.ids_per_env else None)
             repeat = seen[key] = seen.get(key, -1) + 1
             try:
-                video = _write(episode, self.folder, self._frames, *self._settings, repeat)
-                with self._lock:
-                    self.videos.append(video)
+                self._videos.write(episode, repeat)
             except Exception as error:  # reported, never stops the run
-                warnings.warn(
-                    f"fnrec.VideoStream: episode {episode.episode_id} (env {episode.env}) "
-                    f"was not written: {error}",
-                    RuntimeWarning,
-                    stacklevel=1,
+                self._failed(
+                    f"episode {episode.episode_id} (env {episode.env}) was not written: {error}",
+                    error,
                 )
-                with self._lock:
-                    self.failures.append(error)
+            self._report()
+        self._videos.finish()
+        self._report()
+
+    def _report(self) -> None:
+        """Warns about the videos that failed in the background since the last report."""
+        while self._videos.failures:
+            error = self._videos.failures.pop(0)
+            self._failed(str(error), error)
+
+    def _failed(self, message: str, error: Exception) -> None:
+        warnings.warn(f"fnrec.VideoStream: {message}", RuntimeWarning, stacklevel=1)
+        with self._lock:
+            self.failures.append(error)
 
     def close(self) -> list[ExportedVideo]:
         """Waits for every queued video, stops the worker and raises the first failure, if any.

@@ -16,7 +16,7 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv, VectorWrap
 from fnrec.host.frames import tile, to_rgb_uint8
 from fnrec.host.gym_env import FunctionalVectorEnv
 from fnrec.host.video_recorder import VideoRecorder
-from fnrec.host.video_writer import DEFAULT_CRF, DEFAULT_PRESET
+from fnrec.host.video_writer import DEFAULT_CRF, DEFAULT_PRESET, VideoWriteError
 
 
 def _check_render_mode(render_mode: str | None, allowed_lists: bool = False) -> None:
@@ -57,11 +57,20 @@ class _VideoRecorderView:
         fps: float | None,
         preset: str,
         crf: int,
+        encoder: str,
     ) -> None:
         """Creates the video recorder (fps from the env's metadata by default); nothing recorded."""
         fps = _fps(fps, self.metadata)
         self.video_recorder = VideoRecorder(
-            video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf
+            video_folder,
+            episode_trigger,
+            step_trigger,
+            video_length,
+            name_prefix,
+            fps,
+            preset,
+            crf,
+            encoder,
         )
         self.episode_id = -1
         self.step_id = -1
@@ -73,8 +82,13 @@ class _VideoRecorderView:
 
     @property
     def saved_videos(self) -> list[Path]:
-        """Paths of the videos saved so far, oldest first."""
+        """Paths of the videos finished so far, oldest first (all of them after `close()`)."""
         return self.video_recorder.saved
+
+    @property
+    def failed_videos(self) -> list[VideoWriteError]:
+        """The videos that failed and were discarded (each also reported by a warning)."""
+        return self.video_recorder.failed
 
     # Gymnasium's RecordVideo attributes and methods -------------------------------------------
     @property
@@ -114,8 +128,9 @@ class _VideoRecorderView:
         self.video_recorder.start(video_name)
 
     def stop_recording(self) -> None:
-        """Saves the open video (Gymnasium's name for ending a recording)."""
-        self.video_recorder.stop()
+        """Ends the open video and, as Gymnasium's, returns once it is written (videos that end
+        on their own, with their episode or `video_length`, finish in the background)."""
+        self.video_recorder.stop(wait=True)
 
 
 class RecordVideo(_VideoRecorderView, gym.Wrapper):
@@ -124,10 +139,13 @@ class RecordVideo(_VideoRecorderView, gym.Wrapper):
     Arguments and file names are Gymnasium's: `<name_prefix>-episode-<id>.mp4` for videos started by
     `episode_trigger`, `<name_prefix>-step-<step>.mp4` for `step_trigger`; with no trigger the
     capped cubic schedule. A frame is captured at reset and after every step. Frames stream to a
-    background ffmpeg encoder, so memory does not grow with the episode. Differences from Gymnasium:
-    `video_length=L` keeps exactly L frames (Gymnasium keeps L+1); a whole-episode video is saved as
-    soon as the episode terminates or truncates (not at the next reset); when the environment or the
-    encoder raises mid-video, that video is discarded, never left truncated.
+    background encoder, so memory does not grow with the episode, and a video that ends finishes
+    encoding in the background while the episodes go on (`close()` waits for all). Differences from
+    Gymnasium: `video_length=L` keeps exactly L frames (Gymnasium keeps L+1); a whole-episode video
+    is ended as soon as the episode terminates or truncates (not at the next reset); a video that
+    fails (a bad frame, the encoder dying, a full disk) never costs the step's result: `step` and
+    `reset` return it, the video is discarded (never left truncated) with a `VideoWriteWarning`, and
+    listed in `failed_videos`; when the environment itself raises, its video is discarded too.
 
     Given a `VectorEnv`, the constructor returns a `RecordVectorVideo` instead.
     """
@@ -149,6 +167,7 @@ class RecordVideo(_VideoRecorderView, gym.Wrapper):
         *,
         preset: str = DEFAULT_PRESET,
         crf: int = DEFAULT_CRF,
+        encoder: str = "auto",
     ):
         """Wraps `env`.
 
@@ -162,12 +181,21 @@ class RecordVideo(_VideoRecorderView, gym.Wrapper):
           fps: frames per second; default `env.metadata["render_fps"]`, else 30.
           preset: libx264 speed/size preset.
           crf: libx264 constant rate factor (quality; lower is better).
+          encoder: "auto" (PyAV when installed, else the ffmpeg program), "pyav" or "ffmpeg".
         """
         super().__init__(env)
         _check_render_mode(env.render_mode, allowed_lists=True)
         self.render_history: list[Any] = []  # frames taken from a render_mode="rgb_array_list" env
         self._start_recording(
-            video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf
+            video_folder,
+            episode_trigger,
+            step_trigger,
+            video_length,
+            name_prefix,
+            fps,
+            preset,
+            crf,
+            encoder,
         )
 
     def reset(
@@ -210,9 +238,9 @@ class RecordVideo(_VideoRecorderView, gym.Wrapper):
         return out
 
     def close(self) -> None:
-        """Saves the open video, if any, then closes the environment."""
+        """Ends the open video, waits for every video still encoding, then closes the env."""
         try:
-            self.video_recorder.stop()
+            self.video_recorder.close()
         finally:
             super().close()
 
@@ -296,13 +324,15 @@ class RecordVectorVideo(_VideoRecorderView, VectorWrapper):
         record_first_only: bool | None = None,
         preset: str = DEFAULT_PRESET,
         crf: int = DEFAULT_CRF,
+        encoder: str = "auto",
     ):
         """Wraps `env`.
 
         Args:
           env: a vector environment whose render() returns one image per sub-environment.
-          video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf:
-            as for `RecordVideo`; episode ids count the episodes of sub-environment `env_index`.
+          video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf,
+          encoder: as for `RecordVideo`; episode ids count the episodes of sub-environment
+            `env_index`.
           env_index: the sub-environment whose episodes are recorded and counted.
           tile: record all sub-environments in one grid instead (episodes still follow
             `env_index`); default False, or True when `video_aspect_ratio` is given.
@@ -322,7 +352,15 @@ class RecordVectorVideo(_VideoRecorderView, VectorWrapper):
             env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         )
         self._start_recording(
-            video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, preset, crf
+            video_folder,
+            episode_trigger,
+            step_trigger,
+            video_length,
+            name_prefix,
+            fps,
+            preset,
+            crf,
+            encoder,
         )
         self._reset_pending = False  # next-step mode: the recorded env resets on the next step
         self._taps: dict[int, _FinalFrameTap] = {}
@@ -418,9 +456,10 @@ class RecordVectorVideo(_VideoRecorderView, VectorWrapper):
         return obs, rewards, terminations, truncations, info
 
     def close(self, **kwargs: Any) -> None:
-        """Saves the open video, if any, unwraps tapped sub-environments and closes the env."""
+        """Ends the open video, waits for every video still encoding, unwraps tapped
+        sub-environments and closes the env."""
         try:
-            self.video_recorder.stop()
+            self.video_recorder.close()
         finally:
             base = self.env.unwrapped
             for index, tap in self._taps.items():

@@ -11,7 +11,19 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
-from fnrec.host.video_writer import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, check_fps
+from fnrec._warnings import warn_at_caller
+from fnrec.host.video_writer import (
+    DEFAULT_CRF,
+    DEFAULT_PRESET,
+    VideoWriteError,
+    VideoWriter,
+    VideoWriteWarning,
+    check_crf,
+    check_fps,
+    check_preset,
+    resolve_encoder,
+)
+from fnrec.host.videos_in_flight import DEFAULT_IN_FLIGHT, VideosInFlight
 from fnrec.schedules import capped_cubic_video_schedule
 
 
@@ -66,6 +78,12 @@ class VideoRecorder:
     the step trigger `<name_prefix>-step-<step>.mp4`. With `video_length=0` a video ends with its
     episode; with `video_length=L` it ends after exactly L frames (possibly spanning episodes) or
     when a trigger starts the next video.
+
+    A video that ends finishes encoding in the background (at most `videos_in_flight` at once);
+    `close()` waits for all of them. A video that fails (a bad frame, the encoder dying, a full
+    disk), now or in the background, never raises here: it is discarded, reported with a
+    `VideoWriteWarning` naming the video and the reason, and kept in `failed`; the episode loop
+    and the other videos go on.
     """
 
     def __init__(
@@ -78,6 +96,8 @@ class VideoRecorder:
         fps: float,
         preset: str = DEFAULT_PRESET,
         crf: int = DEFAULT_CRF,
+        encoder: str = "auto",
+        videos_in_flight: int = DEFAULT_IN_FLIGHT,
     ):
         """Checks the settings and creates the folder.
 
@@ -91,6 +111,8 @@ class VideoRecorder:
           fps: frames per second of the videos, in [1/1001, 1e6].
           preset: libx264 preset passed to `VideoWriter`.
           crf: libx264 constant rate factor passed to `VideoWriter`.
+          encoder: "auto", "pyav" or "ffmpeg", passed to `VideoWriter`.
+          videos_in_flight: videos finishing in the background at once.
         """
         video_length = 0 if video_length is None else video_length
         check_video_length(video_length, 0)
@@ -103,8 +125,10 @@ class VideoRecorder:
         self.step_trigger = step_trigger
         self.video_length = video_length
         self.name_prefix = name_prefix
-        self.preset = preset
-        self.crf = crf
+        self.preset = check_preset(preset)
+        self.crf = check_crf(crf)
+        self.encoder = resolve_encoder(encoder, self.fps)
+        self._in_flight = VideosInFlight(videos_in_flight)
         self.video_folder = make_video_folder(video_folder)
         existing = sorted(self.video_folder.glob(f"{name_prefix}-*.mp4"))
         if existing:
@@ -115,6 +139,7 @@ class VideoRecorder:
                 stacklevel=4,
             )
         self.saved: list[Path] = []
+        self.failed: list[VideoWriteError] = []
         self._writer: VideoWriter | None = None
 
     @property
@@ -123,39 +148,83 @@ class VideoRecorder:
         return self._writer is not None
 
     def start(self, name: str) -> None:
-        """Saves the open video, if any, and opens `<video_folder>/<name>.mp4`."""
+        """Ends the open video, if any, and opens `<video_folder>/<name>.mp4`."""
         self.stop()
         self._writer = VideoWriter(
-            self.video_folder / f"{name}.mp4", fps=self.fps, preset=self.preset, crf=self.crf
+            self.video_folder / f"{name}.mp4",
+            fps=self.fps,
+            preset=self.preset,
+            crf=self.crf,
+            encoder=self.encoder,
         )
 
-    def stop(self) -> Path | None:
-        """Saves the open video, if any; returns its path."""
+    def stop(self, wait: bool = False) -> None:
+        """Ends the open video, if any: it finishes in the background.
+
+        Args:
+          wait: True waits for it (and every other video in flight) to finish.
+        """
         writer, self._writer = self._writer, None
-        path = writer.close() if writer is not None else None
-        if path is not None:
-            self.saved.append(path)
-        return path
+        if writer is not None:
+            self._report(self._in_flight.add(writer))
+        self._report(self._in_flight.collect(wait=wait))
+
+    def close(self) -> list[Path]:
+        """Ends the open video and waits for every video in flight.
+
+        Returns:
+          The paths of all videos saved so far, oldest first.
+        """
+        self.stop(wait=True)
+        return self.saved
 
     def abort(self) -> None:
-        """Discards the open video, if any, without saving it."""
+        """Discards the open video, if any, without saving it (videos in flight go on)."""
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.abort()
 
+    def _report(self, finished: list[VideoWriter]) -> None:
+        for writer in finished:
+            if writer.written is not None:
+                self.saved.append(writer.written)
+            elif writer.error is not None:
+                self._failed(writer.error)
+
+    def _failed(self, error: VideoWriteError) -> None:
+        self.failed.append(error)
+        warn_at_caller(f"{error}; the episodes and the other videos go on", VideoWriteWarning)
+
     def add_frame(self, render: Callable[[], ArrayLike]) -> None:
-        """If a video is open, appends `render()`; closes the video once it holds `video_length`."""
+        """If a video is open, appends `render()`; ends the video once it holds `video_length`.
+
+        A frame the video cannot take, or an encoder that failed, discards that video with a
+        warning (see the class); an exception from `render` itself discards it and propagates.
+        """
+        if self._in_flight:
+            self._report(self._in_flight.collect())
         if self._writer is None:
             return
         try:
             frame = render()
-            if frame is None:  # nothing new to record (an empty rgb_array_list render)
-                return
-            self._writer.append(frame)
         except BaseException:
             self.abort()
             raise
-        if self._writer.frame_count == self.video_length:
+        if frame is None:  # nothing new to record (an empty rgb_array_list render)
+            return
+        writer = self._writer
+        try:
+            writer.append(frame)
+        except (ValueError, VideoWriteError) as error:  # the writer has discarded the video
+            self._writer = None
+            if not isinstance(error, VideoWriteError):
+                error = VideoWriteError(writer.path, str(error))
+            self._failed(error)
+            return
+        except BaseException:
+            self.abort()
+            raise
+        if writer.frame_count == self.video_length:
             self.stop()
 
     def episode_started(self, episode_id: int) -> None:
@@ -180,3 +249,6 @@ class VideoRecorder:
         if writer is not None:
             warnings.warn(f"video {writer.path} was not saved: call close() first", stacklevel=1)
             writer.abort()
+        in_flight = getattr(self, "_in_flight", None)
+        if in_flight:  # closed videos are complete: let them finish rather than lose them
+            in_flight.collect(wait=True)

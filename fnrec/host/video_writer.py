@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import math
 import numbers
 import os
@@ -28,6 +29,7 @@ import imageio_ffmpeg
 import numpy as np
 from numpy.typing import ArrayLike
 
+from fnrec._optional import require
 from fnrec.host.frames import describe, pad_to, padded_size, to_rgb_uint8
 
 # The writer passes fps to ffmpeg as a fraction with denominator <= 1001: smaller rates round to 0,
@@ -83,15 +85,189 @@ class VideoWriteError(RuntimeError):
         super().__init__(f"video {path} was not written: {reason}")
 
 
-class _Encoder:
-    """One ffmpeg process writing `temp_path`, fed from a bounded queue by a daemon thread."""
+PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+    "placebo",
+)  # fmt: skip
+ENCODERS = ("auto", "pyav", "ffmpeg")
+# Up to this rate PyAV's files carry the same timestamps as the ffmpeg program's (checked from
+# 1/1001 to 1500 fps); above, PyAV's mp4 muxer drops or mistimes frames: "auto" uses the program.
+PYAV_MAX_FPS = 1000
 
-    def __init__(self, command: list[str], temp_path: Path, queue_frames: int):
+
+def check_preset(preset: Any) -> str:
+    """Raises unless `preset` is one of libx264's presets; returns it."""
+    if not isinstance(preset, str):
+        raise TypeError(
+            f"preset must be a str, one of {', '.join(PRESETS)}; got "
+            f"{type(preset).__name__}: {preset!r}"
+        )
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
+    return preset
+
+
+def check_crf(crf: Any) -> int:
+    """Raises unless `crf` is an int in [0, 51] (libx264's range at 8 bits); returns it."""
+    if isinstance(crf, bool) or not isinstance(crf, numbers.Integral):
+        raise TypeError(
+            f"crf must be an int from 0 (lossless) to 51, got {type(crf).__name__}: {crf!r}"
+        )
+    if not 0 <= crf <= 51:
+        raise ValueError(f"crf must be an int from 0 (lossless) to 51, got {crf!r}")
+    return int(crf)
+
+
+def pyav_available() -> bool:
+    """True when PyAV (the `pyav` extra) can be imported."""
+    return importlib.util.find_spec("av") is not None
+
+
+def resolve_encoder(encoder: Any, fps: float = 30) -> str:
+    """The encoder a writer uses: "pyav" or "ffmpeg".
+
+    Args:
+      encoder: "pyav", "ffmpeg" or "auto" (pyav when installed and fps <= PYAV_MAX_FPS).
+      fps: the video's frame rate, already checked.
+
+    Raises:
+      ValueError: `encoder` is not one of "auto", "pyav", "ffmpeg", or is "pyav" with fps above
+        PYAV_MAX_FPS.
+      fnrec.MissingDependency: "pyav" was asked for and PyAV is not installed.
+    """
+    if not isinstance(encoder, str) or encoder not in ENCODERS:
+        raise ValueError(
+            f"encoder must be one of {', '.join(map(repr, ENCODERS))}; got {encoder!r}"
+        )
+    if encoder == "auto":
+        return "pyav" if fps <= PYAV_MAX_FPS and pyav_available() else "ffmpeg"
+    if encoder == "pyav":
+        if fps > PYAV_MAX_FPS:
+            raise ValueError(
+                f'encoder="pyav" writes at most {PYAV_MAX_FPS} fps faithfully, got fps={fps!r}: '
+                'use encoder="ffmpeg" (or "auto")'
+            )
+        require("av", 'encoder="pyav"')
+    return encoder
+
+
+class VideoWriteWarning(UserWarning):
+    """A recording wrapper discarded a video that failed; the episodes and other videos go on."""
+
+
+class _Encoder:
+    """Encodes one video into `temp_path` from a daemon thread fed by a bounded queue.
+
+    The thread also finishes the video: once input ends it flushes the encoder and renames the
+    temporary file to `final_path` on success, or removes it on failure, so a video closed with
+    ``close(wait=False)`` completes in the background. `reason` is why it failed (None: written).
+    """
+
+    name = ""
+
+    def __init__(self, temp_path: Path, final_path: Path, queue_frames: int):
         self.temp_path = temp_path
-        self.error: OSError | None = None
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in discard())
+        self.final_path = final_path
+        self.reason: str | None = None
+        self.broken = False  # set by the thread when writing a frame failed
+        self._cancelled = False
+        self._lock = threading.Lock()  # orders the rename against discard()
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_frames)
         self._ended = False
+        self._thread = threading.Thread(target=self._run, name=f"fnrec-{temp_path.name}")
+        self._thread.daemon = True  # an open video must not keep the interpreter alive
+
+    def start(self) -> None:
+        self._thread.start()
+
+    # Implemented per encoder ------------------------------------------------------------------
+    def _write(self, frame: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _finish(self, error: BaseException | None) -> str | None:
+        """Ends encoding after the last frame (or after `error`); returns why it failed."""
+        raise NotImplementedError
+
+    def failed_early(self) -> bool:
+        """True once the video cannot succeed any more (checked before each frame)."""
+        return self.broken
+
+    def _kill(self) -> None:
+        """Stops the encoder at once (discard)."""
+
+    # Shared -------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        renamed = False
+        try:
+            error: BaseException | None = None
+            while (item := self._queue.get()) is not _END:
+                if error is None and not self._cancelled:
+                    try:
+                        self._write(item)  # type: ignore[arg-type]
+                    except Exception as err:  # the encoder's own failure, reported by name
+                        error, self.broken = err, True
+            reason = self._finish(error)
+            with self._lock:
+                if reason is None and self._cancelled:
+                    reason = "the video was discarded"
+                if reason is None:
+                    try:
+                        os.replace(self.temp_path, self.final_path)
+                        renamed = True
+                    except OSError as err:
+                        reason = f"renaming the finished file failed: {err}"
+            self.reason = reason
+        except BaseException as err:  # never leave a thread dying silently
+            self.reason = f"the {self.name} encoder thread failed: {err!r}"
+        finally:
+            if not renamed:
+                with contextlib.suppress(OSError):
+                    self.temp_path.unlink()
+
+    def put(self, frame: np.ndarray) -> None:
+        self._queue.put(frame)
+
+    def end(self) -> None:
+        """Ends the input; the thread finishes the video in the background."""
+        if not self._ended:
+            self._ended = True
+            self._queue.put(_END)
+
+    @property
+    def done(self) -> bool:
+        """True once the video is written or has failed."""
+        return self._ended and not self._thread.is_alive()
+
+    def wait(self) -> str | None:
+        """Ends the input, waits for the video; returns why it failed, or None (written)."""
+        self.end()
+        self._thread.join()
+        return self.reason
+
+    def discard(self) -> None:
+        """Stops encoding and removes the temporary file, unless the video was already renamed
+        into place. Safe to call more than once."""
+        with self._lock:
+            self._cancelled = True
+        self._kill()
+        self.wait()
+
+    def settle(self) -> None:
+        """At garbage collection or exit: an ended video is finished, an open one discarded."""
+        if self._ended:
+            self.wait()
+        else:
+            self.discard()
+
+
+class _FfmpegEncoder(_Encoder):
+    """imageio-ffmpeg's ffmpeg binary, fed raw frames through a pipe."""
+
+    name = "ffmpeg"
+
+    def __init__(self, command: list[str], temp_path: Path, final_path: Path, queue_frames: int):
+        super().__init__(temp_path, final_path, queue_frames)
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in _finish)
         # A new session keeps a terminal's Ctrl-C away from ffmpeg: the writer decides. It is
         # asked for with start_new_session, not preexec_fn=os.setpgrp (imageio-ffmpeg's way):
         # without a Python preexec function CPython spawns ffmpeg with vfork/exec, so JAX's
@@ -106,69 +282,106 @@ class _Encoder:
         if hasattr(fcntl, "F_SETPIPE_SZ"):  # Linux: fewer, larger pipe writes per frame
             with contextlib.suppress(OSError):
                 fcntl.fcntl(self.process.stdin.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-        self._thread = threading.Thread(target=self._feed, name=f"fnrec-{temp_path.name}")
-        self._thread.daemon = True
-        self._thread.start()
+        self.start()
 
-    def _feed(self) -> None:
-        stdin = self.process.stdin
-        assert stdin is not None
-        while (item := self._queue.get()) is not _END:
-            if self.error is None:  # after a failure keep draining so that put() never blocks
-                try:
-                    stdin.write(item)  # type: ignore[arg-type]
-                except OSError as err:
-                    self.error = err
+    def _write(self, frame: np.ndarray) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(frame)  # type: ignore[arg-type]
+
+    def failed_early(self) -> bool:
+        return self.broken or self.process.poll() is not None
+
+    def _kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+
+    def _finish(self, error: BaseException | None) -> str | None:
+        assert self.process.stdin is not None
         try:
-            stdin.close()
+            self.process.stdin.close()
         except OSError as err:
-            self.error = self.error or err
-
-    def put(self, frame: np.ndarray) -> None:
-        self._queue.put(frame)
-
-    def _end_input(self) -> None:
-        if not self._ended:
-            self._ended = True
-            self._queue.put(_END)
-        self._thread.join()
-
-    def finish(self) -> str | None:
-        """Sends end-of-input and waits for ffmpeg; returns why it failed, or None."""
-        self._end_input()
+            error = error or err
         code = self.process.wait()
-        if code < 0:
-            return f"the ffmpeg encoder was killed by {signal.Signals(-code).name}"
-        if code > 0:
-            return f"the ffmpeg encoder exited with status {code}: {self.stderr_tail()}"
-        if self.error is not None:
-            return f"sending frames to ffmpeg failed: {self.error}"
-        return None
+        try:
+            if code < 0:
+                return f"the ffmpeg encoder was killed by {signal.Signals(-code).name}"
+            if code > 0:
+                return f"the ffmpeg encoder exited with status {code}: {self._stderr_tail()}"
+            if error is not None:
+                return f"sending frames to ffmpeg failed: {error}"
+            return None
+        finally:
+            self._stderr.close()
 
-    def stderr_tail(self, chars: int = 600) -> str:
+    def _stderr_tail(self, chars: int = 600) -> str:
         self._stderr.seek(0)
         text = self._stderr.read().decode(errors="replace").strip()
         return text[-chars:] if text else "(no message from ffmpeg)"
 
-    def discard(self) -> None:
-        """Kills ffmpeg if it runs and removes the temporary file. Safe to call more than once."""
-        if self.process.poll() is None:
-            self.process.kill()
-        self._end_input()
-        self.process.wait()
-        self._stderr.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.temp_path.unlink()
+
+class _PyAVEncoder(_Encoder):
+    """PyAV (ffmpeg's libraries in this process): no process start per video. Encoding runs in
+    the thread; PyAV releases the GIL while libx264 works."""
+
+    name = "pyav"
+
+    def __init__(
+        self,
+        temp_path: Path,
+        final_path: Path,
+        queue_frames: int,
+        size: tuple[int, int],
+        rate: Fraction,
+        preset: str,
+        crf: int,
+    ):
+        super().__init__(temp_path, final_path, queue_frames)
+        import av  # checked by resolve_encoder
+
+        self._av = av
+        self._container = av.open(str(temp_path), "w", format="mp4")
+        try:
+            self._stream = self._container.add_stream("libx264", rate=rate)
+            self._stream.height, self._stream.width = size
+            self._stream.pix_fmt = "yuv420p"
+            self._stream.options = {"preset": preset, "crf": str(crf)}
+        except BaseException:
+            self._container.close()
+            raise
+        self._time_base = 1 / rate
+        self._count = 0
+        self.start()
+
+    def _write(self, frame: np.ndarray) -> None:
+        video_frame = self._av.VideoFrame.from_ndarray(frame, format="rgb24")
+        video_frame.pts, video_frame.time_base = self._count, self._time_base
+        self._count += 1
+        self._container.mux(self._stream.encode(video_frame))
+
+    def _finish(self, error: BaseException | None) -> str | None:
+        try:
+            if error is None and not self._cancelled:
+                self._container.mux(self._stream.encode(None))  # flushes the encoder
+        except Exception as err:
+            error = err
+        try:
+            self._container.close()
+        except Exception as err:
+            error = error or err
+        if error is not None:
+            return f"the pyav encoder failed: {error}"
+        return None
 
 
 class VideoWriter:
     """Writes one mp4 video frame by frame, never holding more than `queue_frames` frames.
 
     The video is encoded while frames arrive, under a temporary name in the same folder, and
-    renamed to `path` only when ffmpeg finished successfully. On any failure (a bad frame, the
-    encoder dying, a full disk, an exception or KeyboardInterrupt inside a `with` block) the
+    renamed to `path` only when the encoder finished successfully. On any failure (a bad frame,
+    the encoder dying, a full disk, an exception or KeyboardInterrupt inside a `with` block) the
     temporary file is removed, no file named `path` is created, and the error names the video and
-    the reason.
+    the reason. ``close(wait=False)`` lets the video finish in the background; `wait()` then
+    returns its path or raises its error.
 
     Frames: uint8 HxWx3 as is; float frames in [0, 1] and grayscale HxW or HxWx1 are converted.
     A size that H.264 (yuv420p) cannot take, an odd height or width, is padded by one edge row or
@@ -188,47 +401,67 @@ class VideoWriter:
         preset: str = DEFAULT_PRESET,
         crf: int = DEFAULT_CRF,
         queue_frames: int = 16,
+        encoder: str = "auto",
     ):
-        """Prepares the writer; ffmpeg starts with the first frame.
+        """Prepares the writer; the encoder starts with the first frame.
 
         Args:
           path: the final video file, in an existing folder; an older file is replaced on success.
           fps: frames per second, a real number in [1/1001, 1e6].
           preset: libx264 speed/size preset ("ultrafast" ... "veryslow"); faster is larger.
-          crf: libx264 constant rate factor, 0 (lossless) to 51; lower is better quality.
+          crf: libx264 constant rate factor, an int from 0 (lossless) to 51; lower is better.
           queue_frames: frames waiting for the encoder before `append` blocks (bounds memory).
+          encoder: "pyav" (in this process, the `pyav` extra), "ffmpeg" (imageio-ffmpeg's
+            binary, one process per video) or "auto": pyav when installed, else ffmpeg.
+
+        Raises:
+          TypeError, ValueError: a bad argument, named in the message.
+          FileNotFoundError, NotADirectoryError: the folder of `path` does not exist, or `path`
+            is a folder.
         """
         fps = check_fps(fps)
+        check_preset(preset)
+        check_crf(crf)
+        self.encoder = resolve_encoder(encoder, fps)
+        if isinstance(queue_frames, bool) or not isinstance(queue_frames, numbers.Integral):
+            raise TypeError(f"queue_frames must be an int >= 1, got {queue_frames!r}")
         if queue_frames < 1:
-            raise ValueError(f"queue_frames must be at least 1, got {queue_frames!r}")
+            raise ValueError(f"queue_frames must be an int >= 1, got {queue_frames!r}")
         self.path = Path(path).absolute()
+        if self.path.is_dir():
+            raise IsADirectoryError(f"video {self.path}: `path` must be a file name, got a folder")
         if not self.path.parent.is_dir():
             raise FileNotFoundError(f"video {self.path}: folder {self.path.parent} does not exist")
         self.fps = fps
         self.preset = preset
-        self.crf = crf
-        self.queue_frames = queue_frames
+        self.crf = int(crf)
+        self.queue_frames = int(queue_frames)
         self.frame_count = 0
         self.closed = False
         self.written: Path | None = None
+        self.error: VideoWriteError | None = None
         self._first_shape: tuple[int, ...] | None = None
         self._size: tuple[int, int] = (0, 0)
         self._padded: tuple[int, int] = (0, 0)
         self._encoder: _Encoder | None = None
         self._finalizer: weakref.finalize | None = None
+        self._in_background = False  # close(wait=False) was called: the video is finishing
 
     def _command(self, temp_path: Path) -> list[str]:
         height, width = self._padded
-        rate = str(Fraction(self.fps).limit_denominator(1001))
         return [
             imageio_ffmpeg.get_ffmpeg_exe(),
             "-y", "-nostdin", "-v", "error",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", rate,
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(self._rate),
             "-i", "-", "-an",
             "-vcodec", "libx264", "-pix_fmt", "yuv420p",
             "-preset", self.preset, "-crf", str(self.crf),
             str(temp_path),
         ]  # fmt: skip
+
+    @property
+    def _rate(self) -> Fraction:
+        return Fraction(self.fps).limit_denominator(1001)
 
     def _start(self, frame: np.ndarray, shape: tuple[int, ...]) -> None:
         self._first_shape = shape
@@ -241,19 +474,37 @@ class VideoWriter:
                 "needs even sizes",
                 stacklevel=4,
             )
-        fd, temp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.stem}-", suffix=f".partial{self.path.suffix}"
-        )
+        try:
+            fd, temp = tempfile.mkstemp(
+                dir=self.path.parent,
+                prefix=f".{self.path.stem}-",
+                suffix=f".partial{self.path.suffix}",
+            )
+        except OSError as err:
+            raise VideoWriteError(self.path, f"cannot create a file in its folder: {err}") from None
         # mkstemp makes the file private (0600); give the video the mode a plain open() would.
         os.fchmod(fd, 0o666 & ~_current_umask())
         os.close(fd)
         temp_path = Path(temp)
         try:
-            self._encoder = _Encoder(self._command(temp_path), temp_path, self.queue_frames)
+            if self.encoder == "pyav":
+                self._encoder = _PyAVEncoder(
+                    temp_path,
+                    self.path,
+                    self.queue_frames,
+                    self._padded,
+                    self._rate,
+                    self.preset,
+                    self.crf,
+                )
+            else:
+                self._encoder = _FfmpegEncoder(
+                    self._command(temp_path), temp_path, self.path, self.queue_frames
+                )
         except BaseException:
             temp_path.unlink()
             raise
-        self._finalizer = weakref.finalize(self, self._encoder.discard)
+        self._finalizer = weakref.finalize(self, self._encoder.settle)
 
     def _prepare(self, frame: ArrayLike) -> np.ndarray:
         received = np.asarray(frame)
@@ -288,53 +539,90 @@ class VideoWriter:
         try:
             prepared = self._prepare(frame)
             assert self._encoder is not None
-            if self._encoder.error is not None or self._encoder.process.poll() is not None:
-                raise VideoWriteError(self.path, self._encoder.finish() or "ffmpeg stopped early")
+            if self._encoder.failed_early():
+                reason = self._encoder.wait() or f"the {self.encoder} encoder stopped early"
+                raise VideoWriteError(self.path, reason)
             self._encoder.put(prepared)
         except BaseException:
             self.abort()
             raise
         self.frame_count += 1
 
-    def close(self) -> Path | None:
-        """Finishes encoding and moves the video to `path`.
+    def close(self, wait: bool = True) -> Path | None:
+        """Ends the video and moves it to `path` once encoded.
+
+        Args:
+          wait: True waits for the encoder; False returns at once and lets the video finish in
+            the background (`done` tells when; `wait()` gives the path or raises the error).
 
         Returns:
-          The path of the written video, or None when no frame was appended (nothing is written).
+          The path of the written video; None when no frame was appended (nothing is written) or
+          when `wait` is False.
 
         Raises:
           VideoWriteError: encoding or renaming failed; no file named `path` was created.
         """
         if self.closed:
-            return self.written
+            return self.wait() if wait and self._in_background else self.written
+        self.closed = True
         if self._encoder is None:
-            self.closed = True
             warnings.warn(f"video {self.path} has no frames; nothing was written", stacklevel=2)
             return None
         try:
-            reason = self._encoder.finish()
-            if reason is not None:
-                raise VideoWriteError(self.path, reason)
-            try:
-                os.replace(self._encoder.temp_path, self.path)
-            except OSError as err:
-                raise VideoWriteError(
-                    self.path, f"renaming the finished file failed: {err}"
-                ) from err
+            self._encoder.end()
         except BaseException:
-            self.abort()
+            self._discard()
             raise
-        self.closed = True
+        self._in_background = True
+        return self.wait() if wait else None
+
+    @property
+    def done(self) -> bool:
+        """True once the video is closed and written, or has failed."""
+        return self.closed and (self._encoder is None or self._encoder.done)
+
+    def wait(self) -> Path | None:
+        """Waits for a closed video to finish.
+
+        Returns:
+          Its path, or None when it had no frames.
+
+        Raises:
+          VideoWriteError: encoding or renaming failed; no file named `path` was created.
+          RuntimeError: the video is not closed yet.
+        """
+        if not self.closed:
+            raise RuntimeError(f"video {self.path} is still open: close() it before wait()")
+        if self.error is not None:
+            raise self.error
+        if self._encoder is None or self.written is not None:
+            return self.written
+        try:
+            reason = self._encoder.wait()
+        except BaseException:  # interrupted while waiting: the video is not kept half done
+            self._discard()
+            raise
+        if reason is not None:
+            self.error = VideoWriteError(self.path, reason)
+            raise self.error
         self.written = self.path
-        assert self._finalizer is not None
-        self._finalizer()  # releases ffmpeg's stderr file; the temp file is already moved
         return self.path
 
+    def _discard(self) -> None:
+        self._in_background = False
+        if self._finalizer is not None and self._finalizer.alive:
+            self._finalizer.detach()
+        if self._encoder is not None:
+            self._encoder.discard()
+
     def abort(self) -> None:
-        """Discards the video: stops ffmpeg and removes the temporary file. Safe to call twice."""
+        """Discards an open video: stops the encoder and removes the temporary file. A video
+        already closed (finishing in the background or written) is left alone. Safe to call twice.
+        """
+        if self._in_background:
+            return
         self.closed = True
-        if self._finalizer is not None:
-            self._finalizer()
+        self._discard()
 
     def __enter__(self) -> VideoWriter:
         return self
@@ -347,5 +635,7 @@ class VideoWriter:
     ) -> None:
         if exc_type is None:
             self.close()
-        else:
+        elif not self._in_background:
             self.abort()
+        else:  # an exception while waiting for a closed video: that video is not kept either
+            self._discard()

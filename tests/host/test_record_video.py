@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -78,8 +79,13 @@ def test_whole_episode_video_is_saved_when_the_episode_ends(tmp_path):
     while not done:
         _, _, terminated, truncated, _ = env.step(0)
         done = terminated or truncated
-    assert (tmp_path / "rl-video-episode-0.mp4").exists() and not env.recording
+    assert not env.recording  # ended at once; it finishes in the background, with no more calls
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "rl-video-episode-0.mp4").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (tmp_path / "rl-video-episode-0.mp4").exists()
     env.close()
+    assert env.saved_videos == [tmp_path / "rl-video-episode-0.mp4"]
 
 
 @pytest.mark.parametrize("length", [1, 5, 13])
@@ -158,14 +164,14 @@ def test_keyboard_interrupt_mid_episode_discards_only_that_video(tmp_path):
             _, _, terminated, truncated, _ = env.step(0)
             if terminated or truncated:
                 env.reset()
-    saved = list(env.saved_videos)
-    assert saved and not env.recording
+    assert not env.recording
     interrupted = tmp_path / f"rl-video-episode-{env.episode_id}.mp4"
+    env.close()  # waits for the earlier videos, still finishing in the background
+    saved = list(env.saved_videos)
+    assert saved == [tmp_path / f"rl-video-episode-{i}.mp4" for i in range(env.episode_id)]
     assert not interrupted.exists() and leftovers(tmp_path) == []
     for path in saved:
         assert len(decode(path)) > 1
-    env.close()
-    assert list(env.saved_videos) == saved
 
 
 @pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])

@@ -14,7 +14,19 @@ import psutil
 import pytest
 from conftest import assert_same_video, decode, leftovers, mae, numbered_frame, video_fps
 
+import fnrec.host.video_writer as video_writer
 from fnrec import VideoWriteError, VideoWriter
+
+ENCODERS = ["ffmpeg", "pyav"]
+
+
+@pytest.fixture(autouse=True, params=ENCODERS)
+def encoder(request, monkeypatch) -> str:
+    """Every test runs with each encoder, chosen the way users get it: encoder="auto"."""
+    if request.param == "pyav":
+        pytest.importorskip("av")
+    monkeypatch.setattr(video_writer, "pyav_available", lambda: request.param == "pyav")
+    return request.param
 
 
 def write(path: Path, frames, **kwargs) -> Path | None:
@@ -136,6 +148,7 @@ def ffmpeg_children() -> list[psutil.Process]:
     return [p for p in psutil.Process().children(recursive=True) if "ffmpeg" in p.name()]
 
 
+@pytest.mark.parametrize("encoder", ["ffmpeg"], indirect=True)
 def test_encoder_killed_mid_video(tmp_path, earlier_video):
     path = tmp_path / "killed.mp4"
     writer = VideoWriter(path)
@@ -151,6 +164,25 @@ def test_encoder_killed_mid_video(tmp_path, earlier_video):
     assert str(path) in str(info.value) and "killed by SIGKILL" in str(info.value)
     assert_failed_cleanly(tmp_path, "killed.mp4", earlier_video)
     assert ffmpeg_children() == []
+
+
+@pytest.mark.parametrize("encoder", ["pyav"], indirect=True)
+def test_in_process_encoder_failing_mid_video(tmp_path, earlier_video, monkeypatch):
+    """PyAV raising while encoding (as it does for a codec or I/O error) discards the video."""
+    real_write = video_writer._PyAVEncoder._write
+
+    def failing_write(self, frame):
+        if self._count == 5:
+            raise OSError(28, "No space left on device (simulated in the encoder)")
+        real_write(self, frame)
+
+    monkeypatch.setattr(video_writer._PyAVEncoder, "_write", failing_write)
+    path = tmp_path / "failing.mp4"
+    with pytest.raises(VideoWriteError) as info:
+        write(path, [numbered_frame(i) for i in range(40)])
+    assert info.value.path == path
+    assert "the pyav encoder failed" in str(info.value) and "No space left" in str(info.value)
+    assert_failed_cleanly(tmp_path, "failing.mp4", earlier_video)
 
 
 def test_keyboard_interrupt_from_the_frame_source(tmp_path, earlier_video):
@@ -262,7 +294,7 @@ def test_invalid_arguments(tmp_path):
         VideoWriter(tmp_path / "missing" / "a.mp4")
 
 
-def test_memory_stays_flat_while_streaming(tmp_path):
+def test_memory_stays_flat_while_streaming(tmp_path, encoder):
     """1,500 frames of 400x600 (1.08 GB raw) through the writer; peak RSS must grow < 50 MB."""
     script = textwrap.dedent(
         f"""
@@ -270,7 +302,8 @@ def test_memory_stays_flat_while_streaming(tmp_path):
         from fnrec import VideoWriter
         frame = np.zeros((400, 600, 3), np.uint8)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        with VideoWriter({str(tmp_path / "long.mp4")!r}, preset="ultrafast") as writer:
+        path = {str(tmp_path / "long.mp4")!r}
+        with VideoWriter(path, preset="ultrafast", encoder={encoder!r}) as writer:
             for i in range(1500):
                 frame[:, :, 0] = i % 256
                 writer.append(frame)
@@ -296,7 +329,8 @@ def test_finished_video_has_the_mode_a_plain_open_would_give(tmp_path):
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
-def test_starting_the_encoder_in_a_jax_process_raises_no_fork_warning(tmp_path):
+@pytest.mark.parametrize("encoder", ENCODERS, indirect=True)
+def test_starting_the_encoder_in_a_jax_process_raises_no_fork_warning(tmp_path, encoder):
     """JAX warns when its (threaded) process forks; starting ffmpeg must not fork it."""
     script = textwrap.dedent(
         f"""
@@ -307,7 +341,8 @@ def test_starting_the_encoder_in_a_jax_process_raises_no_fork_warning(tmp_path):
         from fnrec import VideoWriter
         jax.block_until_ready(jax.jit(lambda x: x * 2)(jnp.ones(1000)))  # JAX's threads run
         for i in range(3):
-            with VideoWriter({str(tmp_path)!r} + f"/v{{i}}.mp4", fps=10) as writer:
+            path = {str(tmp_path)!r} + f"/v{{i}}.mp4"
+            with VideoWriter(path, fps=10, encoder={encoder!r}) as writer:
                 writer.append(np.zeros((16, 16, 3), np.uint8))
         print("ok")
         """
