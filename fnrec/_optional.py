@@ -14,6 +14,7 @@ EXTRAS: dict[str, str] = {
     "brax": "brax",
     "mujoco_playground": "playground",
     "tensorboardX": "tensorboard",
+    "av": "pyav",
 }
 
 
