@@ -17,7 +17,7 @@ def warn_at_caller(message: str, category: type[Warning] = UserWarning) -> None:
     """
     import warnings
 
-    level, frame = 1, sys._getframe(1)
+    level, frame = 2, sys._getframe(1)  # level 2: the frame that called warn_at_caller
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
         level, frame = level + 1, frame.f_back
     warnings.warn(message, category, stacklevel=level)

@@ -431,6 +431,11 @@ class VideoWriter:
         if self.path.is_dir():
             raise IsADirectoryError(f"video {self.path}: `path` must be a file name, got a folder")
         if not self.path.parent.is_dir():
+            for parent in self.path.parents:
+                if parent.exists() and not parent.is_dir():
+                    raise NotADirectoryError(
+                        f"video {self.path}: `path` must be in a folder, but {parent} is a file"
+                    )
             raise FileNotFoundError(f"video {self.path}: folder {self.path.parent} does not exist")
         self.fps = fps
         self.preset = preset

@@ -233,3 +233,54 @@ def test_episode_log_matches_the_shared_queue_and_writes_csv(tmp_path):
         fnrec.episode_log(state.stats)
     with pytest.raises(ValueError, match="`first_episode` must be an int >= 0"):
         fnrec.episode_log(ended, first_episode=-1)
+
+
+@pytest.mark.parametrize("encoder", ["ffmpeg", "pyav"])
+def test_forty_episodes_exported_in_order_each_exact(tmp_path, encoder):
+    """Many videos in a row, each finishing in the background while the next one renders."""
+    if encoder == "pyav":
+        pytest.importorskip("av")
+    trigger = fnrec.schedules.every(1)
+    capture = fnrec.capture.episode_capture(LIMIT, 64, watch=None, trigger=trigger)
+    first, state, outputs = run(capture)
+    expected = reference_episodes(first, outputs, trigger)[:40]
+    assert len(expected) >= 10
+    result = fnrec.export_videos(
+        state.capture, tmp_path, fnrec.render.cartpole, fps=50, encoder=encoder
+    )
+    assert [v.episode_id for v in result.videos][: len(expected)] == [
+        e["episode_id"] for e in expected
+    ]
+    for video, want in zip(result.videos, expected, strict=False):
+        assert_same_video(video.path, sent_frames(want["frames"]))
+    assert leftovers(tmp_path) == []
+
+
+def test_export_failure_keeps_the_videos_before_it_and_starts_no_more(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import fnrec.host.video_writer as video_writer
+
+    trigger = fnrec.schedules.every(1)
+    capture = fnrec.capture.episode_capture(LIMIT, 64, watch=None, trigger=trigger)
+    _, state, _ = run(capture)
+    real_mkstemp = video_writer.tempfile.mkstemp
+
+    def mkstemp(**kwargs):
+        fd, name = real_mkstemp(**kwargs)
+        if "episode-3-" in name:
+            Path(name).unlink()
+            Path(name).symlink_to("/dev/full")
+        return fd, name
+
+    monkeypatch.setattr(video_writer.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(fnrec.VideoWriteError, match=r"rl-video-episode-3\.mp4.*No space left"):
+        fnrec.export_videos(state.capture, tmp_path, fnrec.render.cartpole, fps=50)
+    names = sorted(p.name for p in tmp_path.glob("*.mp4"))
+    assert {"rl-video-episode-0.mp4", "rl-video-episode-1.mp4", "rl-video-episode-2.mp4"} <= set(
+        names
+    )
+    assert "rl-video-episode-3.mp4" not in names and len(names) <= 6  # at most 2 in flight
+    for name in names:
+        assert len(decode(tmp_path / name)) >= 2
+    assert leftovers(tmp_path) == []

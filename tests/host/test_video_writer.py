@@ -351,3 +351,66 @@ def test_starting_the_encoder_in_a_jax_process_raises_no_fork_warning(tmp_path, 
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
     assert "os.fork" not in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v0.mp4", "v1.mp4", "v2.mp4"]
+
+
+def test_close_without_waiting_finishes_in_the_background(tmp_path):
+    sent = [numbered_frame(i) for i in range(40)]
+    writer = VideoWriter(tmp_path / "bg.mp4")
+    for frame in sent:
+        writer.append(frame)
+    assert writer.close(wait=False) is None and writer.closed
+    writer.abort()  # a closed video is complete: abort leaves it alone
+    assert writer.wait() == tmp_path / "bg.mp4" and writer.done
+    assert writer.close() == tmp_path / "bg.mp4"  # closing again gives the same path
+    assert_same_video(tmp_path / "bg.mp4", sent)
+    assert leftovers(tmp_path) == []
+    with pytest.raises(RuntimeError, match="still open"):
+        VideoWriter(tmp_path / "open.mp4").wait()
+
+
+def test_a_background_failure_is_raised_by_wait(tmp_path, monkeypatch):
+    real_mkstemp = video_writer.tempfile.mkstemp
+
+    def mkstemp_to_dev_full(**kwargs):
+        fd, name = real_mkstemp(**kwargs)
+        Path(name).unlink()
+        Path(name).symlink_to("/dev/full")
+        return fd, name
+
+    monkeypatch.setattr(video_writer.tempfile, "mkstemp", mkstemp_to_dev_full)
+    writer = VideoWriter(tmp_path / "full.mp4")
+    writer.append(numbered_frame(0))  # one frame: the encoder's first write comes at the end
+    writer.close(wait=False)
+    for _ in range(2):  # the same error each time it is asked for
+        with pytest.raises(VideoWriteError, match="No space left on device"):
+            writer.wait()
+    assert writer.error is not None and writer.done
+    assert not (tmp_path / "full.mp4").exists() and leftovers(tmp_path) == []
+
+
+def test_paths_that_cannot_be_videos_are_named(tmp_path):
+    (tmp_path / "folder.mp4").mkdir()
+    with pytest.raises(IsADirectoryError, match="`path` must be a file name, got a folder"):
+        VideoWriter(tmp_path / "folder.mp4")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match=r"must be in a folder, but .*file is a file"):
+        VideoWriter(tmp_path / "file" / "a.mp4")
+
+
+def test_a_folder_that_cannot_be_written_gives_a_video_write_error(tmp_path, monkeypatch):
+    """A read-only folder: mkstemp's PermissionError (simulated when running as root, who may
+    write anywhere; real otherwise) becomes a VideoWriteError naming the video."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    if os.geteuid() == 0:
+
+        def refuse(**kwargs):
+            raise PermissionError(13, "Permission denied", kwargs["dir"])
+
+        monkeypatch.setattr(video_writer.tempfile, "mkstemp", refuse)
+    writer = VideoWriter(folder / "a.mp4")
+    with pytest.raises(VideoWriteError, match=r"cannot create a file in its folder.*Permission"):
+        writer.append(numbered_frame(0))
+    folder.chmod(0o700)
+    assert list(folder.iterdir()) == []
