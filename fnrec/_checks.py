@@ -46,20 +46,45 @@ def _check_shape(name: str, array: Array, shape: tuple[int, ...]) -> Array:
     )
 
 
+def _is_real(dtype: np.dtype) -> bool:
+    return (
+        dtype == jnp.bool_
+        or jnp.issubdtype(dtype, jnp.integer)
+        or jnp.issubdtype(dtype, jnp.floating)
+    )
+
+
+def _host_array(name: str, value: ArrayLike, expected: str) -> np.ndarray | None:
+    """`value` as numpy when it is host data (numpy, Python numbers, lists of them), else None.
+
+    Host values are converted here, before JAX sees them: with ``jax_enable_x64`` off JAX would
+    wrap an int64 of 2**40 to 0, and a Python int of 2**32 raises a bare OverflowError.
+    """
+    if isinstance(value, (jax.Array, jax.core.Tracer, str, bytes)):
+        return None
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if array.dtype == object:  # Python ints beyond int64 (or anything else: left to JAX)
+        if not all(isinstance(x, (bool, int, float, np.number)) for x in array.reshape(-1)):
+            return None
+        array = array.astype(np.float64)
+    if not _is_real(array.dtype):
+        raise TypeError(f"`{name}` must be {expected}, got dtype {array.dtype}")
+    return array
+
+
 def _real_array(name: str, value: ArrayLike, shape: tuple[int, ...], expected: str) -> Array:
     """`value` as an array of `shape` with a bool, integer or floating dtype, else a clear error."""
     array = _as_array(name, value)
-    if not (
-        array.dtype == jnp.bool_
-        or jnp.issubdtype(array.dtype, jnp.integer)
-        or jnp.issubdtype(array.dtype, jnp.floating)
-    ):
+    if not _is_real(array.dtype):
         raise TypeError(f"`{name}` must be {expected}, got dtype {array.dtype}")
     return _check_shape(name, array, shape)
 
 
 def reward_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
-    """A real-valued per-environment input as float32.
+    """A real-valued per-environment input as float32 (64-bit host values converted exactly).
 
     Args:
       name: the argument's name, for errors.
@@ -70,6 +95,10 @@ def reward_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
       A float32 array of `shape`.
     """
     expected = "a real number (float, int or bool)"
+    host = _host_array(name, value, expected)
+    if host is not None:
+        with np.errstate(over="ignore"):  # beyond float32's range is +-inf, as in JAX
+            value = host.astype(np.float32)
     return _real_array(name, value, shape, expected).astype(jnp.float32)
 
 
@@ -78,13 +107,16 @@ def flag_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
 
     Args:
       name: the argument's name, for errors.
-      value: the input (bool, integer or floating).
+      value: the input (bool, integer or floating; 64-bit host values are read exactly).
       shape: the expected shape.
 
     Returns:
       A bool array of `shape`.
     """
     expected = "a boolean flag (bool, or an int/float read as != 0)"
+    host = _host_array(name, value, expected)
+    if host is not None:
+        value = host if host.dtype == np.bool_ else host != 0
     array = _real_array(name, value, shape, expected)
     return array if array.dtype == jnp.bool_ else array != 0
 

@@ -456,3 +456,52 @@ def test_per_env_statistics_given_to_an_unvmapped_step_raise_with_the_fix():
 def test_a_batched_env_under_one_env_statistics_names_the_fix():
     with pytest.raises(ValueError, match=r"got shape \(5,\) \(a batched env .* num_envs=5"):
         fnrec.stats.step(fnrec.stats.init(None), jnp.ones(5), False, False)
+
+
+@pytest.mark.parametrize("vmapped", [False, True])
+def test_per_env_statistics_under_a_batch_of_the_same_size_raise(vmapped):
+    # B == N: the [N, B] queues look like a shared batch of N envs; B == 1 would widen silently.
+    num_envs = 3
+    for buffer_length in (1, num_envs):
+        stats = jax.vmap(lambda _, b=buffer_length: fnrec.stats.init(None, b))(jnp.arange(3))
+        step = jax.jit(fnrec.stats.step) if vmapped else fnrec.stats.step
+        with pytest.raises(ValueError, match=r"queues of shape \(3, \d\).*jax.vmap\("):
+            step(stats, jnp.ones(num_envs), jnp.ones(num_envs, bool), False)
+        statistics = fnrec.stats.episode_statistics(buffer_length)
+        with pytest.raises(ValueError, match=r"one queue per env"):
+            statistics.step(stats, jnp.ones(num_envs), jnp.ones(num_envs, bool), False)
+
+
+def test_64_bit_host_rewards_and_flags_keep_their_value(x64):
+    stats = fnrec.stats.init(num_envs=3, buffer_length=4)
+    rewards = np.array([2**40, -(2**35), 3], np.int64)
+    flags = np.array([2**32, 0, 2**40], np.int64)
+    stats, ended = fnrec.stats.step(stats, rewards, flags, np.uint64([0, 2**33, 0]))
+    assert ended.mask.tolist() == [True, True, True]
+    assert ended.terminated.tolist() == [True, False, True]
+    assert ended.episode_return.tolist() == [2.0**40, -(2.0**35), 3.0]
+    # Python ints past int32 (a bare OverflowError before), and past int64.
+    one = fnrec.stats.init(None, 4)
+    one, ended = fnrec.stats.step(one, 2**40, 2**32, False)
+    assert bool(ended.mask) and float(ended.episode_return) == 2.0**40
+    one, ended = fnrec.stats.step(one, 2**70, False, 2**64)
+    assert bool(ended.truncated) and float(ended.episode_return) == float(np.float32(2.0**70))
+    _, ended = fnrec.stats.step(stats, [2**33, 1, 2], [2**32, 0, 0], [0, 0, 0])  # lists
+    assert ended.mask.tolist() == [True, False, False]
+    assert ended.episode_return.tolist() == [2.0**33, 0.0, 0.0]
+    mask = np.array([2**32, 0, 0], np.int64)
+    reset = fnrec.stats.reset(fnrec.stats.step(stats, 1.0, False, False)[0], mask)
+    assert reset.running_length.tolist() == [0, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "words"),
+    [
+        (np.array(["a", "b", "c"]), TypeError, "`terminated` must be a boolean flag"),
+        (np.complex128(1j), TypeError, "`terminated` must be a boolean flag"),
+        (np.zeros(4, np.int64), ValueError, r"`terminated` must have shape \(3,\)"),
+    ],
+)
+def test_bad_64_bit_host_flags_name_the_argument(value, error, words):
+    with pytest.raises(error, match=words):
+        fnrec.stats.step(fnrec.stats.init(3, 4), 1.0, value, False)
