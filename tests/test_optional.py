@@ -33,3 +33,20 @@ def test_a_missing_module_names_its_extra(monkeypatch):
 def test_an_unknown_module_names_the_package():
     with pytest.raises(ModuleNotFoundError, match="pip install no_such_module_here"):
         require("no_such_module_here.sub", "testing")
+
+
+def test_the_pyav_encoder_names_its_extra_and_auto_falls_back(monkeypatch, tmp_path):
+    import numpy as np
+
+    import fnrec
+    import fnrec.host.video_writer as video_writer
+
+    monkeypatch.setitem(sys.modules, "av", None)
+    monkeypatch.setattr(video_writer, "pyav_available", lambda: False)
+    with pytest.raises(MissingDependency, match=r"encoder=\"pyav\": av is not installed; "
+                       r"run pip install 'fnrec\[pyav\]'"):  # fmt: skip
+        fnrec.VideoWriter(tmp_path / "a.mp4", encoder="pyav")
+    writer = fnrec.VideoWriter(tmp_path / "b.mp4")  # "auto": the ffmpeg program
+    assert writer.encoder == "ffmpeg"
+    writer.append(np.zeros((16, 16, 3), np.uint8))
+    assert writer.close() == tmp_path / "b.mp4"
