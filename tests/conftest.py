@@ -94,3 +94,20 @@ def x64(request):
     jax.config.update("jax_enable_x64", request.param)
     yield request.param
     jax.config.update("jax_enable_x64", previous)
+
+
+def route_to_dev_full(monkeypatch, name_part: str = "") -> None:
+    """Makes the video writer's temporary files whose name contains `name_part` symlinks to
+    /dev/full, so that the encoder's writes fail with ENOSPC from the kernel (a full disk)."""
+    import fnrec.host.video_writer as video_writer
+
+    real_mkstemp = video_writer.tempfile.mkstemp
+
+    def mkstemp(**kwargs):
+        fd, name = real_mkstemp(**kwargs)
+        if name_part in name:
+            Path(name).unlink()
+            Path(name).symlink_to("/dev/full")
+        return fd, name
+
+    monkeypatch.setattr(video_writer.tempfile, "mkstemp", mkstemp)

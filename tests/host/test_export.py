@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from capture_reference import ReferenceCapture
-from conftest import assert_same_video, decode, leftovers
+from conftest import assert_same_video, decode, leftovers, route_to_dev_full
 
 import fnrec
 from fnrec.host.captured import read_capture
@@ -257,23 +257,11 @@ def test_forty_episodes_exported_in_order_each_exact(tmp_path, encoder):
 
 
 def test_export_failure_keeps_the_videos_before_it_and_starts_no_more(tmp_path, monkeypatch):
-    from pathlib import Path
-
-    import fnrec.host.video_writer as video_writer
 
     trigger = fnrec.schedules.every(1)
     capture = fnrec.capture.episode_capture(LIMIT, 64, watch=None, trigger=trigger)
     _, state, _ = run(capture)
-    real_mkstemp = video_writer.tempfile.mkstemp
-
-    def mkstemp(**kwargs):
-        fd, name = real_mkstemp(**kwargs)
-        if "episode-3-" in name:
-            Path(name).unlink()
-            Path(name).symlink_to("/dev/full")
-        return fd, name
-
-    monkeypatch.setattr(video_writer.tempfile, "mkstemp", mkstemp)
+    route_to_dev_full(monkeypatch, "episode-3-")
     with pytest.raises(fnrec.VideoWriteError, match=r"rl-video-episode-3\.mp4.*No space left"):
         fnrec.export_videos(state.capture, tmp_path, fnrec.render.cartpole, fps=50)
     names = sorted(p.name for p in tmp_path.glob("*.mp4"))

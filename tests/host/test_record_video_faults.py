@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import signal
 import time
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import psutil
 import pytest
-from conftest import decode, leftovers
+from conftest import decode, leftovers, route_to_dev_full
 
 import fnrec
-import fnrec.host.video_writer as video_writer
 
 ENCODERS = ["ffmpeg", "pyav"]
 
@@ -131,16 +129,7 @@ def test_a_failure_in_the_background_is_reported_and_loses_nothing_else(
 ):
     """Episode 1's video goes to /dev/full: its encoder fails while it finishes in the
     background, after the step that ended it returned; later steps or close() report it."""
-    real_mkstemp = video_writer.tempfile.mkstemp
-
-    def mkstemp(**kwargs):
-        fd, name = real_mkstemp(**kwargs)
-        if "episode-1-" in name:
-            Path(name).unlink()
-            Path(name).symlink_to("/dev/full")
-        return fd, name
-
-    monkeypatch.setattr(video_writer.tempfile, "mkstemp", mkstemp)
+    route_to_dev_full(monkeypatch, "episode-1-")
     env = fnrec.RecordVideo(cartpole(), tmp_path, episode_trigger=lambda e: True, encoder=encoder)
     with pytest.warns(fnrec.VideoWriteWarning, match="episode-1.mp4 was not written") as record:
         got, expected = run_both(env, 100)

@@ -12,7 +12,15 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from conftest import assert_same_video, decode, leftovers, mae, numbered_frame, video_fps
+from conftest import (
+    assert_same_video,
+    decode,
+    leftovers,
+    mae,
+    numbered_frame,
+    route_to_dev_full,
+    video_fps,
+)
 
 import fnrec.host.video_writer as video_writer
 from fnrec import VideoWriteError, VideoWriter
@@ -208,17 +216,7 @@ def test_exception_inside_with_block_discards_the_video(tmp_path, earlier_video)
 def test_disk_full_simulated_with_dev_full(tmp_path, earlier_video, monkeypatch):
     """Simulated: the temporary file is a symlink to /dev/full, so ffmpeg's own writes fail with
     ENOSPC from the kernel. The rest (ffmpeg's exit status, cleanup, message) is the real path."""
-    import fnrec.host.video_writer as video_writer
-
-    real_mkstemp = video_writer.tempfile.mkstemp
-
-    def mkstemp_to_dev_full(**kwargs):
-        fd, name = real_mkstemp(**kwargs)
-        Path(name).unlink()
-        Path(name).symlink_to("/dev/full")
-        return fd, name
-
-    monkeypatch.setattr(video_writer.tempfile, "mkstemp", mkstemp_to_dev_full)
+    route_to_dev_full(monkeypatch)
     with pytest.raises(VideoWriteError) as info:
         write(tmp_path / "full.mp4", [numbered_frame(i) for i in range(60)])
     assert "No space left on device" in str(info.value)
@@ -369,15 +367,7 @@ def test_close_without_waiting_finishes_in_the_background(tmp_path):
 
 
 def test_a_background_failure_is_raised_by_wait(tmp_path, monkeypatch):
-    real_mkstemp = video_writer.tempfile.mkstemp
-
-    def mkstemp_to_dev_full(**kwargs):
-        fd, name = real_mkstemp(**kwargs)
-        Path(name).unlink()
-        Path(name).symlink_to("/dev/full")
-        return fd, name
-
-    monkeypatch.setattr(video_writer.tempfile, "mkstemp", mkstemp_to_dev_full)
+    route_to_dev_full(monkeypatch)
     writer = VideoWriter(tmp_path / "full.mp4")
     writer.append(numbered_frame(0))  # one frame: the encoder's first write comes at the end
     writer.close(wait=False)
