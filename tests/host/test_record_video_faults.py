@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import time
+import warnings
 
 import gymnasium as gym
 import numpy as np
@@ -233,3 +234,60 @@ def test_writer_settings_are_checked_at_construction(tmp_path, kwargs, error, me
     with pytest.raises(error, match=message):
         fnrec.VideoWriter(tmp_path / "a.mp4", **kwargs)
     assert not (tmp_path / "a.mp4").exists()
+
+
+def test_encoder_killed_while_the_video_finishes_in_the_background(tmp_path):
+    """The episode has ended and its video is finishing when ffmpeg dies: reported at a later
+    call or at close(), no file, and the episodes after it are recorded."""
+    env = fnrec.RecordVideo(
+        cartpole(), tmp_path, episode_trigger=lambda e: e in (0, 1), encoder="ffmpeg"
+    )
+    env.reset(seed=0)
+    while not any(env.step(0)[2:4]):
+        pass
+    in_flight = env.video_recorder._in_flight
+    if len(in_flight) == 1:  # still finishing (it nearly always is): kill its encoder now
+        (writer,) = in_flight._writers
+        writer._encoder.process.kill()
+    with warnings.catch_warnings(record=True) as caught:  # at a later step or at close()
+        warnings.simplefilter("always")
+        env.reset()
+        while not any(env.step(1)[2:4]):
+            pass
+        env.close()
+    failed = [e.path.name for e in env.failed_videos]
+    if failed:
+        assert failed == ["rl-video-episode-0.mp4"]
+        assert "killed by SIGKILL" in str(env.failed_videos[0])
+        assert any(issubclass(w.category, fnrec.VideoWriteWarning) for w in caught)
+        assert not (tmp_path / "rl-video-episode-0.mp4").exists()
+    assert (tmp_path / "rl-video-episode-1.mp4") in env.saved_videos
+    assert leftovers(tmp_path) == []
+
+
+def test_interrupt_while_videos_finish_in_the_background_keeps_them(tmp_path, encoder):
+    class InterruptAfterEpisodes(gym.Wrapper):
+        def __init__(self, env):
+            super().__init__(env)
+            self.resets = 0
+
+        def reset(self, **kwargs):
+            self.resets += 1
+            if self.resets == 4:
+                raise KeyboardInterrupt
+            return self.env.reset(**kwargs)
+
+    env = fnrec.RecordVideo(
+        InterruptAfterEpisodes(cartpole()), tmp_path, episode_trigger=lambda e: True,
+        encoder=encoder,
+    )  # fmt: skip
+    env.reset(seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        while True:
+            if any(env.step(0)[2:4]):
+                env.reset()
+    env.close()
+    assert [p.name for p in env.saved_videos] == [f"rl-video-episode-{i}.mp4" for i in range(3)]
+    for path in env.saved_videos:
+        assert len(decode(path)) >= 2
+    assert leftovers(tmp_path) == []
