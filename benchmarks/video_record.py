@@ -196,7 +196,8 @@ def main() -> None:
     rss = {name: rss_growth_mb(name, args.rss_frames) for name in made if name != "render only"}
 
     lines = [
-        f"## RecordVideo: CartPole-v1 (pygame, 400x600), {args.steps} steps, every episode recorded",
+        f"## RecordVideo: CartPole-v1 (pygame, 400x600), {args.steps} steps, "
+        "every episode recorded",
         "",
         "| recorder | one 500-step episode (501 frames) | vs render only | "
         f"{episodes['short']} short episodes, each its own video | vs render only | "

@@ -1,7 +1,8 @@
 """fnrec: episode statistics, capture and videos for functional JAX environments, inside jit.
 
 The pure, traceable parts (``stats``, ``capture``, ``counter``, ``schedules``, ``adapters``,
-``render``) load eagerly; ``adapters`` loads each adapter (and its env library) on first use.
+``render``) load eagerly; ``adapters`` loads each adapter (and its env library) on first use, and
+``checkpoint`` its host functions.
 The host-side names (video writing, export, Gymnasium env classes) load on first use from
 ``fnrec._host_names.NAMES``, so that importing the traced side never pulls in encoders, host
 libraries or Gymnasium.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fnrec import adapters, capture, counter, history, render, schedules, stats, utils
+from fnrec import adapters, capture, checkpoint, counter, history, render, schedules, stats, utils
 from fnrec._host_names import NAMES as _HOST_NAMES
 from fnrec._lazy import lazy_getattr
 from fnrec.schedules import capped_cubic_video_schedule
@@ -28,6 +29,7 @@ __all__ = [
     "adapters",
     "capped_cubic_video_schedule",
     "capture",
+    "checkpoint",
     "counter",
     "history",
     "render",

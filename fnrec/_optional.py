@@ -15,6 +15,7 @@ EXTRAS: dict[str, str] = {
     "mujoco_playground": "playground",
     "tensorboardX": "tensorboard",
     "av": "pyav",
+    "orbax": "orbax",
 }
 
 

@@ -38,7 +38,7 @@ make_venv .venv test
 echo "== ruff format --check, ruff check"
 .venv/bin/ruff format --check -q fnrec tests examples benchmarks
 .venv/bin/ruff check -q fnrec tests examples benchmarks
-FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d,matplotlib,tensorboardX \
+FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d,matplotlib,tensorboardX,av,orbax.checkpoint \
   run_pytest .venv tests --ignore=tests/with_gymnax --ignore=tests/with_brax \
   --ignore=tests/with_gymnax_0_0
 

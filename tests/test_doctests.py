@@ -17,6 +17,7 @@ MODULES = {  # module -> what its examples need
     "fnrec.utils.step_api": None,
     "fnrec.utils.seeding": None,
     "fnrec.host.env_checker": None,
+    "fnrec.host.checkpoint": None,
 }
 
 
