@@ -17,6 +17,7 @@ _CART_W, _CART_H, _POLE_W = 50.0, 30.0, 10.0
 _CART_Y = 100.0  # y of the cart's centre line and of the track, pixels up from the bottom row
 _AXLE_Y = 107.0  # Gymnasium draws the axle at int(cart_y + cart_h / 4)
 _AXLE_R = 5.0
+_FAR = 1e6  # pixels: a cart centre further out than this is drawn at this distance
 _OUTSET = 0.5  # pygame fills polygons and discs half a pixel beyond their outline
 _CART, _POLE, _AXLE, _TRACK = (0, 0, 0), (202, 152, 101), (129, 132, 203), (0, 0, 0)
 
@@ -35,7 +36,8 @@ def cartpole(
         keeps sub-pixel positions, for smoother motion.
 
     Returns:
-      uint8[400, 600, 3].
+      uint8[400, 600, 3]; a state with a NaN or inf field gives a frame filled with
+      `raster.INVALID` (magenta), never a plausible picture.
     """
     s = state_fields(state, FIELDS, "cartpole")
     if isinstance(x_threshold, jax.core.Tracer) or isinstance(length, jax.core.Tracer):
@@ -48,12 +50,14 @@ def cartpole(
     scale = WIDTH / (2 * x_threshold)
     pole_len = scale * 2 * length
     reach = pole_len + _POLE_W + 2  # no shape goes further than this from the axle
-    y_max = min(HEIGHT, _AXLE_Y + reach)
+    # The rows any shape can reach, within the frame (a pole longer than the frame is clipped).
+    y_max = min(HEIGHT - 1.0, _AXLE_Y + reach)
     y_min = max(0.0, min(_CART_Y - _CART_H / 2 - 2, _AXLE_Y - reach))
     top, bottom = HEIGHT - 1 - int(y_max), HEIGHT - 1 - int(y_min)
     x, y = raster.pixel_grid(bottom - top + 1, WIDTH, top=top, flip=HEIGHT)
 
-    cx = s[0] * scale + WIDTH / 2
+    # Far outside the frame the cart is simply not drawn; clipping keeps the geometry finite.
+    cx = jnp.clip(s[0] * scale + WIDTH / 2, -_FAR, WIDTH + _FAR)
     left = raster.place(cx - _CART_W / 2, snap) - _OUTSET
     right = raster.place(cx + _CART_W / 2, snap) + _OUTSET
     cart = raster.rect(
@@ -73,4 +77,4 @@ def cartpole(
     frame = jnp.concatenate(
         [raster.blank(top, WIDTH), band, raster.blank(HEIGHT - 1 - bottom, WIDTH)], axis=0
     )
-    return raster.to_uint8(frame)
+    return raster.invalid_unless_finite(raster.to_uint8(frame), s)

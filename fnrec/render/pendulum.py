@@ -40,7 +40,8 @@ def pendulum(
         frames); False keeps sub-pixel positions, for smoother motion.
 
     Returns:
-      uint8[500, 500, 3].
+      uint8[500, 500, 3]; a state (or `last_u`) with a NaN or inf gives a frame filled with
+      `raster.INVALID` (magenta), never a plausible picture.
     """
     s = state_fields(state, FIELDS, "pendulum")
     if last_u is None:
@@ -65,8 +66,10 @@ def pendulum(
                 "use jax.vmap(pendulum) for a batch"
             )
         canvas = raster.paint(canvas, _arrow_alpha(torque), _PIVOT)
+        s = jnp.concatenate([s, torque.reshape(1)])
     pivot = raster.circle(x, y, c, c, _PIVOT_R + _OUTSET)
-    return raster.to_uint8(raster.paint(canvas, raster.coverage(pivot), _PIVOT))
+    frame = raster.to_uint8(raster.paint(canvas, raster.coverage(pivot), _PIVOT))
+    return raster.invalid_unless_finite(frame, s)
 
 
 @functools.cache

@@ -19,6 +19,7 @@ Color = tuple[float, float, float] | Sequence[float]
 Scalar = float | Array
 
 _EPS = 1e-6
+INVALID: tuple[int, int, int] = (255, 0, 255)  # the whole frame of a state that is not finite
 
 
 def pixel_grid(
@@ -218,3 +219,20 @@ def to_uint8(canvas: Array) -> Array:
       uint8[H, W, 3].
     """
     return jnp.clip(jnp.round(canvas), 0, 255).astype(jnp.uint8)
+
+
+def invalid_unless_finite(frame: Array, values: Array) -> Array:
+    """`frame` if every one of `values` is finite, else a frame filled with `INVALID` (magenta).
+
+    A NaN or inf state would otherwise draw a plausible picture (shapes vanish, a black frame);
+    a solid magenta frame cannot be mistaken for a real one.
+
+    Args:
+      frame: uint8[H, W, 3].
+      values: the state's numbers the frame was drawn from (any shape).
+
+    Returns:
+      uint8[H, W, 3].
+    """
+    finite = jnp.all(jnp.isfinite(values))
+    return jnp.where(finite, frame, jnp.asarray(INVALID, jnp.uint8))

@@ -137,3 +137,33 @@ def test_layout_arguments_are_checked() -> None:
         jax.jit(lambda t: fnrec.render.cartpole(jnp.zeros(4), x_threshold=t))(2.4)
     with pytest.raises(TypeError, match=r"`state` must be an array of shape \(4,\).*got dict"):
         fnrec.render.cartpole({"x": 0.0})
+
+
+INVALID = np.array(fnrec.render.raster.INVALID, np.uint8)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("field", range(4))
+def test_a_non_finite_state_gives_a_visibly_invalid_frame(bad: float, field: int) -> None:
+    state = np.zeros(4, np.float32)
+    state[field] = bad
+    good = jnp.zeros((2, 4))
+    frames = np.asarray(jax.jit(jax.vmap(fnrec.render.cartpole))(good.at[1].set(state)))
+    assert (frames[1] == INVALID).all()
+    assert not (frames[0] == INVALID).all(axis=-1).any()  # a finite state never shows it
+
+
+@pytest.mark.parametrize("x", [1e30, -1e30, 3e38, 10.0])
+def test_a_cart_far_outside_the_frame_leaves_only_the_track(x: float) -> None:
+    frame = np.asarray(fnrec.render.cartpole(jnp.array([x, 0.0, 0.3, 0.0])))
+    empty = np.asarray(fnrec.render.cartpole(jnp.array([0.0, 0.0, 0.0, 0.0])))
+    track = (empty == 0).all(axis=-1).sum(axis=1).argmax()  # the row of the black track line
+    assert (frame[track] == 0).all() and (frame[: track - 5] == 255).all()
+
+
+@pytest.mark.parametrize("kwargs", [{"length": 5.0}, {"x_threshold": 0.1}])
+def test_a_pole_longer_than_the_frame_is_clipped(kwargs: dict[str, float]) -> None:
+    frame = np.asarray(jax.jit(lambda s: fnrec.render.cartpole(s, **kwargs))(jnp.zeros(4)))
+    assert frame.shape == (400, 600, 3)
+    pole = (np.abs(frame.astype(int) - (202, 152, 101)).sum(-1) < 10).any(axis=1)
+    assert pole[0] and pole[250]  # it reaches the top row

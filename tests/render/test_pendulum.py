@@ -142,3 +142,25 @@ def test_float64_state_with_x64(our_frames: np.ndarray) -> None:
 def test_last_u_must_be_one_torque() -> None:
     with pytest.raises(ValueError, match=r"`last_u` must be one torque.*\(2,\)"):
         fnrec.render.pendulum(jnp.zeros(2), last_u=jnp.ones(2))
+
+
+INVALID = np.array(fnrec.render.raster.INVALID, np.uint8)
+
+
+@pytest.mark.parametrize("state, last_u", [
+    ([np.nan, 0.0], None), ([0.0, np.inf], None), ([-np.inf, 0.0], 1.0), ([0.5, 0.0], np.nan),
+])  # fmt: skip
+def test_a_non_finite_state_gives_a_visibly_invalid_frame(state, last_u) -> None:
+    render = jax.jit(lambda s: fnrec.render.pendulum(s, last_u=last_u))
+    assert (np.asarray(render(jnp.array(state))) == INVALID).all()
+    fine = (
+        np.asarray(render(jnp.array([0.5, 0.0]))) if last_u is None or np.isfinite(last_u) else None
+    )
+    if fine is not None:
+        assert not (fine == INVALID).all(axis=-1).any()
+
+
+def test_a_huge_angle_still_draws_the_rod() -> None:
+    frame = np.asarray(fnrec.render.pendulum(jnp.array([1e30, 0.0])))
+    rod = (np.abs(frame.astype(int) - (204, 77, 77)).sum(-1) < 10).sum()
+    assert rod > 1000
