@@ -16,6 +16,7 @@ EXTRAS: dict[str, str] = {
     "tensorboardX": "tensorboard",
     "av": "pyav",
     "orbax": "orbax",
+    "jumanji": "jumanji",
 }
 
 
