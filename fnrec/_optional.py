@@ -17,6 +17,7 @@ EXTRAS: dict[str, str] = {
     "av": "pyav",
     "orbax": "orbax",
     "jumanji": "jumanji",
+    "navix": "navix",
 }
 
 

@@ -1,10 +1,10 @@
 """Pure adapters that record episode statistics and capture episodes over functional JAX envs.
 
 ``core`` holds the one shared recording step (statistics, time limit, autoreset, capture) and is
-the extension point for new env families; ``funcenv``, ``gymnax``, ``brax`` and ``jumanji`` are thin
-adapters over it. No env library is imported by
-``fnrec.adapters`` itself: the families are duck-typed, and the FuncEnv adapter (which subclasses
-Gymnasium's ``FuncEnv``) loads on first use.
+the extension point for new env families; ``funcenv``, ``gymnax``, ``brax``, ``jumanji`` and
+``navix`` are thin adapters over it. No env library is imported by ``fnrec.adapters`` itself: the
+families are duck-typed, and the FuncEnv adapter (which subclasses Gymnasium's ``FuncEnv``) loads
+on first use.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ _LAZY = {
     "GymnaxAdapter": "fnrec.adapters.gymnax",
     "GymnaxRecordEpisodeStatistics": "fnrec.adapters.gymnax",
     "JumanjiAdapter": "fnrec.adapters.jumanji",
+    "NavixAdapter": "fnrec.adapters.navix",
     "RecordEpisodeStatistics": "fnrec.adapters.funcenv",
 }
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from fnrec.adapters.funcenv import FuncEnvAdapter, RecordEpisodeStatistics
     from fnrec.adapters.gymnax import GymnaxAdapter, GymnaxRecordEpisodeStatistics
     from fnrec.adapters.jumanji import JumanjiAdapter
+    from fnrec.adapters.navix import NavixAdapter
 
 __getattr__ = lazy_getattr(__name__, _LAZY)
 
