@@ -18,6 +18,7 @@ EXTRAS: dict[str, str] = {
     "orbax": "orbax",
     "jumanji": "jumanji",
     "navix": "navix",
+    "xminigrid": "xminigrid",
 }
 
 

@@ -1,10 +1,10 @@
 """Pure adapters that record episode statistics and capture episodes over functional JAX envs.
 
 ``core`` holds the one shared recording step (statistics, time limit, autoreset, capture) and is
-the extension point for new env families; ``funcenv``, ``gymnax``, ``brax``, ``jumanji`` and
-``navix`` are thin adapters over it. No env library is imported by ``fnrec.adapters`` itself: the
-families are duck-typed, and the FuncEnv adapter (which subclasses Gymnasium's ``FuncEnv``) loads
-on first use.
+the extension point for new env families; ``funcenv``, ``gymnax``, ``brax``, ``jumanji``,
+``navix`` and ``xminigrid`` are thin adapters over it. No env library is imported by
+``fnrec.adapters`` itself: the families are duck-typed, and the FuncEnv adapter (which subclasses
+Gymnasium's ``FuncEnv``) loads on first use.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ _LAZY = {
     "JumanjiAdapter": "fnrec.adapters.jumanji",
     "NavixAdapter": "fnrec.adapters.navix",
     "RecordEpisodeStatistics": "fnrec.adapters.funcenv",
+    "XMiniGridAdapter": "fnrec.adapters.xminigrid",
 }
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from fnrec.adapters.gymnax import GymnaxAdapter, GymnaxRecordEpisodeStatistics
     from fnrec.adapters.jumanji import JumanjiAdapter
     from fnrec.adapters.navix import NavixAdapter
+    from fnrec.adapters.xminigrid import XMiniGridAdapter
 
 __getattr__ = lazy_getattr(__name__, _LAZY)
 
