@@ -19,6 +19,7 @@ EXTRAS: dict[str, str] = {
     "jumanji": "jumanji",
     "navix": "navix",
     "xminigrid": "xminigrid",
+    "craftax": "craftax",
 }
 
 

@@ -1,10 +1,10 @@
 """Pure adapters that record episode statistics and capture episodes over functional JAX envs.
 
 ``core`` holds the one shared recording step (statistics, time limit, autoreset, capture) and is
-the extension point for new env families; ``funcenv``, ``gymnax``, ``brax``, ``jumanji``,
-``navix`` and ``xminigrid`` are thin adapters over it. No env library is imported by
-``fnrec.adapters`` itself: the families are duck-typed, and the FuncEnv adapter (which subclasses
-Gymnasium's ``FuncEnv``) loads on first use.
+the extension point for new env families; ``funcenv``, ``gymnax`` (and ``craftax`` over it),
+``brax``, ``jumanji``, ``navix`` and ``xminigrid`` are thin adapters over it. No env library is
+imported by ``fnrec.adapters`` itself: the families are duck-typed, and the FuncEnv adapter (which
+subclasses Gymnasium's ``FuncEnv``) loads on first use.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recorded, Recording, 
 _LAZY = {
     "BraxAdapter": "fnrec.adapters.brax",
     "BraxRecordEpisodeStatistics": "fnrec.adapters.brax",
+    "CraftaxAdapter": "fnrec.adapters.craftax",
     "FuncEnvAdapter": "fnrec.adapters.funcenv",
     "GymnaxAdapter": "fnrec.adapters.gymnax",
     "GymnaxRecordEpisodeStatistics": "fnrec.adapters.gymnax",
@@ -29,6 +30,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from fnrec.adapters.brax import BraxAdapter, BraxRecordEpisodeStatistics
+    from fnrec.adapters.craftax import CraftaxAdapter
     from fnrec.adapters.funcenv import FuncEnvAdapter, RecordEpisodeStatistics
     from fnrec.adapters.gymnax import GymnaxAdapter, GymnaxRecordEpisodeStatistics
     from fnrec.adapters.jumanji import JumanjiAdapter

@@ -51,6 +51,7 @@ def run_reference(
     mode: str = "same_step",
     max_episode_steps: int | None = None,
     self_resetting: bool = False,
+    keyed_step: bool = False,
 ) -> Reference:
     """Steps the real env in Python.
 
@@ -65,6 +66,7 @@ def run_reference(
       mode: the autoreset mode (the reference resets by hand, unless `self_resetting`).
       max_episode_steps: fnrec's time limit, or None.
       self_resetting: the env resets itself inside `step` (jumanji's AutoResetWrapper).
+      keyed_step: `step` takes the env's key of the step too: (env state, action, key).
     """
     n = 1 if num_envs is None else num_envs
     actions = np.asarray(actions)
@@ -81,7 +83,8 @@ def run_reference(
             if mode == "next_step" and prev_done[i]:
                 states[i], prev_done[i] = reset(new_episode_key), False
                 continue
-            states[i], reward, te, tr = step(states[i], actions[t, i])
+            args = (states[i], actions[t, i]) + ((k,) if keyed_step else ())
+            states[i], reward, te, tr = step(*args)
             rewards[i].append(float(np.float32(reward)))
             if max_episode_steps is not None and len(rewards[i]) >= max_episode_steps:
                 tr = True
