@@ -131,14 +131,41 @@ def check_num_envs(num_envs: int | None) -> None:
         )
 
 
+MAX_BUFFER_LENGTH = 2**31 - 1  # the queue's ring index is an int32
+
+
 def check_buffer_length(buffer_length: int) -> None:
-    """Raises unless `buffer_length` is a Python int >= 1."""
+    """Raises unless `buffer_length` is a Python int in 1..MAX_BUFFER_LENGTH."""
     if (
         isinstance(buffer_length, bool)
         or not isinstance(buffer_length, (int, np.integer))
-        or buffer_length < 1
+        or not 1 <= buffer_length <= MAX_BUFFER_LENGTH
     ):
-        raise ValueError(f"`buffer_length` must be an int >= 1, got {buffer_length!r}")
+        raise ValueError(
+            f"`buffer_length` must be an int from 1 to {MAX_BUFFER_LENGTH} (the int32 ring "
+            f"index), got {buffer_length!r}"
+        )
+
+
+def check_instance(function: str, name: str, value: object, expected: type) -> None:
+    """Raises TypeError unless `value` is an `expected`; names an adapter state's field to pass.
+
+    Args:
+      function: the public function, for the message (``fnrec.stats.queues``).
+      name: the argument.
+      value: what was given.
+      expected: the class it must be.
+    """
+    if isinstance(value, expected):
+        return
+    hint = ""
+    fields = getattr(type(value), "_fields", ())
+    inner = [f for f in fields if isinstance(getattr(value, f, None), expected)]
+    if inner:  # an adapter's Recorded state, or a StepResult
+        hint = f"; pass its `.{inner[0]}`"
+    raise TypeError(
+        f"{function}: `{name}` must be an {expected.__name__}, got {type(value).__name__}{hint}"
+    )
 
 
 def check_max_episode_steps(max_episode_steps: int | None) -> None:
@@ -198,6 +225,8 @@ def check_batch_driver(kind: str, num_envs: int | None, key: ArrayLike, leaves: 
 
 def check_leading_axis(name: str, value: ArrayLike, num_envs: int | None) -> None:
     """Raises unless `value` (an action) has the batch axis [num_envs] first (when batched)."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"`{name}` must be an array or number, got {type(value).__name__}")
     if num_envs is None:
         return
     shape = tuple(jnp.shape(value))

@@ -25,6 +25,7 @@ from fnrec import counter
 from fnrec._checks import (
     check_autoreset_mode,
     check_buffer_length,
+    check_instance,
     check_num_envs,
     flag_array,
     reward_array,
@@ -318,10 +319,7 @@ def summary(stats: EpisodeStats) -> dict[str, Array]:
         >>> int(s["count"]), float(s["return_mean"]), float(s["terminated_fraction"])
         (2, 2.0, 0.5)
     """
-    if not isinstance(stats, EpisodeStats):
-        raise TypeError(
-            f"fnrec.stats.summary: `stats` must be an EpisodeStats, got {type(stats)!r}"
-        )
+    check_instance("fnrec.stats.summary", "stats", stats, EpisodeStats)
     buffer_length = stats.return_queue.shape[-1]
     full = (stats.episode_count.hi > 0) | (stats.episode_count.lo >= buffer_length)
     size = jnp.where(full, buffer_length, stats.episode_count.lo.astype(jnp.int32))
@@ -352,10 +350,7 @@ def _check_one_state(function: str, stats: Any) -> None:
     Per-env statistics made under ``jax.vmap`` carry a queue per env ([N, B]); an unvmapped
     ``step`` would read them as a batch of N with one queue and mix every env's episodes.
     """
-    if not isinstance(stats, EpisodeStats):
-        raise TypeError(
-            f"fnrec.stats.{function}: `stats` must be an EpisodeStats, got {type(stats)!r}"
-        )
+    check_instance(f"fnrec.stats.{function}", "stats", stats, EpisodeStats)
     if stats.return_queue.ndim != 1 or stats.queue_head.ndim != 0:
         raise ValueError(
             f"fnrec.stats.{function}: `stats` holds one queue per env (queues of shape "
@@ -494,6 +489,7 @@ def queues(stats: EpisodeStats) -> dict[str, np.ndarray] | list[dict[str, np.nda
       ``{"return_queue": f32[n], "length_queue": i64[n], "terminated_queue": bool[n]}`` with
       ``n = min(episode_count, buffer_length)``; a list of such dicts for a vmapped state.
     """
+    check_instance("fnrec.stats.queues", "stats", stats, EpisodeStats)
     host = jax.device_get(stats)
     batch_shape = np.shape(host.return_queue)[:-1]
     if batch_shape:
@@ -529,6 +525,7 @@ def episode_count(stats: EpisodeStats) -> int | np.ndarray:
     Returns:
       A Python int; for a state vmapped over environments, an int64/object array of counts.
     """
+    check_instance("fnrec.stats.episode_count", "stats", stats, EpisodeStats)
     hi = np.asarray(jax.device_get(stats.episode_count.hi))
     lo = np.asarray(jax.device_get(stats.episode_count.lo))
     if hi.ndim == 0:
@@ -552,6 +549,7 @@ def host_info(ended: EpisodeEnded, elapsed: ArrayLike | None = None) -> dict[str
       0 where no episode finished. For one environment, ``{"episode": {"r": float, "l": int
       [, "t": float]}}`` if it finished, else ``{}``.
     """
+    check_instance("fnrec.stats.host_info", "ended", ended, EpisodeEnded)
     host = jax.device_get(ended)
     mask = np.asarray(host.mask)
     episode: dict[str, Any] = {

@@ -347,7 +347,7 @@ def test_bad_input_fails_at_trace_time_with_a_clear_message(kwargs, error, words
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [
-        ({"buffer_length": 0}, ["`buffer_length`", ">= 1", "0"]),
+        ({"buffer_length": 0}, ["`buffer_length`", "from 1 to", "got 0"]),
         ({"buffer_length": 2.5}, ["`buffer_length`", "2.5"]),
         ({"num_envs": 0}, ["`num_envs`", "0"]),
         ({"num_envs": True}, ["`num_envs`", "True"]),
@@ -505,3 +505,38 @@ def test_64_bit_host_rewards_and_flags_keep_their_value(x64):
 def test_bad_64_bit_host_flags_name_the_argument(value, error, words):
     with pytest.raises(error, match=words):
         fnrec.stats.step(fnrec.stats.init(3, 4), 1.0, value, False)
+
+
+@pytest.mark.parametrize("value", [None, {"return_queue": np.zeros(3)}, [1, 2], 3])
+def test_host_readers_given_something_else_name_the_argument(value):
+    for reader in (fnrec.stats.queues, fnrec.stats.episode_count):
+        with pytest.raises(TypeError, match=rf"fnrec.stats.{reader.__name__}: `stats` must be an "
+                           rf"EpisodeStats, got {type(value).__name__}$"):  # fmt: skip
+            reader(value)
+    with pytest.raises(TypeError, match=r"fnrec.stats.host_info: `ended` must be an EpisodeEnded"):
+        fnrec.stats.host_info(value)
+
+
+def test_an_adapter_state_given_to_a_reader_names_the_field_to_pass():
+    from fnrec.adapters import core
+
+    recording = core.Recording(fnrec.stats.episode_statistics())
+    state = recording.init(jnp.zeros(()))
+    with pytest.raises(TypeError, match=r"got Recorded; pass its `.stats`"):
+        fnrec.stats.queues(state)
+    fns = core.EnvFns(
+        lambda s, a, k: core.EnvStep(s, s, 1.0, True, False, {}),
+        lambda k: core.EnvReset(jnp.zeros(()), jnp.zeros(())),
+    )
+    result = recording.step(fns, state, 0, jax.random.key(0))
+    with pytest.raises(TypeError, match=r"got StepResult; pass its `.ended`"):
+        fnrec.stats.host_info(result)
+    assert fnrec.stats.host_info(result.ended) == {"episode": {"r": 1.0, "l": 1}}
+
+
+@pytest.mark.parametrize("buffer_length", [0, -1, 2**31, 2**40, 1.5, True, "4"])
+def test_buffer_length_past_the_int32_ring_index_or_not_an_int_is_refused(buffer_length):
+    with pytest.raises(ValueError, match=r"`buffer_length` must be an int from 1 to 2147483647"):
+        fnrec.stats.episode_statistics(buffer_length=buffer_length)
+    with pytest.raises(ValueError, match=r"`buffer_length` must be an int from 1 to 2147483647"):
+        fnrec.stats.init(2, buffer_length)

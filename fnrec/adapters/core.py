@@ -120,11 +120,14 @@ class EnvFns(NamedTuple):
       split: how a step's key becomes the transition's and the reset's keys; None: one
         ``jax.random.split`` in two (``vmapped`` sets it so that a batch of N steps exactly as
         ``jax.vmap`` of the unbatched adapter over ``jax.random.split(key, N)``).
+      num_envs: the batch ``vmapped`` made (the state's batch is then checked); None for one
+        env, or for an env its library batched itself.
     """
 
     step: EnvStepFn
     reset: EnvResetFn
     split: Any = None
+    num_envs: int | None = None
 
 
 class LastEpisode(NamedTuple):
@@ -240,7 +243,7 @@ def vmapped(fns: EnvFns, num_envs: int) -> EnvFns:
     def split(key: Array) -> tuple[Array, Array]:
         return jax.vmap(lambda k: split_key(fns, k))(jax.random.split(key, num_envs))
 
-    return EnvFns(step=per_env(fns.step), reset=per_env(fns.reset), split=split)
+    return EnvFns(step=per_env(fns.step), reset=per_env(fns.reset), split=split, num_envs=num_envs)
 
 
 def split_key(fns: EnvFns, key: Array) -> tuple[Array, Array]:
@@ -356,7 +359,7 @@ class Recording(NamedTuple):
           step after a done resets, returns the first observation, reward 0 and is not counted;
           with ``"disabled"`` nothing resets (call ``reset``).
         """
-        _check_recorded(state)
+        _check_recorded(state, fns)
         mode = self.autoreset_mode
         step_key, reset_key = split_key(fns, key)
         out = fns.step(state.env_state, action, step_key)
@@ -440,7 +443,7 @@ class Recording(NamedTuple):
           reset where masked; `obs` is the fresh episodes' observation (meaningless where not
           masked: keep the one you had there).
         """
-        _check_recorded(state)
+        _check_recorded(state, fns)
         shape = state.steps.shape
         mask = (
             jnp.ones(shape, jnp.bool_) if mask is None else _checks.flag_array("mask", mask, shape)
@@ -516,10 +519,19 @@ class Recording(NamedTuple):
         return self.capture.step(capture, ended, final_env_state, env_state, self.autoreset_mode)
 
 
-def _check_recorded(state: Any) -> None:
+def _check_recorded(state: Any, fns: EnvFns | None = None) -> None:
+    """Raises unless `state` is a Recorded state, of the batch `fns` steps (when it knows it)."""
     if not isinstance(state, Recorded):
         raise TypeError(
             f"`state` must be the Recorded state from this wrapper, got {type(state).__name__}"
+        )
+    num_envs = None if fns is None else fns.num_envs
+    if num_envs is not None and tuple(state.steps.shape) != (num_envs,):
+        made = "one env" if state.steps.ndim == 0 else f"num_envs={state.steps.shape[0]}"
+        raise ValueError(
+            f"`state` must hold num_envs={num_envs} envs (this adapter's batch), got a state "
+            f"made for {made} (steps of shape {tuple(state.steps.shape)}): step it with the "
+            "adapter that made it"
         )
 
 

@@ -171,6 +171,8 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
 
     def _check_action(self, action: Any, rng: Any) -> Any:
         _checks.check_batch_driver("FuncEnvAdapter", self.num_envs, rng, jax.tree.leaves(action))
+        if action is None or isinstance(action, (str, bytes)):
+            raise TypeError(f"`action` must be an array or number, got {type(action).__name__}")
         expected = tuple(self.action_space.shape or ())
         if self.num_envs is not None:
             expected = (self.num_envs, *expected)

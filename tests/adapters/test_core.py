@@ -176,6 +176,23 @@ def test_core_errors_name_the_argument():
         core.vmapped(core.EnvFns(None, None), 0)
 
 
+@pytest.mark.parametrize("made_for", [None, 3, 5])
+def test_a_state_of_another_batch_names_both_batches(made_for):
+    recording = core.Recording(fnrec.stats.episode_statistics())
+    one = core.EnvFns(
+        lambda s, a, k: core.EnvStep(s + a, s, 1.0, False, False, {}),
+        lambda k: core.EnvReset(jnp.zeros(()), jnp.zeros(())),
+    )
+    fns = core.vmapped(one, 4)
+    other = one if made_for is None else core.vmapped(one, made_for)
+    state = recording.init(other.reset(jax.random.key(0)).env_state, made_for)
+    made = "one env" if made_for is None else f"num_envs={made_for}"
+    with pytest.raises(ValueError, match=rf"`state` must hold num_envs=4 envs .* made for {made}"):
+        jax.jit(lambda s: recording.step(fns, s, jnp.ones(4), jax.random.key(1)))(state)
+    with pytest.raises(ValueError, match=r"`state` must hold num_envs=4 envs"):
+        recording.reset(fns, state, jax.random.key(1), None)
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_shared_and_per_env_layouts_see_the_same_trajectories(mode):
     """num_envs=N steps each env as jax.vmap of the unbatched adapter over split(key, N)."""

@@ -180,6 +180,14 @@ def test_errors_name_the_argument():
     state = env.initial(jax.random.key(0))
     with pytest.raises(ValueError, match=r"`action` must have shape \(3,\).*got shape \(4,\)"):
         jax.jit(env.step)(state, jnp.zeros(4, jnp.int32), jax.random.key(1))
+    for action in ("left", None, b"0"):
+        with pytest.raises(TypeError, match=rf"`action` must be an array or number, got "
+                           rf"{type(action).__name__}$"):  # fmt: skip
+            env.step(state, action, jax.random.key(1))
+    for other in (make(CartPoleFunctional(), num_envs=4), make(CartPoleFunctional())):
+        with pytest.raises(ValueError, match=r"`state` must hold num_envs=3 envs"):
+            jax.jit(env.step)(other.initial(jax.random.key(0)), jnp.zeros(3, jnp.int32),
+                              jax.random.key(1))  # fmt: skip
 
 
 def test_core_errors_name_the_argument():
