@@ -32,13 +32,19 @@ def state_fields(state: Any, fields: tuple[str, ...], where: str) -> jax.Array:
                     f"use jax.vmap({where}) for a batch of states"
                 )
         return jnp.stack([v.astype(jnp.float32) for v in values])
+    message = (
+        f"{where}: `state` must be an array of shape ({len(fields)},) ({', '.join(fields)}) or "
+        f"an object with those attributes, got {type(state).__name__}"
+    )
+    if state is None or isinstance(state, (str, bytes)):
+        raise TypeError(message)
     try:
         arr = jnp.asarray(state)
-    except TypeError as error:
-        raise TypeError(
-            f"{where}: `state` must be an array of shape ({len(fields)},) ({', '.join(fields)}) or "
-            f"an object with those attributes, got {type(state).__name__}"
-        ) from error
+    except (TypeError, ValueError) as error:
+        raise TypeError(message) from error
+    if not (arr.dtype == jnp.bool_ or jnp.issubdtype(arr.dtype, jnp.integer)
+            or jnp.issubdtype(arr.dtype, jnp.floating)):  # fmt: skip
+        raise TypeError(f"{message} of dtype {arr.dtype}")
     expected = (len(fields),)
     if arr.shape != expected:
         raise ValueError(

@@ -1,0 +1,228 @@
+"""Generated bad inputs to the public functions: a correct result or a clear error, nothing else.
+
+Every call either gives what a plain-Python reference computes from the same values, or raises
+the documented exception type (TypeError for types, ValueError for values) with a message that
+names the argument; never an internal JAX/numpy error text. x64 on and off, eager and jit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import ml_dtypes
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from stats_reference import ReferenceStats
+
+import fnrec
+
+N, B = 3, 4
+DTYPES = [np.bool_, np.int8, np.uint8, np.int32, np.int64, np.uint64, np.float16, np.float32,
+          np.float64, ml_dtypes.bfloat16, np.complex64]  # fmt: skip
+SHAPES = [(), (N,), (1,), (N + 1,), (N, 1), (2, N), (0,)]
+INTERNAL = ("broadcast_in_dim", "Traced<", "ShapedArray", "jaxlib", "XlaRuntimeError",
+            "iteration over a 0-d", "object has no attribute", "unsupported operand")  # fmt: skip
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def _arrays(draw: st.DrawFn) -> np.ndarray:
+    dtype = np.dtype(draw(st.sampled_from(DTYPES)))
+    shape = draw(st.sampled_from(SHAPES))
+    if dtype == ml_dtypes.bfloat16:
+        values = draw(hnp.arrays(np.float32, shape, elements=st.floats(-1e3, 1e3, width=32)))
+        return values.astype(dtype)
+    if dtype.kind == "f":
+        elements = st.floats(allow_nan=True, allow_infinity=True, width=min(64, dtype.itemsize * 8))
+    elif dtype.kind == "c":
+        elements = st.complex_numbers(max_magnitude=10, width=64)
+    elif dtype.kind == "b":
+        elements = st.booleans()
+    else:
+        info = np.iinfo(dtype)
+        elements = st.integers(int(info.min), int(info.max))
+    return draw(hnp.arrays(dtype, shape, elements=elements))
+
+
+@st.composite
+def values(draw: st.DrawFn) -> object:
+    """Anything a user might pass where per-env numbers are expected."""
+    kind = draw(st.sampled_from(["array", "jax", "python", "list", "junk"]))
+    if kind == "array":
+        return _arrays(draw)
+    if kind == "jax":
+        array = _arrays(draw)
+        return None if array.dtype == ml_dtypes.bfloat16 and array.size == 0 else jnp.asarray(array)
+    if kind == "python":
+        return draw(st.one_of(st.booleans(), st.integers(-(2**70), 2**70), st.floats(),
+                              st.complex_numbers(max_magnitude=10)))  # fmt: skip
+    if kind == "list":
+        size = draw(st.sampled_from([N, N + 1, 1]))
+        return draw(st.lists(st.one_of(st.integers(-(2**40), 2**40), st.floats(), st.booleans()),
+                             min_size=size, max_size=size))  # fmt: skip
+    return draw(st.sampled_from([None, "1.0", b"1", {"r": 1.0}, (1.0, None), object()]))
+
+
+def _accepted(value: object) -> np.ndarray | None:
+    """What fnrec must read `value` as (float64 numbers of shape [N]), or None if it must raise."""
+    if not _array_like(value):
+        return None
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        return None
+    if array.dtype == object:
+        if not all(isinstance(x, (bool, int, float)) for x in array.reshape(-1)):
+            return None
+        array = array.astype(np.float64)
+    if array.dtype.kind not in "biuf" and array.dtype != ml_dtypes.bfloat16:
+        return None
+    if array.shape not in ((), (N,)):
+        return None
+    return np.broadcast_to(array.astype(np.float64), (N,))
+
+
+def _array_like(value: object) -> bool:
+    """Whether jax.jit takes `value` as an argument (anything else JAX refuses at the boundary)."""
+    return isinstance(value, (bool, int, float, complex, list, np.ndarray, jax.Array))
+
+
+def _assert_clear(error: BaseException, name: str) -> None:
+    assert type(error) in (TypeError, ValueError), (type(error), error)
+    message = str(error)
+    assert f"`{name}`" in message, message
+    assert not any(text in message for text in INTERNAL), message
+
+
+def _same_return(got: float, want: float) -> bool:
+    want = float(np.float32(want)) if math.isfinite(want) and abs(want) < 3e38 else want
+    if math.isnan(want):
+        return math.isnan(got)
+    if math.isinf(want) or abs(want) > 3.4e38:
+        return math.isinf(got) and (got > 0) == (want > 0)
+    return math.isclose(got, want, rel_tol=1e-5, abs_tol=1e-30)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["eager", "jit"])
+@pytest.mark.parametrize("argument", ["reward", "terminated", "truncated"])
+@given(data=st.data())
+@SETTINGS
+def test_step_gives_the_reference_or_names_the_argument(data, argument, jit, x64):
+    value = data.draw(values())
+    good = {"reward": np.array([1.5, -2.0, 0.25]), "terminated": np.array([True, False, False]),
+            "truncated": np.array([False, True, False])}  # fmt: skip
+    args = {**good, argument: value}
+    accepted = _accepted(value)
+    inputs = (args["reward"], args["terminated"], args["truncated"])
+
+    def step(stats):  # the inputs reach fnrec as given (closed over), checked while tracing
+        return fnrec.stats.step(stats, *inputs)
+
+    stats = fnrec.stats.init(N, B)
+    try:
+        stats, ended = (jax.jit(step) if jit else step)(stats)
+    except (TypeError, ValueError, OverflowError) as error:
+        assert accepted is None, f"{value!r} must be accepted, raised {error!r}"
+        _assert_clear(error, argument)
+        return
+    except Exception as error:  # anything else is an internal error reaching the user
+        pytest.fail(f"{argument}={value!r} raised {type(error).__name__}: {error}")
+    assert accepted is not None, f"{argument}={value!r} must raise, was accepted"
+    numbers = {k: (accepted if k == argument else v) for k, v in good.items()}
+    reference = ReferenceStats(N, B)
+    expected = reference.step(
+        list(numbers["reward"]), [x != 0 for x in numbers["terminated"]],
+        [x != 0 for x in numbers["truncated"]], "same_step",
+    )  # fmt: skip
+    assert np.asarray(ended.mask).tolist() == [e[0] for e in expected]
+    for got, want in zip(np.asarray(ended.episode_return), expected, strict=True):
+        assert want[0] is False or _same_return(float(got), want[1]), (got, want)
+    assert np.asarray(ended.terminated).tolist() == [e[3] for e in expected]
+    assert fnrec.stats.episode_count(stats) == reference.episode_count
+
+
+@given(mask=values())
+@SETTINGS
+def test_reset_mask_gives_the_reference_or_names_the_argument(mask):
+    stats, _ = fnrec.stats.step(fnrec.stats.init(N, B), 1.0, False, False)
+    accepted = np.ones(N) if mask is None else _accepted(mask)  # None: every env
+    try:
+        reset = fnrec.stats.reset(stats, mask)
+    except (TypeError, ValueError) as error:
+        assert accepted is None, f"{mask!r} must be accepted, raised {error!r}"
+        _assert_clear(error, "mask")
+        return
+    assert accepted is not None, f"mask={mask!r} must raise, was accepted"
+    want = np.where(accepted != 0, 0.0, 1.0)
+    np.testing.assert_array_equal(np.asarray(reset.running_return), want)
+
+
+SETTING_VALUES = st.one_of(
+    st.integers(-5, 2**40), st.floats(), st.booleans(), st.none(), st.text(max_size=3),
+    st.just(np.int64(3)), st.just(np.float32(2.0)), st.lists(st.integers(1, 3), max_size=2),
+)  # fmt: skip
+
+
+@given(num_envs=SETTING_VALUES, buffer_length=SETTING_VALUES)
+@SETTINGS
+def test_init_settings_are_valid_or_named(num_envs, buffer_length):
+    def valid(x, low, none_ok):
+        if x is None:
+            return none_ok
+        return isinstance(x, (int, np.integer)) and not isinstance(x, bool) and low <= x < 2**31
+
+    try:
+        stats = fnrec.stats.init(num_envs, buffer_length)
+    except (TypeError, ValueError) as error:
+        named = [n for n in ("num_envs", "buffer_length") if f"`{n}`" in str(error)]
+        assert named, error
+        if named[0] == "num_envs":
+            assert not valid(num_envs, 1, True)
+        else:
+            assert not valid(buffer_length, 1, False)
+        _assert_clear(error, named[0])
+        return
+    assert valid(num_envs, 1, True) and valid(buffer_length, 1, False)
+    assert stats.return_queue.shape == (buffer_length,)
+
+
+NOT_STATES = st.one_of(values(), st.builds(lambda: fnrec.stats.init(N, B)._asdict()))
+
+
+@given(value=NOT_STATES)
+@SETTINGS
+def test_readers_given_something_else_name_the_argument(value):
+    readers = [fnrec.stats.queues, fnrec.stats.episode_count, fnrec.stats.summary,
+               lambda s: fnrec.stats.step(s, 1.0, False, False),
+               lambda s: fnrec.stats.reset(s)]  # fmt: skip
+    for reader in readers:
+        with pytest.raises(TypeError) as info:
+            reader(value)
+        _assert_clear(info.value, "stats")
+
+
+@pytest.mark.parametrize("render", [fnrec.render.cartpole, fnrec.render.pendulum])
+@given(state=values())
+@SETTINGS
+def test_renderers_give_a_frame_or_name_the_state(render, state):
+    size = 4 if render is fnrec.render.cartpole else 2
+    try:
+        array = np.asarray(state)
+        fits = array.dtype.kind in "biuf" or array.dtype == ml_dtypes.bfloat16
+        fits = fits and array.shape == (size,)
+    except (TypeError, ValueError):
+        fits = False
+    try:
+        frame = np.asarray(jax.jit(lambda: render(state))())  # checked while tracing
+    except (TypeError, ValueError) as error:
+        assert not fits, f"{state!r} must render, raised {error!r}"
+        _assert_clear(error, "state")
+        return
+    assert fits, f"state={state!r} must raise, rendered"
+    assert frame.dtype == np.uint8 and frame.ndim == 3
+    if not np.isfinite(array.astype(np.float64)).all():
+        assert (frame == fnrec.render.raster.INVALID).all()
