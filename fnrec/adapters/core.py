@@ -536,9 +536,27 @@ def _check_recorded(state: Any, fns: EnvFns | None = None) -> None:
 
 
 def _keep_types(new: Any, old: Any) -> Any:
-    """`new` cast leaf by leaf to `old`'s dtypes (a scan carry keeps its types)."""
+    """`new` cast leaf by leaf to `old`'s dtypes (a scan carry keeps its types).
+
+    PRNG key leaves (``jax.random.key``) are kept as they are; a leaf that changes between a
+    typed key and raw key data (``jax.random.PRNGKey``) raises, naming the fix.
+    """
+
+    def cast(n: Any, o: Any) -> Any:
+        n, o_dtype = jnp.asarray(n), jnp.asarray(o).dtype
+        n_key, o_key = (jnp.issubdtype(d, jax.dtypes.prng_key) for d in (n.dtype, o_dtype))
+        if n_key or o_key:
+            if n.dtype != o_dtype:
+                raise TypeError(
+                    f"the env state holds a PRNG key of dtype {n.dtype} after the step where it "
+                    f"held {o_dtype} before: use one kind of key for reset and step (all "
+                    "jax.random.key, or all jax.random.PRNGKey)"
+                )
+            return n
+        return n.astype(o_dtype)
+
     try:
-        return jax.tree.map(lambda n, o: jnp.asarray(n).astype(jnp.asarray(o).dtype), new, old)
+        return jax.tree.map(cast, new, old)
     except ValueError as error:
         raise ValueError(
             f"the env's step must return a state with the structure of the one it got: {error}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from fnrec.capture import CapturedEpisode, CaptureState
@@ -81,16 +82,23 @@ def _rows(items: Any, batch_shape: tuple[int, ...], instance: int, rows: np.ndar
 
     def take(x: jax.Array) -> np.ndarray:
         x = x.reshape(-1, *x.shape[len(batch_shape) :]) if batch_shape else x[None]
-        return np.asarray(jax.device_get(x[instance][rows]))
+        return to_host(x[instance][rows])
 
     return jax.tree.map(take, items)
+
+
+def to_host(x: Any) -> Any:
+    """A captured leaf as numpy; a PRNG key leaf (``jax.random.key``) stays a jax key array."""
+    if isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+        return x
+    return np.asarray(jax.device_get(x))
 
 
 def trimmed(episode: CapturedEpisode) -> CapturedEpisode:
     """A streamed episode with numpy fields and ``items`` trimmed to ``length + 1`` frames."""
     length = int(np.asarray(episode.length))
     return CapturedEpisode(
-        items=jax.tree.map(lambda x: np.asarray(x)[: length + 1], episode.items),
+        items=jax.tree.map(lambda x: to_host(x)[: length + 1], episode.items),
         episode_id=int(np.asarray(episode.episode_id)),
         env=int(np.asarray(episode.env)),
         length=length,

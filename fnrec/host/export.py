@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from fnrec.capture import CapturedEpisode, CaptureState
@@ -163,10 +164,15 @@ class _Frames:
                 size = len(jax.tree.leaves(part)[0])
                 if size < self.chunk:  # one compiled shape for every chunk
                     pad = self.chunk - size
-                    part = jax.tree.map(
-                        lambda x, pad=pad: np.concatenate([x, np.repeat(x[-1:], pad, 0)]), part
-                    )
+                    part = jax.tree.map(lambda x, pad=pad: _pad_last(x, pad), part)
                 yield from np.asarray(self._batched(part))[:size]
+
+
+def _pad_last(x: Any, pad: int) -> Any:
+    """`x` with its last row repeated `pad` times (jax for a PRNG key leaf, else numpy)."""
+    if isinstance(x, jax.Array):  # a jax.random.key leaf (read_capture keeps those on device)
+        return jnp.concatenate([x, jnp.repeat(x[-1:], pad, 0)])
+    return np.concatenate([x, np.repeat(x[-1:], pad, 0)])
 
 
 class _Videos:

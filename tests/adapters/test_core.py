@@ -212,3 +212,40 @@ def test_shared_and_per_env_layouts_see_the_same_trajectories(mode):
             np.testing.assert_array_equal(x, y)
         np.testing.assert_array_equal(out_a.ended.mask, out_b.ended.mask)
         np.testing.assert_array_equal(out_a.reward, out_b.reward)
+
+
+def _keyed_env(step_key=None):
+    """A toy env whose state holds a PRNG key (as jumanji, navix, xminigrid and craftax do)."""
+
+    def env_step(s, a, k):
+        x, key = s
+        key = jax.random.split(key)[0] if step_key is None else step_key
+        return core.EnvStep((x + 1, key), (x + 1).astype(float), 1.0, x + 1 >= 3, False, {})
+
+    def env_reset(k):
+        return core.EnvReset((jnp.zeros((), jnp.int32), k), jnp.zeros(()))
+
+    return core.EnvFns(env_step, env_reset)
+
+
+def test_an_env_state_holding_a_typed_key_steps_eagerly_and_under_jit():
+    recording = core.Recording(fnrec.stats.episode_statistics(), fnrec.capture.episode_capture(5))
+    fns = core.vmapped(_keyed_env(), 2)
+    start = recording.init(fns.reset(jax.random.key(0)).env_state, 2)
+    eager, jitted = start, start
+    step = jax.jit(lambda s, k: recording.step(fns, s, jnp.zeros(2), k).state)
+    for t in range(7):
+        eager = recording.step(fns, eager, jnp.zeros(2), jax.random.key(t)).state
+        jitted = step(jitted, jax.random.key(t))
+    assert fnrec.stats.episode_count(eager.stats) == fnrec.stats.episode_count(jitted.stats) == 4
+    np.testing.assert_array_equal(
+        jax.random.key_data(eager.env_state[1]), jax.random.key_data(jitted.env_state[1])
+    )
+
+
+def test_mixing_typed_and_raw_keys_in_the_env_state_names_the_fix():
+    recording = core.Recording(fnrec.stats.episode_statistics())
+    fns = core.vmapped(_keyed_env(step_key=jax.random.key(1)), 2)
+    state = recording.init(fns.reset(jax.random.PRNGKey(0)).env_state, 2)  # raw uint32 keys
+    with pytest.raises(TypeError, match=r"use one kind of key for reset and step"):
+        recording.step(fns, state, jnp.zeros(2), jax.random.key(0))

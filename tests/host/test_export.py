@@ -272,3 +272,34 @@ def test_export_failure_keeps_the_videos_before_it_and_starts_no_more(tmp_path, 
     for name in names:
         assert len(decode(tmp_path / name)) >= 2
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("on_device", [True, False], ids=["device", "host"])
+def test_captured_states_holding_typed_keys_read_and_export(tmp_path, on_device):
+    from fnrec.adapters import core
+
+    def env_step(s, a, k):
+        x, key = s
+        return core.EnvStep((x + 1, jax.random.split(key)[0]), x + 1.0, 1.0, x + 1 >= 3, False, {})
+
+    fns = core.vmapped(
+        core.EnvFns(env_step, lambda k: core.EnvReset((jnp.zeros((), jnp.int32), k), 0.0)), 2
+    )
+    recording = core.Recording(fnrec.stats.episode_statistics(), fnrec.capture.episode_capture(5))
+    state = recording.init(fns.reset(jax.random.key(0)).env_state, 2)
+    for t in range(8):
+        state = recording.step(fns, state, jnp.zeros(2), jax.random.key(t)).state
+    episodes = read_capture(state.capture).episodes
+    assert [e.length for e in episodes] == [3, 3]
+    assert jnp.issubdtype(episodes[0].items[1].dtype, jax.dtypes.prng_key)  # kept as a key
+    np.testing.assert_array_equal(episodes[0].items[0], [0, 1, 2, 3])
+
+    def render(s):
+        xp = jnp if on_device else np
+        return xp.full((16, 16, 3), s[0] * 60, xp.uint8)
+
+    result = fnrec.export_videos(state.capture, tmp_path, render, on_device=on_device, crf=0)
+    assert [v.length for v in result.videos] == [3, 3]
+    frames = decode(result.videos[0].path)
+    assert len(frames) == 4
+    np.testing.assert_allclose([f.mean() for f in frames], [0, 60, 120, 180], atol=3)
