@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need into fresh virtual environments and runs the whole suite.
 #
-# Five environments, because gymnax 1.0.1 pins gymnasium<1.4 while the Gymnasium parity tests
+# Six environments, because gymnax 1.0.1 pins gymnasium<1.4 while the Gymnasium parity tests
 # need gymnasium>=1.4 (1.3 mis-counts same-step autoreset), and a plain install must work:
 #   .venv-plain   `pip install fnrec` with no extras (+ pytest, hypothesis): the demo, the
 #                 examples and every README snippet on the runtime dependencies alone
@@ -9,6 +9,7 @@
 #   .venv-gymnax  the newest gymnax (1.0.1) + gymnasium 1.3: the gymnax adapter, and everything
 #                 else again on 1.3 (the parity tests skip there)
 #   .venv-gymnax-0-0  gymnax 0.0.9: the 5-value step API, truncation read off state.time
+#   .venv-families  jumanji, navix, xminigrid, craftax (+ gymnax): tests/with_families
 #   .venv-brax    brax + MuJoCo Playground (optional extras): the brax adapter and capture, and
 #                 streaming inside brax's own ppo.train, which calls jax.device_put_replicated
 #                 (removed in jax 0.10): this venv pins jax<0.10
@@ -40,7 +41,7 @@ echo "== ruff format --check, ruff check"
 .venv/bin/ruff check -q fnrec tests examples benchmarks
 FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d,matplotlib,tensorboardX,av,orbax.checkpoint \
   run_pytest .venv tests --ignore=tests/with_gymnax --ignore=tests/with_brax \
-  --ignore=tests/with_gymnax_0_0
+  --ignore=tests/with_gymnax_0_0 --ignore=tests/with_families
 
 # A plain install: FNREC_PLAIN makes tests/conftest.py check that no optional package is there.
 make_venv .venv-plain "" pytest hypothesis
@@ -49,11 +50,16 @@ FNREC_PLAIN=1 run_pytest .venv-plain tests/test_demo.py tests/test_examples.py \
 
 make_venv .venv-gymnax "test,gymnax"
 FNREC_REQUIRE=gymnax,matplotlib,tensorboardX run_pytest .venv-gymnax tests --ignore=tests/with_brax \
-  --ignore=tests/with_gymnax_0_0
+  --ignore=tests/with_gymnax_0_0 --ignore=tests/with_families
 
 # gymnax 0.0.x (5-value step API, time limit inside `done`): the adapter on the real thing.
 make_venv .venv-gymnax-0-0 "test,gymnax" "gymnax==0.0.9"
 FNREC_REQUIRE=gymnax run_pytest .venv-gymnax-0-0 tests/with_gymnax_0_0
+
+# Functional JAX env families (jumanji, navix, XLand-MiniGrid, craftax) on the real libraries;
+# gymnax is there for craftax (its gymnax API).
+make_venv .venv-families "test,gymnax,jumanji,navix,xminigrid,craftax"
+FNREC_REQUIRE=jumanji,navix,xminigrid,craftax run_pytest .venv-families tests/with_families
 
 if [ "${FNREC_SKIP_BRAX:-0}" != 1 ]; then
   make_venv .venv-brax "test,brax,playground" "jax<0.10" "jaxlib<0.10"

@@ -7,7 +7,17 @@ from readme_blocks import python_blocks, run_block
 
 BLOCKS = python_blocks()
 # What a plain `pip install fnrec` lacks; the main venv has all but gymnax (own venv).
-SKIP_MISSING = ("gymnax", "pygame", "flax", "matplotlib", "tensorboardX")
+SKIP_MISSING = (
+    "gymnax",
+    "pygame",
+    "flax",
+    "matplotlib",
+    "tensorboardX",
+    "jumanji",
+    "navix",
+    "xminigrid",
+    "craftax",
+)
 
 
 @pytest.mark.parametrize("code", [c for _, c in BLOCKS], ids=[f"line{n}" for n, _ in BLOCKS])
