@@ -611,11 +611,27 @@ class Wrapper(RecordingView):
     """
 
     kind = "environment"
+    num_envs: int | None = None  # set by adapters that batch their env (num_envs=N)
 
     def __init__(self, env: Any, recording: Recording) -> None:
         check_env(env, ("reset", "step"), self.kind)
         self.env = env
         self.recording = recording.check()
+
+    def checked_reset(self, key: Array) -> Array:
+        """Checks a reset's key for this adapter's layout (one key with ``num_envs``)."""
+        _checks.check_batch_driver(type(self).__name__, self.num_envs, key, [])
+        return key
+
+    def checked_step(self, state: Any, action: Any, key: Any) -> None:
+        """Checks a step's state, action and key for this adapter's layout."""
+        _check_recorded(state)
+        _checks.check_batch_driver(type(self).__name__, self.num_envs, key, jax.tree.leaves(action))
+        _checks.check_leading_axis("action", action, self.num_envs)
+
+    def init_from(self, fresh: EnvReset) -> tuple[Recorded, Any]:
+        """``(state, obs)``: a Recorded state around fresh env states, and their observation."""
+        return self.recording.init(fresh.env_state, self.num_envs), fresh.obs
 
     def __getattr__(self, name: str) -> Any:
         if name in ("env", "recording"):  # not set yet (e.g. while unpickling): no recursion

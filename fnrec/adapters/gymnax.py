@@ -148,9 +148,8 @@ class GymnaxAdapter(core.Wrapper):
         Returns:
           ``(obs, state)``.
         """
-        _checks.check_batch_driver("GymnaxAdapter", self.num_envs, key, [])
-        fresh = self._reset_fn(params)(key)
-        return fresh.obs, self.recording.init(fresh.env_state, self.num_envs)
+        state, obs = self.init_from(self._reset_fn(params)(self.checked_reset(key)))
+        return obs, state
 
     def step(self, key: Array, state: Recorded, action: Any, params: Any = None) -> tuple:
         """gymnax's step (which autoresets), recorded.
@@ -161,13 +160,7 @@ class GymnaxAdapter(core.Wrapper):
           ``"_episode"`` (the finished episodes), ``"terminated"``/``"truncated"`` and, for a
           bare env, ``"final_obs"``/``"final_observation"`` (the done step's observation).
         """
-        if not isinstance(state, Recorded):
-            raise TypeError(
-                "`state` must be the Recorded state from this wrapper's reset, "
-                f"got {type(state).__name__}"
-            )
-        _checks.check_batch_driver("GymnaxAdapter", self.num_envs, key, jax.tree.leaves(action))
-        _checks.check_leading_axis("action", action, self.num_envs)
+        self.checked_step(state, action, key)
         if self.bare:
             api = self._checked_api(_bare_api(self.env))
             out = self.recording.step(self._fns(params), state, action, key)

@@ -169,10 +169,9 @@ class JumanjiAdapter(core.Wrapper):
         Returns:
           ``(state, obs)``: the Recorded state and the first observation(s).
         """
-        _checks.check_batch_driver("JumanjiAdapter", self.num_envs, key, [])
+        self.checked_reset(key)
         if not self.resets_itself:
-            fresh = self.fns.reset(key)
-            return self.recording.init(fresh.env_state, self.num_envs), fresh.obs
+            return self.init_from(self.fns.reset(key))
         if self.prebatched:
             env_state, timestep = self.env.reset(jax.random.split(key, self.num_envs))
         elif self.num_envs is not None:
@@ -193,13 +192,7 @@ class JumanjiAdapter(core.Wrapper):
         Returns:
           A ``core.StepResult``; ``info["timestep"]`` is the env's own TimeStep.
         """
-        if not isinstance(state, Recorded):
-            raise TypeError(
-                "`state` must be the Recorded state from this adapter's reset, "
-                f"got {type(state).__name__}"
-            )
-        _checks.check_batch_driver("JumanjiAdapter", self.num_envs, key, jax.tree.leaves(action))
-        _checks.check_leading_axis("action", action, self.num_envs)
+        self.checked_step(state, action, key)
         if not self.resets_itself:
             if key is None:
                 raise ValueError(

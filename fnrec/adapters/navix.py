@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 from jax import Array
 
@@ -118,9 +117,7 @@ class NavixAdapter(core.Wrapper):
           ``(state, obs)``: the Recorded state (its ``env_state`` is navix's Timestep) and the
           first observation(s).
         """
-        _checks.check_batch_driver("NavixAdapter", self.num_envs, key, [])
-        fresh = self.fns.reset(key)
-        return self.recording.init(fresh.env_state, self.num_envs), fresh.obs
+        return self.init_from(self.fns.reset(self.checked_reset(key)))
 
     def step(self, state: Recorded, action: Any, key: Array) -> StepResult:
         """One recorded step (navix's transition, fnrec's time limit, autoreset and capture).
@@ -133,11 +130,5 @@ class NavixAdapter(core.Wrapper):
         Returns:
           A ``core.StepResult``.
         """
-        if not isinstance(state, Recorded):
-            raise TypeError(
-                "`state` must be the Recorded state from this adapter's reset, "
-                f"got {type(state).__name__}"
-            )
-        _checks.check_batch_driver("NavixAdapter", self.num_envs, key, jax.tree.leaves(action))
-        _checks.check_leading_axis("action", action, self.num_envs)
+        self.checked_step(state, action, key)
         return self.recording.step(self.fns, state, action, key)

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 from jax import Array
 
 from fnrec import _checks
@@ -113,9 +112,7 @@ class XMiniGridAdapter(core.Wrapper):
           ``(state, obs)``: the Recorded state (its ``env_state`` is xminigrid's TimeStep) and
           the first observation(s).
         """
-        _checks.check_batch_driver("XMiniGridAdapter", self.num_envs, key, [])
-        fresh = self._fns(params).reset(key)
-        return self.recording.init(fresh.env_state, self.num_envs), fresh.obs
+        return self.init_from(self._fns(params).reset(self.checked_reset(key)))
 
     def step(self, params: Any, state: Recorded, action: Any, key: Array) -> StepResult:
         """One recorded step.
@@ -129,11 +126,5 @@ class XMiniGridAdapter(core.Wrapper):
         Returns:
           A ``core.StepResult``.
         """
-        if not isinstance(state, Recorded):
-            raise TypeError(
-                "`state` must be the Recorded state from this adapter's reset, "
-                f"got {type(state).__name__}"
-            )
-        _checks.check_batch_driver("XMiniGridAdapter", self.num_envs, key, jax.tree.leaves(action))
-        _checks.check_leading_axis("action", action, self.num_envs)
+        self.checked_step(state, action, key)
         return self.recording.step(self._fns(params), state, action, key)
