@@ -13,6 +13,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 AUTORESET_MODES: tuple[str, ...] = ("same_step", "next_step", "disabled")
+MAX_BUFFER_LENGTH = 2**31 - 1  # ring indices and env indices are int32
 
 
 def _as_array(name: str, value: ArrayLike) -> Array:
@@ -118,20 +119,33 @@ def flag_array(name: str, value: ArrayLike, shape: tuple[int, ...]) -> Array:
     if host is not None:
         value = host if host.dtype == np.bool_ else host != 0
     array = _real_array(name, value, shape, expected)
-    return array if array.dtype == jnp.bool_ else array != 0
+    return array if array.dtype == jnp.bool_ else _nonzero(array)
+
+
+def _nonzero(array: Array) -> Array:
+    """``array != 0``, exact for subnormal floats too (XLA's CPU compare flushes them to 0)."""
+    if not jnp.issubdtype(array.dtype, jnp.floating):
+        return array != 0
+    bits = {2: jnp.uint16, 4: jnp.uint32, 8: jnp.uint64}[array.dtype.itemsize]
+    magnitude = jax.lax.bitcast_convert_type(array, bits) & (
+        (1 << (8 * array.dtype.itemsize - 1)) - 1
+    )
+    return magnitude != 0
 
 
 def check_num_envs(num_envs: int | None) -> None:
     """Raises unless `num_envs` is None or a Python int >= 1."""
     if num_envs is None:
         return
-    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+    if (
+        isinstance(num_envs, bool)
+        or not isinstance(num_envs, (int, np.integer))
+        or not 1 <= num_envs <= MAX_BUFFER_LENGTH
+    ):
         raise ValueError(
-            f"`num_envs` must be None (one environment) or an int >= 1, got {num_envs!r}"
+            f"`num_envs` must be None (one environment) or an int from 1 to {MAX_BUFFER_LENGTH} "
+            f"(env indices are int32), got {num_envs!r}"
         )
-
-
-MAX_BUFFER_LENGTH = 2**31 - 1  # the queue's ring index is an int32
 
 
 def check_buffer_length(buffer_length: int) -> None:

@@ -8,6 +8,7 @@ names the argument; never an internal JAX/numpy error text. x64 on and off, eage
 from __future__ import annotations
 
 import math
+import os
 
 import jax
 import jax.numpy as jnp
@@ -27,7 +28,15 @@ DTYPES = [np.bool_, np.int8, np.uint8, np.int32, np.int64, np.uint64, np.float16
 SHAPES = [(), (N,), (1,), (N + 1,), (N, 1), (2, N), (0,)]
 INTERNAL = ("broadcast_in_dim", "Traced<", "ShapedArray", "jaxlib", "XlaRuntimeError",
             "iteration over a 0-d", "object has no attribute", "unsupported operand")  # fmt: skip
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+# CI runs a fixed set of examples (derandomized: no flaky runs); FNREC_BAD_INPUT_EXAMPLES=N
+# explores N fresh random ones per test.
+_EXPLORE = int(os.environ.get("FNREC_BAD_INPUT_EXAMPLES", "0"))
+SETTINGS = settings(
+    max_examples=_EXPLORE or 100,
+    derandomize=not _EXPLORE,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 def _arrays(draw: st.DrawFn) -> np.ndarray:
@@ -99,11 +108,13 @@ def _assert_clear(error: BaseException, name: str) -> None:
 
 
 def _same_return(got: float, want: float) -> bool:
-    want = float(np.float32(want)) if math.isfinite(want) and abs(want) < 3e38 else want
+    """Whether `got` is `want` as float32 (inf past float32's range, NaN for NaN)."""
+    with np.errstate(over="ignore"):
+        want = float(np.float32(want))
     if math.isnan(want):
         return math.isnan(got)
-    if math.isinf(want) or abs(want) > 3.4e38:
-        return math.isinf(got) and (got > 0) == (want > 0)
+    if math.isinf(want):
+        return got == want
     return math.isclose(got, want, rel_tol=1e-5, abs_tol=1e-30)
 
 
@@ -176,6 +187,11 @@ def test_init_settings_are_valid_or_named(num_envs, buffer_length):
         return isinstance(x, (int, np.integer)) and not isinstance(x, bool) and low <= x < 2**31
 
     try:
+        fnrec.stats.episode_statistics(buffer_length)  # the factory allocates nothing
+        if isinstance(buffer_length, (int, np.integer)) and buffer_length > 10_000:
+            buffer_length = 10_000  # valid; a queue of billions of entries is not allocated here
+        if valid(num_envs, 1, False) and num_envs > 10_000:
+            num_envs = 10_000  # valid too; not allocated here
         stats = fnrec.stats.init(num_envs, buffer_length)
     except (TypeError, ValueError) as error:
         named = [n for n in ("num_envs", "buffer_length") if f"`{n}`" in str(error)]

@@ -6,6 +6,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def state_fields(state: Any, fields: tuple[str, ...], where: str) -> jax.Array:
@@ -38,9 +39,9 @@ def state_fields(state: Any, fields: tuple[str, ...], where: str) -> jax.Array:
     )
     if state is None or isinstance(state, (str, bytes)):
         raise TypeError(message)
-    try:
-        arr = jnp.asarray(state)
-    except (TypeError, ValueError) as error:
+    try:  # host data (lists, numpy) through numpy: JAX would overflow on big Python ints
+        arr = state if isinstance(state, jax.Array) else np.asarray(state)
+    except (TypeError, ValueError, OverflowError) as error:
         raise TypeError(message) from error
     if not (arr.dtype == jnp.bool_ or jnp.issubdtype(arr.dtype, jnp.integer)
             or jnp.issubdtype(arr.dtype, jnp.floating)):  # fmt: skip
@@ -51,4 +52,7 @@ def state_fields(state: Any, fields: tuple[str, ...], where: str) -> jax.Array:
             f"{where}: `state` must have shape {expected} ({', '.join(fields)}) or be an object "
             f"with those attributes, got shape {arr.shape}; use jax.vmap({where}) for a batch"
         )
-    return arr.astype(jnp.float32)
+    if isinstance(arr, np.ndarray):
+        with np.errstate(over="ignore"):  # beyond float32's range is +-inf, as in JAX
+            arr = arr.astype(np.float32)
+    return jnp.asarray(arr).astype(jnp.float32)
