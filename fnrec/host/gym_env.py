@@ -31,7 +31,7 @@ import fnrec
 from fnrec.adapters.core import AdapterFns
 from fnrec.host.export import FuncEnvRenderer
 from fnrec.host.frames import tile
-from fnrec.host.spaces import single_spaces
+from fnrec.host.spaces import check_action, single_spaces
 from fnrec.utils.seeding import key_from_seed
 
 _AUTORESET = {
@@ -59,13 +59,18 @@ def _check_seed(seed: Any) -> int | None:
     return int(seed)
 
 
-def _host_array(value: Any, dtype: np.dtype | None) -> np.ndarray:
-    """`value` as a numpy array, cast to `dtype` when that is the same kind (int64 -> int32)."""
+def _host_action(
+    value: Any, space: gym.Space, dtype: np.dtype | None, shape: tuple, num_envs: int | None
+) -> np.ndarray:
+    """`value` checked against ONE env's `space` (when it has the expected `shape`; else the
+    adapter says so), then cast to `dtype` when that is the same kind (int64 -> int32)."""
     if value is None or isinstance(value, str):
         raise TypeError(
             f"`action` must be an array or number, got {type(value).__name__}: {value!r}"
         )
     array = np.asarray(value)
+    if array.shape == shape:  # checked before the cast, which would wrap 2**40 to 0
+        check_action(array, space, num_envs)
     if dtype is not None and np.can_cast(array.dtype, dtype, casting="same_kind"):
         array = array.astype(dtype, copy=False)
     return array
@@ -107,13 +112,10 @@ class _Driver:
     Args:
       fns: the adapter's functions (params bound).
       shape: () for one env, (N,) for a batch.
-      action_dtype: the action space's dtype (None for Tuple/Dict spaces).
-      action_shape: one action's shape, batch axes included.
+      action_space: ONE env's action space (its dtype and shape; discrete actions are checked).
     """
 
-    def __init__(
-        self, fns: AdapterFns, shape: tuple[int, ...], action_dtype: Any, action_shape: tuple
-    ) -> None:
+    def __init__(self, fns: AdapterFns, shape: tuple[int, ...], action_space: gym.Space) -> None:
         self.fns = fns
         self.buffer_length: int | None = None
         self.time_queue: deque[float] = deque()
@@ -126,8 +128,13 @@ class _Driver:
         self._prev_done = np.zeros(shape, bool)  # read from the device with every step's results
         self.last_ended: fnrec.EpisodeEnded | None = None  # the last step's, as numpy
         self._obs: Any = None
-        self._action_dtype = action_dtype
-        self._action_shape = action_shape
+        self._action_space = action_space
+        self._action_dtype = (
+            None
+            if action_space.dtype is None
+            else jax.dtypes.canonicalize_dtype(action_space.dtype)
+        )
+        self._action_shape = shape + tuple(action_space.shape or ())
         # Called once at the first reset, before any clock starts (compiles a jitted renderer).
         self.warm_up: Callable[[], None] | None = None
 
@@ -198,7 +205,10 @@ class _Driver:
         """
         if self.state is None:
             raise gym.error.ResetNeeded("Call `reset()` before `step()`.")
-        out = self._step(self.state, _host_array(action, self._action_dtype), self._key)
+        action = _host_action(
+            action, self._action_space, self._action_dtype, self._action_shape, self.fns.num_envs
+        )
+        out = self._step(self.state, action, self._key)
         self.state, self._key = out.state, out.key
         obs, reward, terminated, truncated, extra, ended, prev_done = jax.device_get(out.host)
         now = time.perf_counter()
@@ -353,10 +363,7 @@ def _setup(
         )
     observation_space, action_space = single_spaces(adapter, params)
     shape = () if fns.num_envs is None else (fns.num_envs,)
-    dtype = (
-        None if action_space.dtype is None else jax.dtypes.canonicalize_dtype(action_space.dtype)
-    )
-    driver = _Driver(fns, shape, dtype, shape + tuple(action_space.shape or ()))
+    driver = _Driver(fns, shape, action_space)
     images = render
     func_env = getattr(adapter, "env", None)
     if render_mode == "rgb_array" and images is None:

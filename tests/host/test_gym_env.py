@@ -9,6 +9,7 @@ import pytest
 from gymnasium.envs.functional_jax_env import FunctionalJaxEnv, FunctionalJaxVectorEnv
 from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 from gymnasium.envs.tabular.blackjack import BlackjackFunctional
+from gymnasium.experimental.functional import FuncEnv
 from gymnasium.wrappers import RecordEpisodeStatistics
 from gymnasium.wrappers.vector import RecordEpisodeStatistics as VectorRecordEpisodeStatistics
 
@@ -406,3 +407,96 @@ def test_the_first_episode_time_excludes_the_renderer_compile(vector):
         *_, info = env.step(np.zeros(2, np.int64) if vector else 0)
     times = info["episode"]["t"]
     assert np.all(np.asarray(times) < 0.4), times
+
+
+class Chooser(FuncEnv):
+    """A FuncEnv whose observation is the last action; its action space is given."""
+
+    observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(2,), dtype=np.float32)
+
+    def __init__(self, action_space: gym.Space) -> None:
+        super().__init__()
+        self.action_space = action_space
+
+    def initial(self, rng, params=None):
+        return jnp.zeros(2, jnp.float32)
+
+    def transition(self, state, action, rng, params=None):
+        return jnp.broadcast_to(jnp.asarray(action, jnp.float32), (2,))
+
+    def observation(self, state, rng, params=None):
+        return state
+
+    def reward(self, state, action, next_state, rng, params=None):
+        return jnp.float32(1.0)
+
+    def terminal(self, state, rng, params=None):
+        return jnp.bool_(False)
+
+
+BAD_OR_GOOD_ACTIONS = [
+    *(0, 1, 2, 7, -1, 1.5, 1.0, True, np.int64(1), np.uint8(1), np.array(1.0), np.array(0)),
+    *(np.int64(2**40), np.int64(2**32 + 1), np.float32(0)),
+]
+
+
+@pytest.mark.parametrize("action", BAD_OR_GOOD_ACTIONS, ids=repr)
+def test_discrete_actions_are_refused_exactly_where_gymnasium_refuses_them(action):
+    gymnasium_env = gym.make("CartPole-v1").unwrapped
+    gymnasium_env.reset(seed=0)
+    try:
+        gymnasium_env.step(action)
+        refused = False
+    except AssertionError:  # CartPoleEnv asserts action_space.contains(action)
+        refused = True
+    env, twin = FunctionalEnv(CartPoleFunctional()), FunctionalEnv(CartPoleFunctional())
+    env.reset(seed=0)
+    twin.reset(seed=0)
+    if not refused:
+        env.step(action)
+        return
+    with pytest.raises((TypeError, ValueError), match=r"`action` must be an integer in \[0, 2\)"):
+        env.step(action)
+    np.testing.assert_array_equal(env.step(1)[0], twin.step(1)[0])  # the env did not move
+
+
+def test_vector_actions_outside_the_space_name_the_env():
+    env = FunctionalVectorEnv(CartPoleFunctional(), 3)
+    env.reset(seed=0)
+    with pytest.raises(
+        ValueError, match=r"`action` of env 2 must be an integer in \[0, 2\).*got 7"
+    ):
+        env.step(np.array([0, 1, 7]))
+    with pytest.raises(ValueError, match=r"`action` of env 0 .* got 1099511627776"):
+        env.step(np.array([2**40, 0, 0]))  # not wrapped to 0 by the int32 cast
+    with pytest.raises(TypeError, match=r"`action` must be an integer .* got dtype float64"):
+        env.step([0.0, 1.0, 0.5])
+    env.step([0, 1, 1])
+    assert env.episode_count == 0
+
+
+@pytest.mark.parametrize(
+    ("space", "good", "bad"),
+    [
+        (gym.spaces.Discrete(3, start=-1), [-1, 1], [2, -2]),
+        (gym.spaces.MultiDiscrete([2, 3]), [[1, 2], [0, 0]], [[2, 0], [0, 3], [-1, 0]]),
+        (gym.spaces.MultiBinary(2), [[0, 1], [1, 1]], [[0, 2], [-1, 0]]),
+    ],
+    ids=["discrete-start", "multi-discrete", "multi-binary"],
+)
+def test_other_discrete_spaces_check_every_env(space, good, bad):
+    env = FunctionalVectorEnv(Chooser(space), len(good))
+    env.reset(seed=0)
+    obs, *_ = env.step(np.array(good))
+    np.testing.assert_array_equal(
+        obs,
+        np.broadcast_to(np.array(good, np.float32)[:, None], obs.shape)
+        if np.ndim(good[0]) == 0
+        else np.array(good, np.float32),
+    )
+    for action in bad:
+        actions = np.array([good[0], action])
+        with pytest.raises(ValueError, match="`action` of env 1 must be"):
+            env.step(actions)
+        assert all(space.contains(np.asarray(a)) for a in good)
+        assert not space.contains(np.asarray(action, space.dtype))
