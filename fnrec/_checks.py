@@ -208,15 +208,51 @@ def is_vmapped(value: object) -> bool:
     return type(value).__name__ == "BatchTracer"
 
 
-def check_batch_driver(kind: str, num_envs: int | None, key: ArrayLike, leaves: list) -> None:
-    """Raises for the two layout mix-ups of an adapter that batches its envs itself (num_envs=N).
+def _describe(value: object) -> str:
+    if isinstance(value, (jax.Array, np.ndarray)):
+        return f"an array of dtype {value.dtype} and shape {tuple(value.shape)}"
+    text = repr(value)
+    return f"{type(value).__name__}: {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def check_key(name: str, key: object) -> None:
+    """Raises a TypeError naming `name` unless `key` is a PRNG key (or a batch of them).
+
+    Typed keys (``jax.random.key``) and raw key data (``jax.random.PRNGKey``'s uint32) pass;
+    checked on shapes and dtypes only, so it adds nothing to a traced program.
+    """
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key):
+        return
+    if isinstance(key, (jax.Array, np.ndarray)):
+        try:
+            jax.eval_shape(jax.random.wrap_key_data, jax.ShapeDtypeStruct(key.shape, key.dtype))
+            return
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(
+        f"`{name}` must be a PRNG key (jax.random.key(seed), or the uint32 data of "
+        f"jax.random.PRNGKey(seed)), got {_describe(key)}"
+    )
+
+
+def check_batch_driver(
+    kind: str, num_envs: int | None, key: ArrayLike | None, leaves: list,
+    key_name: str = "key", key_optional: bool = False,
+) -> None:  # fmt: skip
+    """Checks the PRNG key, and raises for the two layout mix-ups of an adapter that batches
+    its envs itself (num_envs=N).
 
     Args:
       kind: the adapter, for the message.
-      num_envs: its batch size (None: unbatched, nothing to check).
+      num_envs: its batch size (None: unbatched, no layout to check).
       key: the PRNG key it was given.
       leaves: leaves of its state or action, to detect an outer ``jax.vmap``.
+      key_name: the key argument's name, for the message.
+      key_optional: whether None is accepted (an env that does not use the key).
     """
+    if key is not None or not key_optional:
+        check_key(key_name, key)
     if num_envs is None:
         return
     if any(is_vmapped(x) for x in [key, *leaves]):
@@ -225,16 +261,44 @@ def check_batch_driver(kind: str, num_envs: int | None, key: ArrayLike, leaves: 
             f"would step num_envs x {num_envs} envs); vmap an adapter made with num_envs=None, "
             "or drop the jax.vmap"
         )
-    if key is None:  # Gymnasium's FuncEnvs accept rng=None
+    if key is None:
         return
-    key = jnp.asarray(key) if not hasattr(key, "dtype") else key
     typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
     if key.ndim > (0 if typed else 1):
         raise ValueError(
-            f"`key` must be ONE PRNG key for {kind} with num_envs={num_envs} (it splits it per "
-            f"env), got a batch of keys of shape {key.shape}: pass one key, or jax.vmap an "
+            f"`{key_name}` must be ONE PRNG key for {kind} with num_envs={num_envs} (it splits it "
+            f"per env), got a batch of keys of shape {key.shape}: pass one key, or jax.vmap an "
             "adapter made with num_envs=None"
         )
+
+
+def action_array(name: str, value: object) -> object:
+    """An array-space action with a real dtype; host values (lists too) converted to numpy.
+
+    Host integers must fit JAX's integer type: with ``jax_enable_x64`` off, JAX would wrap an
+    int64 of 2**40 to 0.
+    """
+    if isinstance(value, (jax.Array, str, bytes)) or value is None:
+        array = value
+    else:
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError, OverflowError):
+            array = None
+        if array is not None and array.dtype == object:  # Python ints beyond int64, or junk
+            raise TypeError(f"`{name}` must be an array of numbers, got {_describe(value)}")
+    if array is None or isinstance(array, (str, bytes)):
+        raise TypeError(f"`{name}` must be an array or number, got {_describe(value)}")
+    if not _is_real(array.dtype):
+        raise TypeError(f"`{name}` must have a bool, integer or float dtype, got {array.dtype}")
+    if isinstance(array, np.ndarray) and array.dtype.kind in "iu" and array.size:
+        info = np.iinfo(jax.dtypes.canonicalize_dtype(array.dtype))
+        if array.min() < info.min or array.max() > info.max:
+            raise ValueError(
+                f"`{name}` must fit {info.dtype} (jax_enable_x64 is off), got values from "
+                f"{array.min()} to {array.max()}"
+            )
+    return array
 
 
 def check_leading_axis(name: str, value: ArrayLike, num_envs: int | None) -> None:

@@ -612,6 +612,7 @@ class Wrapper(RecordingView):
 
     kind = "environment"
     num_envs: int | None = None  # set by adapters that batch their env (num_envs=N)
+    step_key_optional = False  # whether step takes key=None (an env that never resets itself)
 
     def __init__(self, env: Any, recording: Recording) -> None:
         check_env(env, ("reset", "step"), self.kind)
@@ -626,7 +627,10 @@ class Wrapper(RecordingView):
     def checked_step(self, state: Any, action: Any, key: Any) -> None:
         """Checks a step's state, action and key for this adapter's layout."""
         _check_recorded(state)
-        _checks.check_batch_driver(type(self).__name__, self.num_envs, key, jax.tree.leaves(action))
+        _checks.check_batch_driver(
+            type(self).__name__, self.num_envs, key, jax.tree.leaves(action),
+            key_optional=self.step_key_optional,
+        )  # fmt: skip
         _checks.check_leading_axis("action", action, self.num_envs)
 
     def init_from(self, fresh: EnvReset) -> tuple[Recorded, Any]:

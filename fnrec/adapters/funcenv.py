@@ -170,8 +170,12 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
         return typed
 
     def _check_action(self, action: Any, rng: Any) -> Any:
-        _checks.check_batch_driver("FuncEnvAdapter", self.num_envs, rng, jax.tree.leaves(action))
-        if action is None or isinstance(action, (str, bytes)):
+        _checks.check_batch_driver(
+            "FuncEnvAdapter", self.num_envs, rng, jax.tree.leaves(action), key_name="rng"
+        )
+        if self.action_space.dtype is not None:  # an array space (not Tuple/Dict)
+            action = _checks.action_array("action", action)
+        elif action is None or isinstance(action, (str, bytes)):
             raise TypeError(f"`action` must be an array or number, got {type(action).__name__}")
         expected = tuple(self.action_space.shape or ())
         if self.num_envs is not None:
@@ -209,7 +213,7 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
     # ------------------------------------------------------------------ the FuncEnv protocol
     def initial(self, rng: Array, params: Any = None) -> Recorded:
         """A fresh state: a new episode, empty statistics."""
-        _checks.check_batch_driver("FuncEnvAdapter", self.num_envs, rng, [])
+        _checks.check_batch_driver("FuncEnvAdapter", self.num_envs, rng, [], key_name="rng")
         return self.recording.init(self._fns(params).initial(rng), self.num_envs)
 
     def transition(self, state: Recorded, action: Any, rng: Array, params: Any = None) -> Recorded:

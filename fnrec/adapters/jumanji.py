@@ -98,6 +98,7 @@ class JumanjiAdapter(core.Wrapper):
     """
 
     kind = "jumanji Environment"
+    step_key_optional = True  # an env that resets itself steps without a key
 
     def __init__(
         self,

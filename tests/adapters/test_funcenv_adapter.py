@@ -182,8 +182,21 @@ def test_errors_name_the_argument():
         jax.jit(env.step)(state, jnp.zeros(4, jnp.int32), jax.random.key(1))
     for action in ("left", None, b"0"):
         with pytest.raises(TypeError, match=rf"`action` must be an array or number, got "
-                           rf"{type(action).__name__}$"):  # fmt: skip
+                           rf"{type(action).__name__}: "):  # fmt: skip
             env.step(state, action, jax.random.key(1))
+    for key in (None, 7, jnp.zeros(2, jnp.float32), "k"):
+        with pytest.raises(TypeError, match=r"`rng` must be a PRNG key .*got "):
+            env.step(state, jnp.zeros(3, jnp.int32), key)
+        with pytest.raises(TypeError, match=r"`rng` must be a PRNG key .*got "):
+            env.initial(key)
+    with pytest.raises(TypeError, match=r"`action` must have a bool, integer or float dtype"):
+        env.step(state, jnp.zeros(3, jnp.complex64), jax.random.key(1))
+    if not jax.config.jax_enable_x64:
+        with pytest.raises(ValueError, match=r"`action` must fit int32 .*1099511627776"):
+            env.step(state, np.array([2**40, 0, 0]), jax.random.key(1))  # JAX would wrap it to 0
+    listed = env.step(state, [1, 0, 1], jax.random.key(1))  # a list is an array of actions
+    arrayed = env.step(state, jnp.array([1, 0, 1]), jax.random.key(1))
+    np.testing.assert_array_equal(listed.obs, arrayed.obs)
     for other in (make(CartPoleFunctional(), num_envs=4), make(CartPoleFunctional())):
         with pytest.raises(ValueError, match=r"`state` must hold num_envs=3 envs"):
             jax.jit(env.step)(other.initial(jax.random.key(0)), jnp.zeros(3, jnp.int32),
