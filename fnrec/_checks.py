@@ -133,32 +133,45 @@ def _nonzero(array: Array) -> Array:
     return magnitude != 0
 
 
+def check_int(
+    name: str, value: object, minimum: int, maximum: int | None = None, why: str = "",
+    none: str = "",
+) -> int | None:  # fmt: skip
+    """`value` as a Python int in [minimum, maximum]; TypeError for a non-int, ValueError for
+    one out of range.
+
+    Args:
+      name: the argument, for the message.
+      value: what was given (numpy integers accepted, bools refused).
+      minimum, maximum: the range (maximum None: unbounded).
+      why: why the maximum, for the message.
+      none: what None means, if None is accepted (empty: refused).
+
+    Returns:
+      The int, or None.
+    """
+    if value is None and none:
+        return None
+    expected = f"an int >= {minimum}" if maximum is None else f"an int from {minimum} to {maximum}"
+    expected += f" ({why})" if why else ""
+    expected = f"None ({none}) or {expected}" if none else expected
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{name}` must be {expected}, got {type(value).__name__}: {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"`{name}` must be {expected}, got {value!r}")
+    return int(value)
+
+
 def check_num_envs(num_envs: int | None) -> None:
-    """Raises unless `num_envs` is None or a Python int >= 1."""
-    if num_envs is None:
-        return
-    if (
-        isinstance(num_envs, bool)
-        or not isinstance(num_envs, (int, np.integer))
-        or not 1 <= num_envs <= MAX_BUFFER_LENGTH
-    ):
-        raise ValueError(
-            f"`num_envs` must be None (one environment) or an int from 1 to {MAX_BUFFER_LENGTH} "
-            f"(env indices are int32), got {num_envs!r}"
-        )
+    """Raises unless `num_envs` is None or an int from 1 to MAX_BUFFER_LENGTH."""
+    check_int(
+        "num_envs", num_envs, 1, MAX_BUFFER_LENGTH, "env indices are int32", "one environment"
+    )
 
 
 def check_buffer_length(buffer_length: int) -> None:
-    """Raises unless `buffer_length` is a Python int in 1..MAX_BUFFER_LENGTH."""
-    if (
-        isinstance(buffer_length, bool)
-        or not isinstance(buffer_length, (int, np.integer))
-        or not 1 <= buffer_length <= MAX_BUFFER_LENGTH
-    ):
-        raise ValueError(
-            f"`buffer_length` must be an int from 1 to {MAX_BUFFER_LENGTH} (the int32 ring "
-            f"index), got {buffer_length!r}"
-        )
+    """Raises unless `buffer_length` is an int in 1..MAX_BUFFER_LENGTH."""
+    check_int("buffer_length", buffer_length, 1, MAX_BUFFER_LENGTH, "the int32 ring index")
 
 
 def check_instance(function: str, name: str, value: object, expected: type) -> None:
@@ -184,17 +197,10 @@ def check_instance(function: str, name: str, value: object, expected: type) -> N
 
 def check_max_episode_steps(max_episode_steps: int | None) -> None:
     """Raises unless `max_episode_steps` is None (no time limit) or an int >= 1."""
-    if max_episode_steps is None:
-        return
-    if (
-        isinstance(max_episode_steps, bool)
-        or not isinstance(max_episode_steps, (int, np.integer))
-        or max_episode_steps < 1
-    ):
-        raise ValueError(
-            "`max_episode_steps` must be None (no time limit) or an int >= 1, "
-            f"got {max_episode_steps!r}"
-        )
+    check_int(
+        "max_episode_steps", max_episode_steps, 1, MAX_BUFFER_LENGTH - 1,
+        "step counters are int32", "no time limit",
+    )  # fmt: skip
 
 
 def check_autoreset_mode(autoreset_mode: str, allowed: tuple[str, ...] = AUTORESET_MODES) -> None:

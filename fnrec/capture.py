@@ -180,12 +180,6 @@ class EpisodeCapture(NamedTuple):
     stream: Callable[[CapturedEpisode], None] | None
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"`{name}` must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_watch(watch: Any) -> tuple[int, ...] | None:
     if watch is None:
         return None
@@ -246,8 +240,13 @@ def episode_capture(
       `env_state` is the new episode's first frame and no frame is added); with ``"disabled"``
       new episodes start with ``reset``.
     """
-    max_episode_steps = _check_int("max_episode_steps", max_episode_steps, 1)
-    max_episodes = _check_int("max_episodes", max_episodes, 1)
+    # A row holds max_episode_steps + 1 items, addressed by int32 positions.
+    max_episode_steps = _checks.check_int(
+        "max_episode_steps", max_episode_steps, 1, _checks.MAX_BUFFER_LENGTH - 1, "int32 positions"
+    )
+    max_episodes = _checks.check_int(
+        "max_episodes", max_episodes, 1, _checks.MAX_BUFFER_LENGTH, "int32 rows"
+    )
     watch = _check_watch(watch)
     if trigger is None:
         trigger = capped_cubic_video_schedule

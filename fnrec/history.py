@@ -107,8 +107,7 @@ def episode_history(
     Returns:
       An ``EpisodeHistory``.
     """
-    if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)) or capacity < 1:
-        raise ValueError(f"`capacity` must be an int >= 1, got {capacity!r}")
+    _checks.check_int("capacity", capacity, 1, _checks.MAX_BUFFER_LENGTH, "int32 rows")
     if stream is not None and not callable(stream):
         raise TypeError(f"`stream` must be None or a callable, got {type(stream).__name__}")
     capacity = int(capacity)

@@ -1,4 +1,4 @@
-"""Generated bad inputs to the public functions: a correct result or a clear error, nothing else.
+"""Generated bad inputs to fnrec.stats and the renderers: a correct result or a clear error.
 
 Every call either gives what a plain-Python reference computes from the same values, or raises
 the documented exception type (TypeError for types, ValueError for values) with a message that
@@ -8,103 +8,17 @@ names the argument; never an internal JAX/numpy error text. x64 on and off, eage
 from __future__ import annotations
 
 import math
-import os
 
 import jax
-import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from bad_inputs import SETTINGS, B, N, accepted_numbers, assert_clear, values
+from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from stats_reference import ReferenceStats
 
 import fnrec
-
-N, B = 3, 4
-DTYPES = [np.bool_, np.int8, np.uint8, np.int32, np.int64, np.uint64, np.float16, np.float32,
-          np.float64, ml_dtypes.bfloat16, np.complex64]  # fmt: skip
-SHAPES = [(), (N,), (1,), (N + 1,), (N, 1), (2, N), (0,)]
-INTERNAL = ("broadcast_in_dim", "Traced<", "ShapedArray", "jaxlib", "XlaRuntimeError",
-            "iteration over a 0-d", "object has no attribute", "unsupported operand")  # fmt: skip
-# CI runs a fixed set of examples (derandomized: no flaky runs); FNREC_BAD_INPUT_EXAMPLES=N
-# explores N fresh random ones per test.
-_EXPLORE = int(os.environ.get("FNREC_BAD_INPUT_EXAMPLES", "0"))
-SETTINGS = settings(
-    max_examples=_EXPLORE or 100,
-    derandomize=not _EXPLORE,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
-
-
-def _arrays(draw: st.DrawFn) -> np.ndarray:
-    dtype = np.dtype(draw(st.sampled_from(DTYPES)))
-    shape = draw(st.sampled_from(SHAPES))
-    if dtype == ml_dtypes.bfloat16:
-        values = draw(hnp.arrays(np.float32, shape, elements=st.floats(-1e3, 1e3, width=32)))
-        return values.astype(dtype)
-    if dtype.kind == "f":
-        elements = st.floats(allow_nan=True, allow_infinity=True, width=min(64, dtype.itemsize * 8))
-    elif dtype.kind == "c":
-        elements = st.complex_numbers(max_magnitude=10, width=64)
-    elif dtype.kind == "b":
-        elements = st.booleans()
-    else:
-        info = np.iinfo(dtype)
-        elements = st.integers(int(info.min), int(info.max))
-    return draw(hnp.arrays(dtype, shape, elements=elements))
-
-
-@st.composite
-def values(draw: st.DrawFn) -> object:
-    """Anything a user might pass where per-env numbers are expected."""
-    kind = draw(st.sampled_from(["array", "jax", "python", "list", "junk"]))
-    if kind == "array":
-        return _arrays(draw)
-    if kind == "jax":
-        array = _arrays(draw)
-        return None if array.dtype == ml_dtypes.bfloat16 and array.size == 0 else jnp.asarray(array)
-    if kind == "python":
-        return draw(st.one_of(st.booleans(), st.integers(-(2**70), 2**70), st.floats(),
-                              st.complex_numbers(max_magnitude=10)))  # fmt: skip
-    if kind == "list":
-        size = draw(st.sampled_from([N, N + 1, 1]))
-        return draw(st.lists(st.one_of(st.integers(-(2**40), 2**40), st.floats(), st.booleans()),
-                             min_size=size, max_size=size))  # fmt: skip
-    return draw(st.sampled_from([None, "1.0", b"1", {"r": 1.0}, (1.0, None), object()]))
-
-
-def _accepted(value: object) -> np.ndarray | None:
-    """What fnrec must read `value` as (float64 numbers of shape [N]), or None if it must raise."""
-    if not _array_like(value):
-        return None
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):
-        return None
-    if array.dtype == object:
-        if not all(isinstance(x, (bool, int, float)) for x in array.reshape(-1)):
-            return None
-        array = array.astype(np.float64)
-    if array.dtype.kind not in "biuf" and array.dtype != ml_dtypes.bfloat16:
-        return None
-    if array.shape not in ((), (N,)):
-        return None
-    return np.broadcast_to(array.astype(np.float64), (N,))
-
-
-def _array_like(value: object) -> bool:
-    """Whether jax.jit takes `value` as an argument (anything else JAX refuses at the boundary)."""
-    return isinstance(value, (bool, int, float, complex, list, np.ndarray, jax.Array))
-
-
-def _assert_clear(error: BaseException, name: str) -> None:
-    assert type(error) in (TypeError, ValueError), (type(error), error)
-    message = str(error)
-    assert f"`{name}`" in message, message
-    assert not any(text in message for text in INTERNAL), message
 
 
 def _same_return(got: float, want: float) -> bool:
@@ -127,7 +41,7 @@ def test_step_gives_the_reference_or_names_the_argument(data, argument, jit, x64
     good = {"reward": np.array([1.5, -2.0, 0.25]), "terminated": np.array([True, False, False]),
             "truncated": np.array([False, True, False])}  # fmt: skip
     args = {**good, argument: value}
-    accepted = _accepted(value)
+    accepted = accepted_numbers(value)
     inputs = (args["reward"], args["terminated"], args["truncated"])
 
     def step(stats):  # the inputs reach fnrec as given (closed over), checked while tracing
@@ -138,7 +52,7 @@ def test_step_gives_the_reference_or_names_the_argument(data, argument, jit, x64
         stats, ended = (jax.jit(step) if jit else step)(stats)
     except (TypeError, ValueError, OverflowError) as error:
         assert accepted is None, f"{value!r} must be accepted, raised {error!r}"
-        _assert_clear(error, argument)
+        assert_clear(error, argument)
         return
     except Exception as error:  # anything else is an internal error reaching the user
         pytest.fail(f"{argument}={value!r} raised {type(error).__name__}: {error}")
@@ -160,12 +74,12 @@ def test_step_gives_the_reference_or_names_the_argument(data, argument, jit, x64
 @SETTINGS
 def test_reset_mask_gives_the_reference_or_names_the_argument(mask):
     stats, _ = fnrec.stats.step(fnrec.stats.init(N, B), 1.0, False, False)
-    accepted = np.ones(N) if mask is None else _accepted(mask)  # None: every env
+    accepted = np.ones(N) if mask is None else accepted_numbers(mask)  # None: every env
     try:
         reset = fnrec.stats.reset(stats, mask)
     except (TypeError, ValueError) as error:
         assert accepted is None, f"{mask!r} must be accepted, raised {error!r}"
-        _assert_clear(error, "mask")
+        assert_clear(error, "mask")
         return
     assert accepted is not None, f"mask={mask!r} must raise, was accepted"
     want = np.where(accepted != 0, 0.0, 1.0)
@@ -200,7 +114,7 @@ def test_init_settings_are_valid_or_named(num_envs, buffer_length):
             assert not valid(num_envs, 1, True)
         else:
             assert not valid(buffer_length, 1, False)
-        _assert_clear(error, named[0])
+        assert_clear(error, named[0])
         return
     assert valid(num_envs, 1, True) and valid(buffer_length, 1, False)
     assert stats.return_queue.shape == (buffer_length,)
@@ -218,7 +132,7 @@ def test_readers_given_something_else_name_the_argument(value):
     for reader in readers:
         with pytest.raises(TypeError) as info:
             reader(value)
-        _assert_clear(info.value, "stats")
+        assert_clear(info.value, "stats")
 
 
 @pytest.mark.parametrize("render", [fnrec.render.cartpole, fnrec.render.pendulum])
@@ -236,7 +150,7 @@ def test_renderers_give_a_frame_or_name_the_state(render, state):
         frame = np.asarray(jax.jit(lambda: render(state))())  # checked while tracing
     except (TypeError, ValueError) as error:
         assert not fits, f"{state!r} must render, raised {error!r}"
-        _assert_clear(error, "state")
+        assert_clear(error, "state")
         return
     assert fits, f"state={state!r} must raise, rendered"
     assert frame.dtype == np.uint8 and frame.ndim == 3

@@ -97,7 +97,9 @@ def test_until_n_episodes_in_a_while_loop():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="`capacity` must be an int >= 1, got 0"):
+    with pytest.raises(
+        ValueError, match=r"`capacity` must be an int from 1 to 2147483647 .*, got 0"
+    ):
         fnrec.history.episode_history(0)
     with pytest.raises(ValueError, match="`capacity` must be at least num_envs=8 when streaming"):
         fnrec.history.episode_history(4, stream=print).init(8)

@@ -18,7 +18,7 @@ import numbers
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import gymnasium as gym
@@ -28,6 +28,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 import fnrec
+from fnrec import _checks
 from fnrec.adapters.core import AdapterFns
 from fnrec.host.export import FuncEnvRenderer
 from fnrec.host.frames import tile
@@ -56,6 +57,8 @@ def _check_seed(seed: Any) -> int | None:
         return None
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise ValueError(f"`seed` must be None or an int, got {type(seed).__name__}: {seed!r}")
+    if seed < 0:
+        raise ValueError(f"`seed` must be >= 0 (as Gymnasium's), got {seed!r}")
     return int(seed)
 
 
@@ -590,6 +593,8 @@ class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
           ``(obs, {})``.
         """
         seed = _check_seed(seed)
+        if options is not None and not isinstance(options, Mapping):
+            raise TypeError(f"`options` must be None or a dict, got {type(options).__name__}")
         mask = None if options is None else options.get("reset_mask")
         return self._driver.reset(seed, self._host_mask(mask)), {}
 
@@ -597,7 +602,14 @@ class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
         """The reset mask as a bool array of one flag per env (None: every env)."""
         if mask is None:
             return None
-        array = np.asarray(mask)
+        expected = "flags (bool, or numbers read as != 0)"
+        if isinstance(mask, (str, bytes)):
+            raise TypeError(f"`reset_mask` must be {expected}, got {type(mask).__name__}: {mask!r}")
+        array = _checks._host_array("reset_mask", mask, expected)
+        if array is None:  # a JAX array
+            array = np.asarray(mask)
+            if not _checks._is_real(array.dtype):
+                raise TypeError(f"`reset_mask` must be {expected}, got dtype {array.dtype}")
         if array.shape not in ((self.num_envs,), ()):
             raise ValueError(
                 f"`reset_mask` must have shape ({self.num_envs},) (one flag per env), got shape "
