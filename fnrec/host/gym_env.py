@@ -67,13 +67,18 @@ def _host_action(
 ) -> np.ndarray:
     """`value` checked against ONE env's `space` (when it has the expected `shape`; else the
     adapter says so), then cast to `dtype` when that is the same kind (int64 -> int32)."""
-    if value is None or isinstance(value, str):
+    if value is None or isinstance(value, (str, bytes)):
         raise TypeError(
             f"`action` must be an array or number, got {type(value).__name__}: {value!r}"
         )
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise TypeError(f"`action` must be an array or number, got {value!r}") from error
     if array.shape == shape:  # checked before the cast, which would wrap 2**40 to 0
         check_action(array, space, num_envs)
+    if dtype is not None:  # an array space: a real dtype, host ints that JAX keeps exact
+        array = _checks.action_array("action", array)
     if dtype is not None and np.can_cast(array.dtype, dtype, casting="same_kind"):
         array = array.astype(dtype, copy=False)
     return array
