@@ -8,6 +8,7 @@ tests/host/test_host_bad_inputs.py).
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 import jax
 import jax.numpy as jnp
@@ -95,8 +96,20 @@ def array_like(value: object) -> bool:
     return isinstance(value, (bool, int, float, complex, list, np.ndarray, jax.Array))
 
 
+# What the generated inputs gave, for scripts/reliability_report.py (tests/conftest.py writes
+# it to the file named by FNREC_TALLY at the end of the session).
+TALLY: Counter[str] = Counter()
+
+
 def assert_clear(error: BaseException, name: str) -> None:
+    """Asserts that `error` is a TypeError/ValueError naming `name`, with no internal text."""
     assert type(error) in (TypeError, ValueError), (type(error), error)
     message = str(error)
     assert f"`{name}`" in message, message
     assert not any(text in message for text in INTERNAL), message
+    TALLY["clear error"] += 1
+
+
+def correct() -> None:
+    """Counts an accepted input whose result matched the reference (call after the checks)."""
+    TALLY["correct result"] += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import os
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -38,6 +39,14 @@ def pytest_configure(config):
         except ImportError as error:
             message = f"FNREC_REQUIRE names {name!r}, which fails to import: {error}"
             raise pytest.UsageError(message) from error
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Writes the bad-input tally (tests/bad_inputs.py) to the file FNREC_TALLY names, if set."""
+    path = os.environ.get("FNREC_TALLY")
+    module = importlib.import_module("bad_inputs") if path else None
+    if path:
+        Path(path).write_text(json.dumps(dict(module.TALLY)))
 
 
 # H.264 at the default quality: mean absolute error per pixel of a decoded frame, out of 255.

@@ -13,7 +13,7 @@ import jax
 import ml_dtypes
 import numpy as np
 import pytest
-from bad_inputs import SETTINGS, B, N, accepted_numbers, assert_clear, values
+from bad_inputs import SETTINGS, B, N, accepted_numbers, assert_clear, correct, values
 from hypothesis import given
 from hypothesis import strategies as st
 from stats_reference import ReferenceStats
@@ -68,6 +68,7 @@ def test_step_gives_the_reference_or_names_the_argument(data, argument, jit, x64
         assert want[0] is False or _same_return(float(got), want[1]), (got, want)
     assert np.asarray(ended.terminated).tolist() == [e[3] for e in expected]
     assert fnrec.stats.episode_count(stats) == reference.episode_count
+    correct()
 
 
 @given(mask=values())
@@ -84,6 +85,7 @@ def test_reset_mask_gives_the_reference_or_names_the_argument(mask):
     assert accepted is not None, f"mask={mask!r} must raise, was accepted"
     want = np.where(accepted != 0, 0.0, 1.0)
     np.testing.assert_array_equal(np.asarray(reset.running_return), want)
+    correct()
 
 
 SETTING_VALUES = st.one_of(
@@ -118,6 +120,7 @@ def test_init_settings_are_valid_or_named(num_envs, buffer_length):
         return
     assert valid(num_envs, 1, True) and valid(buffer_length, 1, False)
     assert stats.return_queue.shape == (buffer_length,)
+    correct()
 
 
 NOT_STATES = st.one_of(values(), st.builds(lambda: fnrec.stats.init(N, B)._asdict()))
@@ -156,3 +159,4 @@ def test_renderers_give_a_frame_or_name_the_state(render, state):
     assert frame.dtype == np.uint8 and frame.ndim == 3
     if not np.isfinite(array.astype(np.float64)).all():
         assert (frame == fnrec.render.raster.INVALID).all()
+    correct()

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
 import pytest
-from bad_inputs import SETTINGS, N, assert_clear, values
+from bad_inputs import SETTINGS, N, assert_clear, correct, values
 from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 from hypothesis import given
 from hypothesis import strategies as st
@@ -79,6 +79,7 @@ def test_action_reaches_the_env_or_is_named(action, jit, x64):
     _same(out.reward, jax.vmap(lambda s, a, n: FUNC.reward(s, a, n, None))(
         state.env_state, accepted, moved))  # fmt: skip
     assert int(out.state.stats.env_steps.lo) == N
+    correct()
 
 
 def _keys(draw: st.DrawFn) -> object:
@@ -124,6 +125,7 @@ def test_key_is_one_prng_key_or_is_named(key, call):
     for got, expected in zip(jax.tree.leaves(result), jax.tree.leaves(want), strict=True):
         if not jnp.issubdtype(got.dtype, jax.dtypes.prng_key):
             _same(got, expected)
+    correct()
 
 
 OTHER_STATES = st.sampled_from(["stats", "other batch", "one env", "capture"])
@@ -182,6 +184,7 @@ def test_capture_settings_are_valid_or_named(max_episode_steps, max_episodes, wa
         return
     assert all(valid.values()), valid
     assert capture.max_episode_steps == max_episode_steps
+    correct()
 
 
 @given(state=st.one_of(values(), st.just("stats")))

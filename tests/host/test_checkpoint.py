@@ -111,6 +111,7 @@ def check_recorded(state, per_env):
     assert all(len(q["return_queue"]) > 0 for q in (queues if per_env else [queues]))
 
 
+@pytest.mark.fault
 @pytest.mark.parametrize("per_env", [False, True], ids=["shared", "per_env"])
 @pytest.mark.parametrize("mode", ["same_step", "next_step"])
 def test_resumed_run_equals_the_uninterrupted_run(tmp_path, x64, mode, per_env):
@@ -119,6 +120,7 @@ def test_resumed_run_equals_the_uninterrupted_run(tmp_path, x64, mode, per_env):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.fault
 @needs_orbax
 @pytest.mark.parametrize("per_env", [False, True], ids=["shared", "per_env"])
 def test_resumed_run_equals_the_uninterrupted_run_with_orbax(tmp_path, x64, per_env):
@@ -248,6 +250,7 @@ def test_bad_arguments_name_the_argument(tmp_path):
     assert not (tmp_path / "a").exists() and leftovers(tmp_path) == []
 
 
+@pytest.mark.fault
 def test_an_interrupted_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     path = fnrec.checkpoint.save(tmp_path / "a.npz", {"x": np.zeros(2)})
     before = path.read_bytes()

@@ -157,6 +157,7 @@ def test_streaming_writes_the_same_videos(tmp_path):
         assert_same_video(b.path, decode(a.path))
 
 
+@pytest.mark.fault
 def test_streaming_failure_warns_and_keeps_the_other_videos(tmp_path):
     """A renderer that fails on one episode: the run goes on, the others are written."""
 
@@ -256,6 +257,7 @@ def test_forty_episodes_exported_in_order_each_exact(tmp_path, encoder):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.fault
 def test_export_failure_keeps_the_videos_before_it_and_starts_no_more(tmp_path, monkeypatch):
 
     trigger = fnrec.schedules.every(1)

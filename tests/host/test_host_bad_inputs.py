@@ -10,7 +10,7 @@ from __future__ import annotations
 import ml_dtypes
 import numpy as np
 import pytest
-from bad_inputs import SETTINGS, N, assert_clear, values
+from bad_inputs import SETTINGS, N, assert_clear, correct, values
 from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 from hypothesis import given
 from hypothesis import strategies as st
@@ -66,6 +66,7 @@ def test_vector_actions_are_refused_exactly_where_gymnasium_refuses_them(envs, a
     want = twin.step(accepted)
     np.testing.assert_array_equal(obs, want[0])
     np.testing.assert_array_equal(reward, want[1])
+    correct()
 
 
 SEEDS = st.one_of(
@@ -99,6 +100,7 @@ def test_seeds_are_gymnasiums_or_named(single, seed):
     assert valid, f"seed={seed!r} must raise, was accepted"
     if seed is not None:
         np.testing.assert_array_equal(obs, twin.reset(seed=int(seed))[0])
+    correct()
 
 
 @given(mask=st.one_of(values(), st.none()))
@@ -130,3 +132,4 @@ def test_reset_mask_is_flags_or_named(envs, mask):
         numbers = flags.astype(np.float32) if flags.dtype == ml_dtypes.bfloat16 else flags
         reset = np.broadcast_to(np.asarray(numbers, np.float64) != 0, (N,))
     np.testing.assert_array_equal(obs[~reset], before[~reset])  # envs not in the mask: untouched
+    correct()

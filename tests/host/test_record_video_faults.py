@@ -76,6 +76,7 @@ def assert_same_results(got, expected) -> None:
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.fault
 def test_a_bad_frame_mid_video_keeps_the_step_and_the_other_videos(tmp_path, encoder):
     env = fnrec.RecordVideo(
         ShrinksAt(cartpole(), 25), tmp_path, episode_trigger=lambda e: True, encoder=encoder
@@ -98,6 +99,7 @@ def ffmpeg_children() -> list[psutil.Process]:
     return [p for p in psutil.Process().children(recursive=True) if "ffmpeg" in p.name()]
 
 
+@pytest.mark.fault
 def test_encoder_killed_mid_video_keeps_the_step_and_later_videos(tmp_path):
     env = fnrec.RecordVideo(
         cartpole(), tmp_path, episode_trigger=lambda e: e == 0 or e >= 2, encoder="ffmpeg"
@@ -125,6 +127,7 @@ def test_encoder_killed_mid_video_keeps_the_step_and_later_videos(tmp_path):
     assert not (tmp_path / "rl-video-episode-0.mp4").exists() and leftovers(tmp_path) == []
 
 
+@pytest.mark.fault
 def test_a_failure_in_the_background_is_reported_and_loses_nothing_else(
     tmp_path, encoder, monkeypatch
 ):
@@ -178,6 +181,7 @@ def test_an_ended_video_completes_with_no_further_call(tmp_path, encoder):
     env.close()
 
 
+@pytest.mark.fault
 def test_vector_video_failure_keeps_the_step(tmp_path, encoder):
     """The vector wrapper follows the same rule: the vector step result is never lost."""
     envs = gym.make_vec(
@@ -204,6 +208,7 @@ def test_vector_video_failure_keeps_the_step(tmp_path, encoder):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.fault
 def test_exceptions_from_the_env_still_propagate_and_discard_only_its_video(tmp_path, encoder):
     class Boom(gym.Wrapper):
         def step(self, action):
@@ -236,6 +241,7 @@ def test_writer_settings_are_checked_at_construction(tmp_path, kwargs, error, me
     assert not (tmp_path / "a.mp4").exists()
 
 
+@pytest.mark.fault
 def test_encoder_killed_while_the_video_finishes_in_the_background(tmp_path):
     """The episode has ended and its video is finishing when ffmpeg dies: reported at a later
     call or at close(), no file, and the episodes after it are recorded."""
@@ -265,6 +271,7 @@ def test_encoder_killed_while_the_video_finishes_in_the_background(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.fault
 def test_interrupt_while_videos_finish_in_the_background_keeps_them(tmp_path, encoder):
     class InterruptAfterEpisodes(gym.Wrapper):
         def __init__(self, env):

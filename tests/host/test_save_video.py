@@ -57,6 +57,7 @@ def test_same_file_names_as_gymnasium(tmp_path):
     assert len(gym_names) == 4
 
 
+@pytest.mark.fault
 def test_array_of_frames_and_a_bad_frame(tmp_path):
     stacked = np.stack(FRAMES[:4])
     (path,) = fnrec.save_video(stacked, tmp_path, episode_trigger=lambda e: True)
@@ -68,6 +69,7 @@ def test_array_of_frames_and_a_bad_frame(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.fault
 def test_keyboard_interrupt_from_the_frames(tmp_path):
     class Interrupting(Sequence):
         """Frames rendered lazily; the user presses Ctrl-C while frame 5 renders."""

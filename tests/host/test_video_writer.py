@@ -136,6 +136,7 @@ def assert_failed_cleanly(folder: Path, name: str, earlier) -> None:
     assert_same_video(*earlier)
 
 
+@pytest.mark.fault
 def test_bad_frame_size_mid_video(tmp_path, earlier_video):
     path = tmp_path / "resized.mp4"
     writer = VideoWriter(path)
@@ -156,6 +157,7 @@ def ffmpeg_children() -> list[psutil.Process]:
     return [p for p in psutil.Process().children(recursive=True) if "ffmpeg" in p.name()]
 
 
+@pytest.mark.fault
 @pytest.mark.parametrize("encoder", ["ffmpeg"], indirect=True)
 def test_encoder_killed_mid_video(tmp_path, earlier_video):
     path = tmp_path / "killed.mp4"
@@ -174,6 +176,7 @@ def test_encoder_killed_mid_video(tmp_path, earlier_video):
     assert ffmpeg_children() == []
 
 
+@pytest.mark.fault
 @pytest.mark.parametrize("encoder", ["pyav"], indirect=True)
 def test_in_process_encoder_failing_mid_video(tmp_path, earlier_video, monkeypatch):
     """PyAV raising while encoding (as it does for a codec or I/O error) discards the video."""
@@ -193,6 +196,7 @@ def test_in_process_encoder_failing_mid_video(tmp_path, earlier_video, monkeypat
     assert_failed_cleanly(tmp_path, "failing.mp4", earlier_video)
 
 
+@pytest.mark.fault
 def test_keyboard_interrupt_from_the_frame_source(tmp_path, earlier_video):
     def frames():
         for i in range(30):
@@ -206,6 +210,7 @@ def test_keyboard_interrupt_from_the_frame_source(tmp_path, earlier_video):
     assert ffmpeg_children() == []
 
 
+@pytest.mark.fault
 def test_exception_inside_with_block_discards_the_video(tmp_path, earlier_video):
     with pytest.raises(ZeroDivisionError), VideoWriter(tmp_path / "boom.mp4") as writer:
         writer.append(numbered_frame(0))
@@ -213,6 +218,7 @@ def test_exception_inside_with_block_discards_the_video(tmp_path, earlier_video)
     assert_failed_cleanly(tmp_path, "boom.mp4", earlier_video)
 
 
+@pytest.mark.fault
 def test_disk_full_simulated_with_dev_full(tmp_path, earlier_video, monkeypatch):
     """Simulated: the temporary file is a symlink to /dev/full, so ffmpeg's own writes fail with
     ENOSPC from the kernel. The rest (ffmpeg's exit status, cleanup, message) is the real path."""
@@ -239,6 +245,7 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", str(mount_point)], check=True)
 
 
+@pytest.mark.fault
 def test_disk_full_on_a_real_tiny_filesystem(tiny_disk):
     rng = np.random.default_rng(0)
     small = [numbered_frame(i) for i in range(5)]
@@ -250,6 +257,7 @@ def test_disk_full_on_a_real_tiny_filesystem(tiny_disk):
     assert_failed_cleanly(tiny_disk, "full.mp4", earlier)
 
 
+@pytest.mark.fault
 def test_failed_video_keeps_an_older_file_of_the_same_name(tmp_path):
     old = [numbered_frame(i) for i in range(8)]
     write(tmp_path / "same.mp4", old)
@@ -366,6 +374,7 @@ def test_close_without_waiting_finishes_in_the_background(tmp_path):
         VideoWriter(tmp_path / "open.mp4").wait()
 
 
+@pytest.mark.fault
 def test_a_background_failure_is_raised_by_wait(tmp_path, monkeypatch):
     route_to_dev_full(monkeypatch)
     writer = VideoWriter(tmp_path / "full.mp4")
