@@ -41,7 +41,7 @@ def _run(args: list[str], env: dict[str, str], junit: Path) -> None:
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args,
                f"--junitxml={junit}"]  # fmt: skip
     print("$", " ".join(command[1:]), file=sys.stderr, flush=True)
-    subprocess.run(command, cwd=ROOT, env=env, check=False)
+    subprocess.run(command, cwd=ROOT, env=env, check=False, stdout=sys.stderr)
 
 
 def _outcomes(junit: Path) -> tuple[int, list[str]]:
@@ -72,17 +72,17 @@ def main() -> int:
         _run([*FAULT_TESTS, "-m", "fault"], {**os.environ, "SDL_VIDEODRIVER": "dummy"}, faults_xml)
         faults_passed, faults_failed = _outcomes(faults_xml)
     correct, clear = counts.get("correct result", 0), counts.get("clear error", 0)
-    examples = f"{options.examples} random" if options.examples else "fixed (derandomized)"
+    examples = f"{options.examples} random" if options.examples else "CI's fixed"
     rows = [
-        ("bad inputs tried (generated)", correct + clear),
+        ("calls with generated inputs (bad ones and valid ones)", correct + clear),
         ("  gave the reference's result", correct),
-        ("  gave a clear error naming the argument", clear),
-        ("  anything else (failed property tests)", len(props_failed)),
+        ("  gave a clear TypeError/ValueError naming the argument", clear),
+        ("  gave anything else (failed property tests)", len(props_failed)),
         ("property tests passed", props_passed),
         ("faults injected and survived", faults_passed),
         ("faults that lost data (failed fault tests)", len(faults_failed)),
     ]
-    print(f"\n| reliability ({examples} examples per property test) | count |")
+    print(f"| reliability ({examples} examples per property test) | count |")
     print("|---|---|")
     for label, value in rows:
         print(f"| {label} | {value} |")
