@@ -91,6 +91,18 @@ def accepted_numbers(value: object) -> np.ndarray | None:
     return np.broadcast_to(array.astype(np.float64), (N,))
 
 
+def numeric_array(value: object) -> np.ndarray | None:
+    """`value` as numpy with a bool/int/float dtype and shape (N,), or None if it is not one."""
+    if value is None or isinstance(value, (str, bytes, dict)):
+        return None
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    real = array.dtype.kind in "biuf" or array.dtype == ml_dtypes.bfloat16
+    return array if real and array.shape == (N,) else None
+
+
 def array_like(value: object) -> bool:
     """Whether jax.jit takes `value` as an argument (anything else JAX refuses at the boundary)."""
     return isinstance(value, (bool, int, float, complex, list, np.ndarray, jax.Array))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ml_dtypes
 import numpy as np
 import pytest
-from bad_inputs import SETTINGS, N, assert_clear, correct, values
+from bad_inputs import SETTINGS, N, assert_clear, correct, numeric_array, values
 from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 from hypothesis import given
 from hypothesis import strategies as st
@@ -33,13 +33,8 @@ def envs():
 def _gymnasium_accepts(actions: object, env: FunctionalVectorEnv) -> np.ndarray | None:
     """The actions as ints if Gymnasium's spaces take them (shape (N,), each in one env's
     space, as SyncVectorEnv's CartPoles check), else None."""
-    if actions is None or isinstance(actions, (str, bytes, dict)):
-        return None
-    try:
-        array = np.asarray(actions)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if array.shape != (N,) or array.dtype == object or array.dtype == ml_dtypes.bfloat16:
+    array = numeric_array(actions)
+    if array is None or array.dtype == ml_dtypes.bfloat16:
         return None
     if array.dtype.kind == "b":
         array = array.astype(np.int64)  # Python bools are ints to Discrete.contains
