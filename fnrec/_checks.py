@@ -307,6 +307,18 @@ def action_array(name: str, value: object) -> object:
     return array
 
 
+def host_action(name: str, value: object) -> object:
+    """`value` through ``action_array`` when it is host numbers (numpy, Python numbers, lists or
+    tuples of numbers); device arrays and pytrees of arrays (composite actions) unchanged."""
+    numbers = (bool, int, float, complex, np.generic)
+    if isinstance(value, (np.ndarray, *numbers)) or (
+        isinstance(value, (list, tuple))
+        and all(isinstance(x, numbers) for x in jax.tree.leaves(value))
+    ):
+        return action_array(name, value)
+    return value
+
+
 def check_leading_axis(name: str, value: ArrayLike, num_envs: int | None) -> None:
     """Raises unless `value` (an action) has the batch axis [num_envs] first (when batched)."""
     if value is None or isinstance(value, (str, bytes)):

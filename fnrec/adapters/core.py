@@ -624,14 +624,21 @@ class Wrapper(RecordingView):
         _checks.check_batch_driver(type(self).__name__, self.num_envs, key, [])
         return key
 
-    def checked_step(self, state: Any, action: Any, key: Any) -> None:
-        """Checks a step's state, action and key for this adapter's layout."""
+    def checked_step(self, state: Any, action: Any, key: Any) -> Any:
+        """Checks a step's state, action and key for this adapter's layout.
+
+        Returns:
+          The action to step with: host numbers (lists too) as a numpy array of a dtype JAX
+          keeps exact.
+        """
         _check_recorded(state)
         _checks.check_batch_driver(
             type(self).__name__, self.num_envs, key, jax.tree.leaves(action),
             key_optional=self.step_key_optional,
         )  # fmt: skip
+        action = _checks.host_action("action", action)
         _checks.check_leading_axis("action", action, self.num_envs)
+        return action
 
     def init_from(self, fresh: EnvReset) -> tuple[Recorded, Any]:
         """``(state, obs)``: a Recorded state around fresh env states, and their observation."""

@@ -160,7 +160,7 @@ class GymnaxAdapter(core.Wrapper):
           ``"_episode"`` (the finished episodes), ``"terminated"``/``"truncated"`` and, for a
           bare env, ``"final_obs"``/``"final_observation"`` (the done step's observation).
         """
-        self.checked_step(state, action, key)
+        action = self.checked_step(state, action, key)
         if self.bare:
             api = self._checked_api(_bare_api(self.env))
             out = self.recording.step(self._fns(params), state, action, key)

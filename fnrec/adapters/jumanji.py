@@ -193,7 +193,7 @@ class JumanjiAdapter(core.Wrapper):
         Returns:
           A ``core.StepResult``; ``info["timestep"]`` is the env's own TimeStep.
         """
-        self.checked_step(state, action, key)
+        action = self.checked_step(state, action, key)
         if not self.resets_itself:
             if key is None:
                 raise ValueError(

@@ -130,5 +130,5 @@ class NavixAdapter(core.Wrapper):
         Returns:
           A ``core.StepResult``.
         """
-        self.checked_step(state, action, key)
+        action = self.checked_step(state, action, key)
         return self.recording.step(self.fns, state, action, key)

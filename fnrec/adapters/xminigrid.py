@@ -126,5 +126,5 @@ class XMiniGridAdapter(core.Wrapper):
         Returns:
           A ``core.StepResult``.
         """
-        self.checked_step(state, action, key)
+        action = self.checked_step(state, action, key)
         return self.recording.step(self._fns(params), state, action, key)

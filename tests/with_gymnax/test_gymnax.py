@@ -186,6 +186,14 @@ def test_layout_mistakes_name_the_fix():
     _, state = shared.reset(jax.random.key(0), params)
     with pytest.raises(ValueError, match=r"`action` must have one entry per env, shape \(4, ...\)"):
         shared.step(jax.random.key(1), state, 0, params)
+    with pytest.raises(TypeError, match=r"`key` must be a PRNG key .*got int: 5"):
+        shared.step(5, state, jnp.zeros(4, jnp.int32), params)
+    listed = shared.step(jax.random.key(1), state, [0, 1, 1, 0], params)  # lists are arrays
+    arrayed = shared.step(jax.random.key(1), state, jnp.array([0, 1, 1, 0]), params)
+    np.testing.assert_array_equal(listed[0], arrayed[0])
+    if not jax.config.jax_enable_x64:
+        with pytest.raises(ValueError, match=r"`action` must fit int32"):
+            shared.step(jax.random.key(1), state, np.array([2**40, 0, 0, 0]), params)
     with pytest.raises(ValueError, match=r"do not jax\.vmap it"):
         jax.vmap(lambda k: shared.step(k, state, jnp.zeros(4, jnp.int32), params))(
             jax.random.split(jax.random.key(1), 2)
