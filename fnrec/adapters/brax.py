@@ -42,6 +42,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
+from fnrec import _checks
 from fnrec.adapters import core
 from fnrec.adapters.core import EnvStep, Recorded, Recording
 from fnrec.capture import EpisodeCapture
@@ -136,6 +137,7 @@ class BraxAdapter(core.Wrapper):
 
     def reset(self, rng: Array) -> Any:
         """The env's reset, with fresh statistics (and capture) in ``state.info``."""
+        _checks.check_key("rng", rng)
         state = self._stepped.reset(rng)
         shape = jnp.shape(state.reward)
         if len(shape) > 1:
@@ -154,6 +156,7 @@ class BraxAdapter(core.Wrapper):
         recorded = Recorded(
             None, info[STATS_KEY], info[STEPS_KEY], info.get(CAPTURE_KEY), info.get(HISTORY_KEY)
         )
+        action = _checks.action_array("action", action)
         # The inner wrappers must not see our entries (VmapWrapper would map the shared queue).
         inner = {k: v for k, v in info.items() if k not in _OWN_KEYS}
         state = self._stepped.step(state.replace(info=inner), action)

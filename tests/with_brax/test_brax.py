@@ -102,6 +102,18 @@ def test_errors():
     state = env.reset(jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match="this wrapper's reset"):
         BraxAdapter(env).step(state, np.zeros(1))
+    adapter = BraxAdapter(env)
+    for key in (None, 5, np.zeros(2, np.float32)):
+        with pytest.raises(TypeError, match="`rng` must be a PRNG key"):
+            adapter.reset(key)
+    recorded = adapter.reset(jax.random.PRNGKey(0))
+    for action in (None, "left", {"a": 1}):
+        with pytest.raises(TypeError, match="`action` must be an array"):
+            adapter.step(recorded, action)
+    listed = adapter.step(recorded, [0.5])  # a list is an array
+    np.testing.assert_array_equal(
+        listed.obs, adapter.step(recorded, np.array([0.5], np.float32)).obs
+    )
 
 
 def test_mujoco_playground():
