@@ -399,12 +399,17 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
       word, the prefix sum runs over N/32 popcounts, the word of rank r is a [B, N/32]
       compare-and-count (one fused kernel; a binary search when B * N/32 is large), and the bit
       inside the word a 5-step binary search on popcounts, all elementwise on [B].
+
+    With the env axis sharded over devices, the step compiles to two small all-reduces and
+    nothing env-sized: the done flags are first made whole on every device (``_replicated``)
+    and the B slots' values are then gathered as int32 arrays, which XLA combines into one.
     """
     mask = ended.mask.reshape(-1)
     num_envs = mask.shape[0]
     buffer_length = stats.return_queue.shape[0]
     if num_envs == 1:
         return _push_one(stats, ended)
+    mask = _replicated(mask)
     num_words = -(-num_envs // 32)
     bits = jnp.pad(mask, (0, num_words * 32 - num_envs)).reshape(num_words, 32)
     words = jnp.sum(
@@ -425,16 +430,38 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
     rank_in_word = rank - (finished_through_word[word] - word_counts[word])
     env = jnp.minimum(word * 32 + _nth_set_bit(words[word], rank_in_word), num_envs - 1)
 
-    def fill(queue: Array, values: Array) -> Array:
-        return jnp.where(written, values.reshape(-1)[env], queue)
-
+    # Lengths are below 2**31, so the sign bit carries `terminated`: two int32 gathers.
+    return_bits = lax.bitcast_convert_type(ended.episode_return.reshape(-1), jnp.int32)
+    length_and_terminated = ended.length.reshape(-1) | (
+        ended.terminated.reshape(-1).astype(jnp.int32) << 31
+    )
+    picked = length_and_terminated[env]
+    picked_return = lax.bitcast_convert_type(return_bits[env], jnp.float32)
     return _Queue(
-        return_queue=fill(stats.return_queue, ended.episode_return),
-        length_queue=fill(stats.length_queue, ended.length),
-        terminated_queue=fill(stats.terminated_queue, ended.terminated),
+        return_queue=jnp.where(written, picked_return, stats.return_queue),
+        length_queue=jnp.where(written, picked & _MAX_LENGTH, stats.length_queue),
+        terminated_queue=jnp.where(written, picked < 0, stats.terminated_queue),
         queue_head=(stats.queue_head + num_finished) % buffer_length,
         num_finished=num_finished,
     )
+
+
+def _replicated(mask: Array) -> Array:
+    """The same flags, computed so that a sharded env axis is all-reduced, never all-gathered.
+
+    The flags are packed along a strided grid [R, N/R] (R the largest power of two <= 32
+    dividing N; flag i at row i // (N/R)), and the rows summed into N/R words: a device count
+    along the env axis that divides R holds whole rows, so the sum is per device, then an
+    all-reduce of N/R words, and the unpacked flags are whole everywhere. (Packing 32
+    consecutive flags instead gathers the mask when a device's share is not whole words.) On
+    one device this is two fused passes over the flags.
+    """
+    num_envs = mask.shape[0]
+    rows = min(32, num_envs & -num_envs)
+    shifts = jnp.arange(rows, dtype=jnp.uint32)[:, None]
+    grid = mask.reshape(rows, num_envs // rows).astype(jnp.uint32)
+    words = jnp.sum(grid << shifts, axis=0, dtype=jnp.uint32)
+    return ((words[None, :] >> shifts) & 1).astype(jnp.bool_).reshape(num_envs)
 
 
 def _push_one(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:

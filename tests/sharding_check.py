@@ -72,9 +72,7 @@ def check(
 
     Args:
       factory: a module-level function ``(per_env, n) -> Layout``.
-      n: the number of envs (no other leaf should have a first axis of n). 16 or 32: with 4
-        devices, fnrec.stats' shared queue gathers the done mask for n = 4, 8, 12 or 96 (its
-        32-bit packing of the mask does not split along the shards).
+      n: the number of envs, a multiple of 4 (no other leaf should have a first axis of n).
       steps: steps per run (enough for more than n episodes to end).
       compile_step: also compile the step alone and check its HLO (the compiled run, whose
         loop body is the step, is always checked); False saves a compile per layout for envs

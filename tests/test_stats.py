@@ -75,6 +75,35 @@ def test_batched_matches_reference(data, mode, buffer_length):
     _check_queue(stats, ref)
 
 
+@pytest.mark.parametrize("x64_on", [False, True], ids=["x64off", "x64on"])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    num_envs=st.sampled_from([31, 32, 48, 96, 100, 160, 1000, 1024]),
+    buffer_length=st.sampled_from([1, 5, 40, 300]),
+    seed=st.integers(0, 2**16),
+    done_rate=st.sampled_from([0.02, 0.3, 0.9]),
+)
+def test_large_batches_match_reference(x64_on, num_envs, buffer_length, seed, done_rate):
+    """Batch sizes that pack the done flags over every grid shape, mixed end reasons."""
+    previous = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", x64_on)
+    try:
+        rng = np.random.default_rng(seed)
+        stats = fnrec.stats.init(num_envs, buffer_length)
+        ref = ReferenceStats(num_envs, buffer_length)
+        for _ in range(6):
+            rewards = rng.normal(size=num_envs).astype(np.float32)
+            term = rng.random(num_envs) < done_rate
+            trunc = ~term & (rng.random(num_envs) < done_rate)
+            stats, ended = jit_step(stats, rewards, term, trunc)
+            expected = ref.step([float(r) for r in rewards], list(term), list(trunc), "same_step")
+            np.testing.assert_array_equal(ended.terminated, [e[3] for e in expected])
+        _check_queue(stats, ref)
+        assert stats.length_queue.dtype == jnp.int32 and stats.terminated_queue.dtype == bool
+    finally:
+        jax.config.update("jax_enable_x64", previous)
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=streams(), mode=st.sampled_from(MODES), buffer_length=st.integers(1, 7))
 def test_single_env_and_vmap_and_scan_match_reference(data, mode, buffer_length):

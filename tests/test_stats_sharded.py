@@ -1,53 +1,76 @@
-"""fnrec.stats inside a sharded program: envs split over 4 (host-platform) devices."""
+"""fnrec.stats inside a sharded program: envs split over 2 and 4 (host-platform) devices.
+
+The batch sizes include those whose shards do not hold whole 32-env words (4, 12, 96 and 1000
+envs over 4 devices), where an earlier packing of the done flags all-gathered them.
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+import pytest
 
 SCRIPT = textwrap.dedent(
     """
-    import os
-    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    import sys
+    sys.path.insert(0, {tests!r})
     import jax, jax.numpy as jnp, numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
     import fnrec
+    from sharding_check import collectives
 
-    n, steps = 64, 200
-    rng = np.random.default_rng(0)
-    rewards = jnp.asarray(rng.normal(size=(steps, n)), jnp.float32)
-    dones = jnp.asarray(rng.random((steps, n)) < 0.1)
+    devices, steps, buffer_length = {devices}, 200, 50
+    assert len(jax.devices()) == devices, jax.devices()
+    mesh = Mesh(np.array(jax.devices()), ("envs",))
+    per_env, replicated = NamedSharding(mesh, P("envs")), NamedSharding(mesh, P())
+    over_steps = NamedSharding(mesh, P(None, "envs"))
 
     def rollout(stats, rewards, dones):
         def body(stats, x):
-            stats, ended = fnrec.stats.step(stats, x[0], x[1], False)
-            return stats, ended.mask
-        return jax.lax.scan(body, stats, (rewards, dones))
+            stats, ended = fnrec.stats.step(stats, x[0], x[1], x[2])
+            return stats, ended
+        return jax.lax.scan(body, stats, (rewards, dones, ~dones & (rewards > 1.5)))
 
-    mesh = Mesh(np.array(jax.devices()), ("envs",))
-    per_env, replicated = NamedSharding(mesh, P("envs")), NamedSharding(mesh, P())
-    stats = fnrec.stats.init(n, buffer_length=50)
-    sharded = jax.tree.map(
-        lambda x: jax.device_put(x, per_env if x.shape == (n,) else replicated), stats
-    )
-    expected, _ = jax.jit(rollout)(stats, rewards, dones)
-    over_steps = NamedSharding(mesh, P(None, "envs"))
-    result, _ = jax.jit(rollout)(
-        sharded, jax.device_put(rewards, over_steps), jax.device_put(dones, over_steps)
-    )
-    assert len(jax.devices()) == 4
-    assert result.running_return.sharding.spec == P("envs"), result.running_return.sharding
-    for name, values in fnrec.stats.queues(expected).items():
-        np.testing.assert_array_equal(fnrec.stats.queues(result)[name], values)
-    assert fnrec.stats.episode_count(result) == fnrec.stats.episode_count(expected) > 50
+    for n in {sizes}:
+        rng = np.random.default_rng(n)
+        rewards = jnp.asarray(rng.normal(size=(steps, n)), jnp.float32)
+        dones = jnp.asarray(rng.random((steps, n)) < 0.1)
+        stats = fnrec.stats.init(n, buffer_length)
+        sharded = jax.tree.map(
+            lambda x: jax.device_put(x, per_env if x.shape == (n,) else replicated), stats
+        )
+        expected, expected_ended = jax.jit(rollout)(stats, rewards, dones)
+        args = (sharded, jax.device_put(rewards, over_steps), jax.device_put(dones, over_steps))
+        compiled = jax.jit(rollout).lower(*args).compile()
+        result, ended = compiled(*args)
+        assert result.running_return.sharding.spec == P("envs"), result.running_return.sharding
+        for name, values in fnrec.stats.queues(expected).items():
+            np.testing.assert_array_equal(fnrec.stats.queues(result)[name], values, name)
+        for a, b in zip(ended, expected_ended):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        assert fnrec.stats.episode_count(result) == fnrec.stats.episode_count(expected) > 50
+        # What crosses devices each step: the done flags packed into words, then the ring's
+        # gathered slots (return bits, length and terminated as int32) in one combined op.
+        ops = [op for op, _ in collectives(compiled.as_text())]
+        assert len(ops) == 2 and all(op.startswith("all-reduce") for op in ops), (n, ops)
+        words = -(-n // min(32, n & -n))
+        assert ops[0] == f"all-reduce u32[{{words}}]", (n, ops)
+        assert ops[1] == f"all-reduce (s32[{{buffer_length}}], s32[{{buffer_length}}])", (n, ops)
     print("ok")
     """
 )
 
 
-def test_sharded_batch_gives_the_same_queue_as_one_device():
+@pytest.mark.parametrize(("devices", "sizes"), [(4, (4, 12, 64, 96, 1000)), (2, (2, 6, 64, 4096))])
+def test_sharded_batch_gives_the_same_queue_as_one_device(devices, sizes):
     # A fresh interpreter: the device count is fixed when JAX starts.
-    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True)
+    code = SCRIPT.format(tests=str(Path(__file__).parent), devices=devices, sizes=sizes)
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}"
+    env = {**os.environ, "XLA_FLAGS": flags.strip(), "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith("ok")

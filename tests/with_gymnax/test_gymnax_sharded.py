@@ -50,4 +50,4 @@ def cartpole(per_env: bool, n: int) -> sharding_check.Layout:
 
 
 def test_sharded_gymnax_adapter_with_capture_equals_one_device():
-    sharding_check.check(cartpole, n=16, steps=30)
+    sharding_check.check(cartpole, n=12, steps=30)
