@@ -41,10 +41,23 @@ def machine_line() -> str:
 
     devices = ", ".join(sorted({d.device_kind for d in jax.devices()}))
     return (
-        f"{platform.node() or 'host'}: {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"{platform.node() or 'host'}: {platform.machine()} ({_cpu_model()}), "
+        f"{os.cpu_count()} CPU cores, "
         f"Python {platform.python_version()}, jax {jax.__version__} on {jax.default_backend()} "
         f"({devices})"
     )
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (Linux), else the processor string Python reports."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def write_section(name: str, body: str) -> None:

@@ -267,10 +267,19 @@ def episode_capture(
 
     def kept(env_state: Any, shape: tuple[int, ...], name: str) -> Any:
         """What is stored of the tracked envs' states: ``content`` of each, leading [T] axis."""
+        return kept_later(env_state, shape, name)()
+
+    def kept_later(env_state: Any, shape: tuple[int, ...], name: str) -> Callable[[], Any]:
+        """Takes the tracked envs' slices now; ``content`` of them runs when called.
+
+        Slicing before a ``lax.cond`` and applying ``content`` inside it keeps a renderer off
+        the steps that need no frame, while every slice of a sharded batch is taken in one place
+        (XLA then moves them across devices together: fewer all-reduces).
+        """
         if content is None or not shape:
             _check_leading(name, env_state, shape)
             states = tracked(env_state, shape, name)
-            return states if content is None else jax.vmap(content)(states)
+            return lambda: states if content is None else jax.vmap(content)(states)
         # Leaves without the env axis (MJX's shared contact buffers) go to `content` as they are.
         leaves, treedef = jax.tree.flatten(env_state)
         per_env = [jnp.shape(x)[:1] == shape for x in leaves]
@@ -285,7 +294,7 @@ def episode_capture(
             return content(jax.tree.unflatten(treedef, values))
 
         axes = [0 if mapped else None for mapped in per_env]
-        return jax.vmap(of_leaves, in_axes=axes)(*leaves)
+        return lambda: jax.vmap(of_leaves, in_axes=axes)(*leaves)
 
     env_index = None if watch is None else np.asarray(watch, np.int32)
 
@@ -427,9 +436,10 @@ def episode_capture(
         else:
             starts = jnp.zeros_like(done)
 
+        first = kept_later(env_state, shape, "env_state")
+
         def start() -> Any:  # envs that start nothing write past their row (dropped)
-            first = kept(env_state, shape, "env_state")
-            return _write(buffers, first, row, jnp.where(starts, 0, row_length))
+            return _write(buffers, first(), row, jnp.where(starts, 0, row_length))
 
         buffers = _when(vmapped, jnp.any(starts), start, lambda: buffers)
         position = jnp.where(starts, 1, jnp.where(done, 0, position))
@@ -499,11 +509,10 @@ def _when(
 
 
 def _take(x: Array, indices: tuple[int, ...]) -> Array:
-    """``x[list(indices)]``: a static slice when the indices are a range (no gather kernel)."""
-    first = indices[0]
-    if indices == tuple(range(first, first + len(indices))):
-        return lax.slice_in_dim(x, first, first + len(indices))
-    return jnp.take(x, np.asarray(indices, np.int32), axis=0)
+    """``x[list(indices)]`` as a gather, not a static slice: with the env axis sharded, XLA
+    moves a gathered row across devices once (a static slice of a sharded axis was all-reduced
+    again at each of its uses)."""
+    return jnp.take(x, jnp.asarray(indices, jnp.int32), axis=0, mode="clip")
 
 
 def _check_state(state: Any) -> None:

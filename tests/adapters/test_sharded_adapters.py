@@ -41,6 +41,8 @@ def test_sharded_adapter_with_capture_equals_one_device_and_gathers_nothing_env_
     # 12 envs: 3 per device, so no device holds a whole 32-env word of done flags.
     kept = sharding_check.check(cartpole, n=12, steps=120)
     assert kept["per_env"] == [], kept
-    # Shared queue and capture: small all-reduces only (the done flags as words, the ring's
-    # slots, the watched env's values), no collective-permute or all-to-all.
+    # Shared queue and capture: a few small all-reduces (the done flags as words, the ring's
+    # slots, the watched env's values by dtype), no collective-permute or all-to-all. 4 with
+    # jax 0.10; a static slice of the watched env made XLA all-reduce it at each use (10).
     assert kept["shared"] and all(op.startswith("all-reduce") for op in kept["shared"]), kept
+    assert len(kept["shared"]) <= 5, kept
