@@ -65,6 +65,7 @@ def check(
     n: int = 16,
     steps: int = 40,
     compile_step: bool = True,
+    gathers_allowed: bool = False,
     layouts: tuple[str, ...] = tuple(LAYOUTS),
     timeout: float = 900,
 ) -> dict[str, list[str]]:
@@ -79,6 +80,8 @@ def check(
         whose compile dominates.
       layouts: which of ``"shared"`` and ``"per_env"`` to run.
       timeout: seconds before the subprocess is stopped.
+      gathers_allowed: check results only, not the collectives (for a known gap: global-id
+        capture keeps every env's rows in one table that is not split along the env axis).
 
     Returns:
       ``{"shared": [...], "per_env": [...]}``: the collectives left in the compiled step (the
@@ -86,7 +89,10 @@ def check(
     """
     module = Path(inspect.getfile(factory)).resolve()
     paths = [str(Path(__file__).resolve().parent), str(module.parent)]
-    call = f"main({str(module)!r}, {factory.__name__!r}, {n}, {steps}, {compile_step}, {layouts!r})"
+    call = (
+        f"main({str(module)!r}, {factory.__name__!r}, {n}, {steps}, {compile_step}, "
+        f"{layouts!r}, {gathers_allowed})"
+    )
     code = f"import sys; sys.path[:0] = {paths!r}; import sharding_check; sharding_check.{call}"
     flags = os.environ.get("XLA_FLAGS", "")
     flags += f" --xla_force_host_platform_device_count={DEVICES}"
@@ -119,7 +125,13 @@ def collectives(hlo: str) -> list[tuple[str, list[list[int]]]]:
 
 
 def main(
-    path: str, name: str, n: int, steps: int, compile_step: bool, layouts: tuple[str, ...]
+    path: str,
+    name: str,
+    n: int,
+    steps: int,
+    compile_step: bool,
+    layouts: tuple[str, ...],
+    gathers_allowed: bool = False,
 ) -> None:
     """The subprocess side of ``check``."""
     import jax
@@ -151,6 +163,8 @@ def main(
 
     def no_env_sized_collective(hlo: str, what: str) -> list[str]:
         found = collectives(hlo)
+        if gathers_allowed:
+            return sorted({op for op, _ in found})
         assert not [op for op, _ in found if op.startswith("all-gather")], (what, found)
         moved = [op for op, shapes in found if any(n in dims for dims in shapes)]
         assert not moved, (what, moved)  # nothing env-sized crosses devices
