@@ -454,7 +454,7 @@ def _replicated(mask: Array) -> Array:
     along the env axis that divides R holds whole rows, so the sum is per device, then an
     all-reduce of N/R words, and the unpacked flags are whole everywhere. (Packing 32
     consecutive flags instead gathers the mask when a device's share is not whole words.) On
-    one device this is two fused passes over the flags.
+    one device XLA fuses the unpacking into the packing of ``_push_finished``: one more pass.
     """
     num_envs = mask.shape[0]
     rows = min(32, num_envs & -num_envs)
