@@ -16,10 +16,13 @@ Two ways to choose episodes:
   ``RecordEpisodeStatistics``). An id is known only when the episode ends, so every env's current
   episode is kept in a row of its own until then.
 
-Memory is fixed at init. Every tracked env owns a *row* of ``max_episode_steps + 1`` items; when
-a triggered episode ends its row is handed to the store (no copy) and the env takes a free row.
-The store holds ``max_episodes`` episodes, so the buffers hold
-``(tracked envs + max_episodes) * (max_episode_steps + 1)`` items. A triggered episode that finds
+Memory is fixed at init. Every tracked env owns a *row* of ``max_episode_steps + 1`` items and
+the store holds ``max_episodes`` episodes, so the buffers hold
+``(tracked envs + max_episodes) * (max_episode_steps + 1)`` items. When a triggered episode ends,
+its row is handed to the store (no copy) and the env takes a free row; with global ids over a
+batch the rows stay with their envs instead, in env order (``items``), so that a sharded env
+axis splits them, and a stored episode is copied out into the store's own rows
+(``stored_items``): one row copy per stored episode. A triggered episode that finds
 the store full, or that is longer than ``max_episode_steps``, is dropped and counted
 (``dropped_full``, ``dropped_too_long``); the export reports both. ``clear`` empties the store
 (after an export) so that a long run can be captured chunk by chunk.
@@ -56,7 +59,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array, lax
 
-from fnrec import _checks
+from fnrec import _checks, _flags
 from fnrec.schedules import capped_cubic_video_schedule
 from fnrec.stats import AutoresetMode, EpisodeEnded
 
@@ -68,7 +71,8 @@ class StoredEpisodes(NamedTuple):
     """The table of stored episodes; slot ``i < num_stored`` is a recorded, finished episode.
 
     Attributes:
-      row: int32[C], the buffer row that holds the episode's items.
+      row: int32[C], the buffer row that holds the episode's items (rows from ``T`` on are
+        ``stored_items``' when the capture copies episodes out).
       episode_id: int32[C], the episode id (watched: the env's own count; else global).
       env: int32[C], the env index in the batch.
       length: int32[C], steps in the episode (it has ``length + 1`` frames).
@@ -91,7 +95,11 @@ class CaptureState(NamedTuple):
 
     Attributes:
       items: pytree like ``content(env_state)`` with leaves ``[T + C, max_episode_steps + 1, ...]``,
-        the rows of items (the buffers).
+        the rows of items (the buffers); with global ids over a batch ``[T, ...]``, row t for
+        env t.
+      stored_items: like `items`, the store's rows ``[C, ...]`` with global ids over a batch
+        (row ``T + c`` is ``stored_items[c]``), else ``[0, ...]`` (the store's rows are in
+        `items`).
       row: int32[T], the row of each tracked env's current episode.
       position: int32[T], items written to the current episode (saturates one past a full row).
       own_episodes: int32[T], episodes each tracked env has ended (watched ids).
@@ -108,6 +116,7 @@ class CaptureState(NamedTuple):
     """
 
     items: Any
+    stored_items: Any
     row: Array
     position: Array
     own_episodes: Array
@@ -317,15 +326,22 @@ def episode_capture(
         items = kept(env_state, shape, "env_state")
         num_tracked = 1 if num_envs is None else (num_envs if watch is None else len(watch))
         num_rows = num_tracked + max_episodes
-        buffers = jax.tree.map(
-            lambda x: jnp.zeros((num_rows, row_length, *x.shape[1:]), x.dtype), items
-        )
+        # Global ids over a batch: rows stay in env order (a sharded env axis splits them).
+        copies = watch is None and num_envs is not None
+
+        def rows_of(count: int) -> Any:
+            return jax.tree.map(
+                lambda x: jnp.zeros((count, row_length, *x.shape[1:]), x.dtype), items
+            )
+
+        buffers = rows_of(num_tracked if copies else num_rows)
         rows = jnp.arange(num_tracked, dtype=jnp.int32)
         buffers = _write(buffers, items, rows, jnp.zeros(num_tracked, jnp.int32))
         zeros = jnp.zeros(num_tracked, jnp.int32)
         slots = jnp.zeros(max_episodes, jnp.int32)
         return CaptureState(
             items=buffers,
+            stored_items=rows_of(max_episodes if copies else 0),
             row=rows,
             position=jnp.ones(num_tracked, jnp.int32),
             own_episodes=zeros,
@@ -379,7 +395,7 @@ def episode_capture(
         done = mine.mask & ~reset
         # 2. Ended episodes: their ids, the trigger, the commit to the store (or the stream).
         if watch is None:
-            rank = jnp.cumsum(ended.mask.reshape(-1).astype(jnp.int32)) - 1
+            rank = _flags.count_through(ended.mask.reshape(-1)) - 1
             ids = tracked(state.episodes_ended + rank.reshape(shape), shape, "ids")
         else:
             ids = state.own_episodes
@@ -395,28 +411,51 @@ def episode_capture(
             terminated=mine.terminated,
             truncated=mine.truncated,
         )
-        kept_state = (state.stored, state.row, state.num_stored, state.dropped_full)
+        kept_state = (
+            state.stored,
+            state.stored_items,
+            state.row,
+            state.num_stored,
+            state.dropped_full,
+        )
+        copies = _copies(state)
         if stream is None:
 
             def commit() -> tuple:
-                slot = state.num_stored + jnp.cumsum(chosen.astype(jnp.int32)) - 1
-                commit = chosen & (slot < max_episodes)
-                target = jnp.where(commit, slot, max_episodes)  # out of range: not written
+                # Each store slot gathers the episode that lands on it (the k-th chosen, in
+                # env order): with the env axis sharded, only store-sized values move.
+                through = _flags.count_through(chosen)
+                count = jnp.sum(chosen, dtype=jnp.int32)
+                slot = state.num_stored + through - 1
+                offset = jnp.arange(max_episodes, dtype=jnp.int32) - state.num_stored
+                new = (offset >= 0) & (offset < count)
+                source = _index_of_rank(chosen, through, offset + 1)
                 stored = StoredEpisodes(
                     *(
-                        old.at[target].set(new, mode="drop")
-                        for old, new in zip(state.stored, episode, strict=True)
+                        jnp.where(new, jnp.take(field, source, mode="clip"), old)
+                        for old, field in zip(state.stored, episode, strict=True)
                     )
                 )
-                new_row = state.free_rows[jnp.clip(slot, 0, max_episodes - 1)]
+                num_new = jnp.sum(new, dtype=jnp.int32)
+                if copies:  # the rows stay with their envs: copy the episodes out
+                    stored = stored._replace(row=jnp.where(new, state.free_rows, stored.row))
+                    items = _copy_rows(state.stored_items, buffers, source, state.num_stored,
+                                       num_new)  # fmt: skip
+                    row = state.row
+                else:  # hand the rows over; the envs take free rows
+                    items = state.stored_items
+                    taken = chosen & (slot < max_episodes)
+                    new_row = state.free_rows[jnp.clip(slot, 0, max_episodes - 1)]
+                    row = jnp.where(taken, new_row, state.row)
                 return (
                     stored,
-                    jnp.where(commit, new_row, state.row),
-                    state.num_stored + jnp.sum(commit, dtype=jnp.int32),
-                    state.dropped_full + jnp.sum(chosen & ~commit, dtype=jnp.int32),
+                    items,
+                    row,
+                    state.num_stored + num_new,
+                    state.dropped_full + count - num_new,
                 )
 
-            stored, row, num_stored, dropped_full = _when(
+            stored, stored_items, row, num_stored, dropped_full = _when(
                 vmapped, jnp.any(chosen), commit, lambda: kept_state
             )
         else:
@@ -427,7 +466,7 @@ def episode_capture(
                     "episodes would carry env 0; store them instead (no `stream`) and export"
                 )
             _send(stream, buffers, episode, chosen, watch is not None and len(watch) > 1)
-            stored, row, num_stored, dropped_full = kept_state
+            stored, stored_items, row, num_stored, dropped_full = kept_state
         # 3. New episodes: same-step starts them now at `env_state`; next-step on a reset step.
         if autoreset_mode == "same_step":
             starts = done
@@ -445,6 +484,7 @@ def episode_capture(
         position = jnp.where(starts, 1, jnp.where(done, 0, position))
         return state._replace(
             items=buffers,
+            stored_items=stored_items,
             row=row,
             position=position,
             own_episodes=state.own_episodes + done,
@@ -477,7 +517,7 @@ def episode_capture(
 
     def clear(state: CaptureState) -> CaptureState:
         _check_state(state)
-        num_rows = jax.tree.leaves(state.items)[0].shape[0]
+        num_rows = sum(jax.tree.leaves(x)[0].shape[0] for x in (state.items, state.stored_items))
         used = jnp.zeros(num_rows, jnp.bool_).at[state.row].set(True)
         free = jnp.argsort(used, stable=True)[:max_episodes].astype(jnp.int32)
         zero = jnp.zeros((), jnp.int32)
@@ -542,11 +582,54 @@ def _env_shape(state: CaptureState) -> tuple[int, ...]:
     return tuple(state.env_axes.shape[:-1])
 
 
+def _index_of_rank(mask: Array, through: Array, ranks: Array) -> Array:
+    """The index of the flag of each (1-based) rank, 0 where there is none.
+
+    A masked sum over the env axis (all-reduced when it is split), where a search through the
+    prefix counts would all-gather them; it runs only on steps that store or stream.
+    """
+    hit = mask[None, :] & (through[None, :] == ranks[:, None])
+    index = jnp.arange(mask.shape[0], dtype=jnp.int32)
+    return jnp.sum(jnp.where(hit, index[None, :], 0), axis=1, dtype=jnp.int32)
+
+
+def _copies(state: CaptureState) -> bool:
+    """True when the rows stay with their envs and stored episodes are copied out."""
+    return jax.tree.leaves(state.stored_items)[0].shape[0] > 0
+
+
+def _copy_rows(stored_items: Any, buffers: Any, source: Array, first: Array, count: Array) -> Any:
+    """Copies row ``source[c]`` of `buffers` into store row c, for c in [first, first + count).
+
+    One gathered row per stored episode: with the env axis sharded, only that row crosses
+    devices (a dynamic slice of a sharded axis would gather every row).
+    """
+
+    def copy_one(k: Array, store: Any) -> Any:
+        slot = first + k
+        env = source[slot][None]
+
+        def put(rows: Array, buffer: Array) -> Array:
+            row = jnp.take(buffer, env, axis=0, mode="clip")
+            return lax.dynamic_update_slice_in_dim(rows, row, slot, axis=0)
+
+        return jax.tree.map(put, store, buffers)
+
+    return lax.fori_loop(0, count, copy_one, stored_items)
+
+
 def _write(buffers: Any, items: Any, rows: Array, positions: Array) -> Any:
-    """Writes each tracked env's item at (row, position); a position past the row is dropped."""
+    """Writes each tracked env's item at (row, position); a position past the row is dropped.
+
+    With one row per tracked env (row t is env t's) the write is batched over rows, which a
+    sharded env axis splits; indexed rows would gather every env's item onto each device.
+    """
 
     def put(buffer: Array, item: Array) -> Array:
-        return buffer.at[rows, positions].set(jnp.asarray(item, buffer.dtype), mode="drop")
+        item = jnp.asarray(item, buffer.dtype)
+        if buffer.shape[0] == rows.shape[0]:
+            return jax.vmap(lambda b, x, p: b.at[p].set(x, mode="drop"))(buffer, item, positions)
+        return buffer.at[rows, positions].set(item, mode="drop")
 
     try:
         return jax.tree.map(put, buffers, items)
@@ -580,7 +663,7 @@ def _send(
     Each call carries a validity flag: under ``jax.vmap`` JAX runs the loop for every instance
     until the longest is done, and the host drops the calls of instances that had nothing.
     """
-    order = jnp.cumsum(chosen.astype(jnp.int32)) - 1
+    through = _flags.count_through(chosen)
     count = jnp.sum(chosen, dtype=jnp.int32)
 
     def deliver(valid: Any, items: Any, *fields: Any) -> None:
@@ -588,9 +671,10 @@ def _send(
             stream(CapturedEpisode(items, *fields, ids_per_env=ids_per_env))
 
     def send_one(k: Array, carry: None) -> None:
-        index = jnp.argmax(chosen & (order == k))
-        fields = jax.tree.map(lambda x: x[index], episode)
-        items = jax.tree.map(lambda b: b[fields.row], buffers)
+        # Gathers, not dynamic slices: a sharded env axis then moves one env's values only.
+        index = _index_of_rank(chosen, through, (k + 1)[None])
+        fields = jax.tree.map(lambda x: jnp.take(x, index, mode="clip")[0], episode)
+        items = jax.tree.map(lambda b: jnp.take(b, fields.row[None], 0, mode="clip")[0], buffers)
         jax.debug.callback(
             deliver, k < count, items, fields.episode_id, fields.env, fields.length,
             fields.episode_return, fields.terminated, fields.truncated,

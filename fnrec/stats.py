@@ -21,7 +21,7 @@ import numpy as np
 from jax import Array, lax
 from jax.typing import ArrayLike
 
-from fnrec import counter
+from fnrec import _flags, counter
 from fnrec._checks import (
     check_autoreset_mode,
     check_buffer_length,
@@ -401,15 +401,16 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
       inside the word a 5-step binary search on popcounts, all elementwise on [B].
 
     With the env axis sharded over devices, the step compiles to two small all-reduces and
-    nothing env-sized: the done flags are first made whole on every device (``_replicated``)
-    and the B slots' values are then gathered as int32 arrays, which XLA combines into one.
+    nothing env-sized: the done flags are first made whole on every device
+    (``fnrec._flags.replicated``) and the B slots' values are then gathered as int32 arrays,
+    which XLA combines into one.
     """
     mask = ended.mask.reshape(-1)
     num_envs = mask.shape[0]
     buffer_length = stats.return_queue.shape[0]
     if num_envs == 1:
         return _push_one(stats, ended)
-    mask = _replicated(mask)
+    mask = _flags.replicated(mask)
     num_words = -(-num_envs // 32)
     bits = jnp.pad(mask, (0, num_words * 32 - num_envs)).reshape(num_words, 32)
     words = jnp.sum(
@@ -444,24 +445,6 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
         queue_head=(stats.queue_head + num_finished) % buffer_length,
         num_finished=num_finished,
     )
-
-
-def _replicated(mask: Array) -> Array:
-    """The same flags, computed so that a sharded env axis is all-reduced, never all-gathered.
-
-    The flags are packed along a strided grid [R, N/R] (R the largest power of two <= 32
-    dividing N; flag i at row i // (N/R)), and the rows summed into N/R words: a device count
-    along the env axis that divides R holds whole rows, so the sum is per device, then an
-    all-reduce of N/R words, and the unpacked flags are whole everywhere. (Packing 32
-    consecutive flags instead gathers the mask when a device's share is not whole words.) On
-    one device XLA fuses the unpacking into the packing of ``_push_finished``: one more pass.
-    """
-    num_envs = mask.shape[0]
-    rows = min(32, num_envs & -num_envs)
-    shifts = jnp.arange(rows, dtype=jnp.uint32)[:, None]
-    grid = mask.reshape(rows, num_envs // rows).astype(jnp.uint32)
-    words = jnp.sum(grid << shifts, axis=0, dtype=jnp.uint32)
-    return ((words[None, :] >> shifts) & 1).astype(jnp.bool_).reshape(num_envs)
 
 
 def _push_one(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:

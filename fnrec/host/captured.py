@@ -58,7 +58,7 @@ def read_capture(state: CaptureState) -> CaptureSummary:
         if count == 0:
             continue
         rows = table.row[instance, :count]
-        items = _rows(state.items, batch_shape, instance, rows)
+        items = _rows(state, batch_shape, instance, rows)
         for k in range(count):
             length = int(table.length[instance, k])
             env = int(table.env[instance, k]) if not batch_shape else instance
@@ -77,14 +77,22 @@ def read_capture(state: CaptureState) -> CaptureSummary:
     return CaptureSummary(episodes, dropped_full, dropped_too_long)
 
 
-def _rows(items: Any, batch_shape: tuple[int, ...], instance: int, rows: np.ndarray) -> Any:
-    """The given rows of one instance's buffers, gathered on the device, copied to numpy."""
+def _rows(
+    state: CaptureState, batch_shape: tuple[int, ...], instance: int, rows: np.ndarray
+) -> Any:
+    """The given rows of one instance's buffers, gathered on the device, copied to numpy.
+
+    Rows number ``items`` then ``stored_items`` (the store's own rows, when it has them).
+    """
+    num_rows = np.shape(jax.tree.leaves(state.items)[0])[len(batch_shape)]
+    copied = np.shape(jax.tree.leaves(state.stored_items)[0])[len(batch_shape)] > 0
+    buffers, rows = (state.stored_items, rows - num_rows) if copied else (state.items, rows)
 
     def take(x: jax.Array) -> np.ndarray:
         x = x.reshape(-1, *x.shape[len(batch_shape) :]) if batch_shape else x[None]
         return to_host(x[instance][rows])
 
-    return jax.tree.map(take, items)
+    return jax.tree.map(take, buffers)
 
 
 def to_host(x: Any) -> Any:

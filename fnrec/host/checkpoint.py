@@ -62,6 +62,7 @@ _SETTINGS: dict[str, str] = {
     "length_queue": "the statistics' buffer_length",
     "terminated_queue": "the statistics' buffer_length",
     "items": "the capture's max_episodes, max_episode_steps or content",
+    "stored_items": "the capture's max_episodes, max_episode_steps or content",
     "free_rows": "the capture's max_episodes",
     "stored": "the capture's max_episodes",
     "env_axes": "num_envs",

@@ -195,7 +195,7 @@ def test_statistics_saved_with_x64_on_restore_with_it_off(tmp_path):
     [
         ({"buffer_length": 9}, r"leaf \.stats\.return_queue .* shape \(7,\) .* expects shape "
          r"\(9,\).*the statistics' buffer_length\) is not reshaped"),
-        ({"max_episodes": 3}, r"leaf \.capture\.items\[0\] .*capture's max_episodes"),
+        ({"max_episodes": 3}, r"leaf \.capture\.stored_items\[0\] .*capture's max_episodes"),
         ({"history": False}, r"checkpoint has that `like` lacks: \.history\.env"),
     ],
 )  # fmt: skip

@@ -50,7 +50,14 @@ def pendulum(per_env: bool, n: int) -> sharding_check.Layout:
 def physics(path: str) -> bool:
     """brax's physics state (also as captured) and the obs drawn from it: XLA rounds the
     generalized pipeline's float math differently for a shard of 4 envs than for 16."""
-    return path.startswith((".pipeline_state", ".obs", ".info['episode_capture'].items"))
+    return path.startswith(
+        (
+            ".pipeline_state",
+            ".obs",
+            ".info['episode_capture'].items",
+            ".info['episode_capture'].stored_items",
+        )
+    )
 
 
 def test_sharded_brax_adapter_with_capture_equals_one_device():
