@@ -14,7 +14,8 @@ Two ways to choose episodes:
 - **global ids** (``watch=None``): ids number every episode of the batch in the order they end,
   in env-index order within a step (the order of fnrec's shared queue and of Gymnasium's vector
   ``RecordEpisodeStatistics``). An id is known only when the episode ends, so every env's current
-  episode is kept in a row of its own until then.
+  episode is kept in a row of its own until then (in env order, split with the env axis when the
+  batch is sharded).
 
 Memory is fixed at init. Every tracked env owns a *row* of ``max_episode_steps + 1`` items and
 the store holds ``max_episodes`` episodes, so the buffers hold
