@@ -412,53 +412,57 @@ def episode_capture(
             terminated=mine.terminated,
             truncated=mine.truncated,
         )
-        kept_state = (
-            state.stored,
-            state.stored_items,
-            state.row,
-            state.num_stored,
-            state.dropped_full,
-        )
-        copies = _copies(state)
+        kept_state = (state.stored, state.stored_items, state.row)
         if stream is None:
+            count = jnp.sum(chosen, dtype=jnp.int32)
+            num_new = jnp.minimum(count, max_episodes - state.num_stored)
+            num_stored = state.num_stored + num_new
+            dropped_full = state.dropped_full + count - num_new
+            copies = _copies(state)
 
             def commit() -> tuple:
-                # Each store slot gathers the episode that lands on it (the k-th chosen, in
-                # env order): with the env axis sharded, only store-sized values move.
+                """The store after this step's chosen episodes, and the tracked envs' rows."""
                 through = _flags.count_through(chosen)
-                count = jnp.sum(chosen, dtype=jnp.int32)
-                slot = state.num_stored + through - 1
-                offset = jnp.arange(max_episodes, dtype=jnp.int32) - state.num_stored
-                new = (offset >= 0) & (offset < count)
-                source = _index_of_rank(chosen, through, offset + 1)
-                stored = StoredEpisodes(
-                    *(
-                        jnp.where(new, jnp.take(field, source, mode="clip"), old)
-                        for old, field in zip(state.stored, episode, strict=True)
-                    )
-                )
-                num_new = jnp.sum(new, dtype=jnp.int32)
-                if copies:  # the rows stay with their envs: copy the episodes out
-                    stored = stored._replace(row=jnp.where(new, state.free_rows, stored.row))
-                    items = _copy_rows(state.stored_items, buffers, source, state.num_stored,
-                                       num_new)  # fmt: skip
-                    row = state.row
-                else:  # hand the rows over; the envs take free rows
-                    items = state.stored_items
-                    taken = chosen & (slot < max_episodes)
-                    new_row = state.free_rows[jnp.clip(slot, 0, max_episodes - 1)]
-                    row = jnp.where(taken, new_row, state.row)
-                return (
-                    stored,
-                    items,
-                    row,
-                    state.num_stored + num_new,
-                    state.dropped_full + count - num_new,
-                )
 
-            stored, stored_items, row, num_stored, dropped_full = _when(
-                vmapped, jnp.any(chosen), commit, lambda: kept_state
-            )
+                def store_one(k: Array, carry: tuple, slot: Array | None = None) -> tuple:
+                    # The k-th chosen episode (env order), gathered: with the env axis sharded
+                    # only its values cross devices. A slot past the store is not written.
+                    stored, items = carry
+                    slot = state.num_stored + k if slot is None else slot
+                    env = _index_of_rank(chosen, through, k + 1)
+                    values = [jnp.take(x, env[None], mode="clip")[0] for x in episode]
+                    if copies:  # the rows stay with their envs: copy the episode out
+                        values[0] = state.free_rows[slot]
+                        items = _copy_row(items, buffers, env, slot)
+                    stored = StoredEpisodes(
+                        *(
+                            old.at[slot].set(v, mode="drop")
+                            for old, v in zip(stored, values, strict=True)
+                        )
+                    )
+                    return stored, items
+
+                carry = (state.stored, state.stored_items)
+                if chosen.shape[0] == 1 and not copies:
+                    # At most one, no loop (under vmap a loop's batched bound would be reduced
+                    # over the batch, a collective when it is sharded).
+                    slot = jnp.where(num_new > 0, state.num_stored, max_episodes)
+                    stored, items = store_one(jnp.int32(0), carry, slot)
+                else:
+                    stored, items = lax.fori_loop(0, num_new, store_one, carry)
+                if copies:
+                    # A zero that XLA cannot see through, tied to the copies: the starts add it
+                    # to where they write, so they overwrite the rows only after the copies
+                    # read them (else XLA copies every row, every step, to keep both).
+                    items, tie = lax.optimization_barrier((items, jnp.int32(0)))
+                    return stored, items, state.row, tie
+                # Hand the rows over; the envs whose episodes were stored take free rows.
+                slot = state.num_stored + through - 1
+                taken = chosen & (slot < max_episodes)
+                new_row = state.free_rows[jnp.clip(slot, 0, max_episodes - 1)]
+                return stored, items, jnp.where(taken, new_row, state.row), jnp.int32(0)
+
+            any_new = num_new > 0
         else:
             if vmapped:
                 raise ValueError(
@@ -467,7 +471,12 @@ def episode_capture(
                     "episodes would carry env 0; store them instead (no `stream`) and export"
                 )
             _send(stream, buffers, episode, chosen, watch is not None and len(watch) > 1)
-            stored, stored_items, row, num_stored, dropped_full = kept_state
+            num_stored, dropped_full = state.num_stored, state.dropped_full
+            any_new = jnp.zeros((), jnp.bool_)
+
+            def commit() -> tuple:
+                return (*kept_state, jnp.int32(0))
+
         # 3. New episodes: same-step starts them now at `env_state`; next-step on a reset step.
         if autoreset_mode == "same_step":
             starts = done
@@ -478,8 +487,13 @@ def episode_capture(
 
         first = kept_later(env_state, shape, "env_state")
 
-        def start() -> Any:  # envs that start nothing write past their row (dropped)
-            return _write(buffers, first(), row, jnp.where(starts, 0, row_length))
+        stored, stored_items, row, tie = _when(
+            vmapped, any_new, commit, lambda: (*kept_state, jnp.int32(0))
+        )
+        start_at = jnp.where(starts, 0, row_length) + tie  # past the row (dropped): no start
+
+        def start() -> Any:
+            return _write(buffers, first(), row, start_at)
 
         buffers = _when(vmapped, jnp.any(starts), start, lambda: buffers)
         position = jnp.where(starts, 1, jnp.where(done, 0, position))
@@ -583,15 +597,14 @@ def _env_shape(state: CaptureState) -> tuple[int, ...]:
     return tuple(state.env_axes.shape[:-1])
 
 
-def _index_of_rank(mask: Array, through: Array, ranks: Array) -> Array:
-    """The index of the flag of each (1-based) rank, 0 where there is none.
+def _index_of_rank(mask: Array, through: Array, rank: Array) -> Array:
+    """The index of the set flag of (1-based) `rank`, given ``through = count_through(mask)``.
 
     A masked sum over the env axis (all-reduced when it is split), where a search through the
     prefix counts would all-gather them; it runs only on steps that store or stream.
     """
-    hit = mask[None, :] & (through[None, :] == ranks[:, None])
     index = jnp.arange(mask.shape[0], dtype=jnp.int32)
-    return jnp.sum(jnp.where(hit, index[None, :], 0), axis=1, dtype=jnp.int32)
+    return jnp.sum(jnp.where(mask & (through == rank), index, 0), dtype=jnp.int32)
 
 
 def _copies(state: CaptureState) -> bool:
@@ -599,24 +612,15 @@ def _copies(state: CaptureState) -> bool:
     return jax.tree.leaves(state.stored_items)[0].shape[0] > 0
 
 
-def _copy_rows(stored_items: Any, buffers: Any, source: Array, first: Array, count: Array) -> Any:
-    """Copies row ``source[c]`` of `buffers` into store row c, for c in [first, first + count).
+def _copy_row(stored_items: Any, buffers: Any, env: Array, slot: Array) -> Any:
+    """Copies env `env`'s row of `buffers` into store row `slot`: gathered, so that with the env
+    axis sharded only that row crosses devices (a dynamic slice would gather every row)."""
 
-    One gathered row per stored episode: with the env axis sharded, only that row crosses
-    devices (a dynamic slice of a sharded axis would gather every row).
-    """
+    def put(rows: Array, buffer: Array) -> Array:
+        row = jnp.take(buffer, env[None], axis=0, mode="clip")
+        return lax.dynamic_update_slice_in_dim(rows, row, slot, axis=0)
 
-    def copy_one(k: Array, store: Any) -> Any:
-        slot = first + k
-        env = source[slot][None]
-
-        def put(rows: Array, buffer: Array) -> Array:
-            row = jnp.take(buffer, env, axis=0, mode="clip")
-            return lax.dynamic_update_slice_in_dim(rows, row, slot, axis=0)
-
-        return jax.tree.map(put, store, buffers)
-
-    return lax.fori_loop(0, count, copy_one, stored_items)
+    return jax.tree.map(put, stored_items, buffers)
 
 
 def _write(buffers: Any, items: Any, rows: Array, positions: Array) -> Any:
@@ -673,7 +677,7 @@ def _send(
 
     def send_one(k: Array, carry: None) -> None:
         # Gathers, not dynamic slices: a sharded env axis then moves one env's values only.
-        index = _index_of_rank(chosen, through, (k + 1)[None])
+        index = _index_of_rank(chosen, through, k + 1)[None]
         fields = jax.tree.map(lambda x: jnp.take(x, index, mode="clip")[0], episode)
         items = jax.tree.map(lambda b: jnp.take(b, fields.row[None], 0, mode="clip")[0], buffers)
         jax.debug.callback(
