@@ -54,7 +54,7 @@ def cartpole_global_ids(per_env: bool, n: int) -> sharding_check.Layout:
 
 def test_sharded_global_id_capture_equals_one_device_and_gathers_nothing_env_sized():
     """Global ids keep each env's rows in env order (split with the env axis) and copy stored
-    episodes out: what crosses devices is store-sized (the slots' fields, one copied row)."""
+    episodes out: what crosses devices is one stored episode at a time (its fields and row)."""
     kept = sharding_check.check(cartpole_global_ids, n=12, steps=120, compile_step=False)
     assert kept["shared"] and all(op.startswith("all-reduce") for op in kept["shared"]), kept
     assert kept["per_env"] == [], kept
