@@ -6,6 +6,8 @@ CartPole) along one mesh axis and runs a jitted ``lax.scan`` of 500 steps, in th
 
 - bare: the env vmapped by hand, no statistics (the baseline);
 - shared: ``FuncEnvAdapter(num_envs=N)`` with one shared queue and a capture of env 0;
+- shared, global ids: the same with a capture of every 250th episode of the batch
+  (``watch=None``, 64 stored episodes: rows for every env, split with the env axis);
 - per_env: ``jax.vmap`` of the unbatched adapter (a queue and capture per env).
 
 Within each process the variants are compiled and warmed up, then run interleaved round after
@@ -60,10 +62,14 @@ def bare():
         return jnp.where(done[:, None], fresh, nxt)
     return init, step
 
-def shared():
+def shared(capture=None):
     env = fnrec.adapters.FuncEnvAdapter(cartpole, max_episode_steps=500, num_envs=n,
-                                        capture=fnrec.capture.episode_capture(500))
+                                        capture=capture or fnrec.capture.episode_capture(500))
     return env.initial, lambda s, k: env.step(s, actions(s.env_state), k).state
+
+def shared_global():
+    every = fnrec.schedules.every(250)
+    return shared(fnrec.capture.episode_capture(500, 64, watch=None, trigger=every))
 
 def per_env():
     env = fnrec.adapters.FuncEnvAdapter(cartpole, max_episode_steps=500,
@@ -74,7 +80,9 @@ def per_env():
 
 runs = {{}}
 keys = jax.random.split(jax.random.key(1), steps)
-for name, make in (("bare", bare), ("shared", shared), ("per_env", per_env)):
+variants = (("bare", bare), ("shared", shared), ("shared_global", shared_global),
+            ("per_env", per_env))
+for name, make in variants:
     init, step = make()
     body = lambda s, k, step=step: (step(s, k), None)
     run = jax.jit(lambda s, keys, body=body: jax.lax.scan(body, s, keys)[0])
@@ -89,7 +97,7 @@ for _ in range(rounds):
         jax.block_until_ready(run(start, keys))
         times[name].append(time.perf_counter() - begin)
 ratios = {{name: statistics.median(t / b for t, b in zip(times[name], times["bare"]))
-          for name in ("shared", "per_env")}}
+          for name in ("shared", "shared_global", "per_env")}}
 print(json.dumps({{"bare": statistics.median(times["bare"]), **ratios,
                    "platform": jax.devices()[0].platform, "count": len(jax.devices())}}))
 """
@@ -122,13 +130,13 @@ def main() -> None:
         f"## Sharded rollouts: CartPole, {STEPS} steps, envs split over 1/2/4 devices",
         "",
         "| envs | devices | bare env (median) | shared queue + capture vs bare | "
-        "per-env queues + captures (vmap) vs bare |",
-        "|---:|---:|---|---|---|",
+        "shared queue + global-id capture vs bare | per-env queues + captures (vmap) vs bare |",
+        "|---:|---:|---|---|---|---|",
     ]
     for envs, devices, r in rows:
         lines.append(
             f"| {envs} | {devices} ({r['platform']}) | {r['bare'] * 1e3:.0f} ms | "
-            f"{r['shared']:.2f}x | {r['per_env']:.2f}x |"
+            f"{r['shared']:.2f}x | {r['shared_global']:.2f}x | {r['per_env']:.2f}x |"
         )
     lines += [
         "",
