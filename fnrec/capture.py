@@ -462,7 +462,9 @@ def episode_capture(
                 new_row = state.free_rows[jnp.clip(slot, 0, max_episodes - 1)]
                 return stored, items, jnp.where(taken, new_row, state.row), jnp.int32(0)
 
-            any_new = num_new > 0
+            stored, stored_items, row, tie = _when(
+                vmapped, num_new > 0, commit, lambda: (*kept_state, jnp.int32(0))
+            )
         else:
             if vmapped:
                 raise ValueError(
@@ -471,11 +473,8 @@ def episode_capture(
                     "episodes would carry env 0; store them instead (no `stream`) and export"
                 )
             _send(stream, buffers, episode, chosen, watch is not None and len(watch) > 1)
-            num_stored, dropped_full = state.num_stored, state.dropped_full
-            any_new = jnp.zeros((), jnp.bool_)
-
-            def commit() -> tuple:
-                return (*kept_state, jnp.int32(0))
+            stored, stored_items, row = kept_state
+            num_stored, dropped_full, tie = state.num_stored, state.dropped_full, 0
 
         # 3. New episodes: same-step starts them now at `env_state`; next-step on a reset step.
         if autoreset_mode == "same_step":
@@ -487,9 +486,6 @@ def episode_capture(
 
         first = kept_later(env_state, shape, "env_state")
 
-        stored, stored_items, row, tie = _when(
-            vmapped, any_new, commit, lambda: (*kept_state, jnp.int32(0))
-        )
         start_at = jnp.where(starts, 0, row_length) + tie  # past the row (dropped): no start
 
         def start() -> Any:
