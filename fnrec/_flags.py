@@ -26,8 +26,7 @@ def replicated(mask: Array) -> Array:
     Returns:
       bool[N], equal to `mask`.
     """
-    words, shifts = _words(mask)
-    return ((words[None, :] >> shifts) & 1).astype(jnp.bool_).reshape(mask.shape[0])
+    return _grid(*_words(mask)).astype(jnp.bool_).reshape(mask.shape[0])
 
 
 def count_through(mask: Array) -> Array:
@@ -45,7 +44,7 @@ def count_through(mask: Array) -> Array:
       int32[N].
     """
     words, shifts = _words(mask)
-    bits = ((words[None, :] >> shifts) & 1).astype(jnp.int32)
+    bits = _grid(words, shifts).astype(jnp.int32)
     below = jnp.left_shift(jnp.uint32(1), shifts) - 1  # the bits of the rows before
     rows_before = jnp.sum(lax.population_count(words[None, :] & below), axis=1, dtype=jnp.int32)
     within_row = jnp.cumsum(bits, axis=1, dtype=jnp.int32)
@@ -59,3 +58,8 @@ def _words(mask: Array) -> tuple[Array, Array]:
     shifts = jnp.arange(rows, dtype=jnp.uint32)[:, None]
     grid = mask.reshape(rows, num_envs // rows).astype(jnp.uint32)
     return jnp.sum(grid << shifts, axis=0, dtype=jnp.uint32), shifts
+
+
+def _grid(words: Array, shifts: Array) -> Array:
+    """The flags unpacked from the words onto the grid [R, N/R] (0/1, uint32)."""
+    return (words[None, :] >> shifts) & 1
