@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import jax
+import jax.extend
 import jax.numpy as jnp
 import ml_dtypes
 import numpy as np
@@ -101,6 +104,23 @@ def numeric_array(value: object) -> np.ndarray | None:
         return None
     real = array.dtype.kind in "biuf" or array.dtype == ml_dtypes.bfloat16
     return array if real and array.shape == (N,) else None
+
+
+def traced(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` as ``jax.jit`` sees it, run without compiling a program per example.
+
+    ``fn`` is traced as jit traces it (fnrec's checks see tracers, and the generated value closed
+    over as given), then its jaxpr runs op by op. A closed-over value is a constant of the
+    program, so ``jax.jit(fn)()`` would compile anew for every generated example; op by op, the
+    examples of one shape family share their compiled ops.
+    """
+
+    def run(*args: Any) -> Any:
+        closed, shape = jax.make_jaxpr(fn, return_shape=True)(*args)
+        out = jax.extend.core.jaxpr_as_fun(closed)(*jax.tree.leaves(args))
+        return jax.tree.unflatten(jax.tree.structure(shape), out)
+
+    return run
 
 
 def array_like(value: object) -> bool:

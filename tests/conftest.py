@@ -41,6 +41,25 @@ def pytest_configure(config):
             raise pytest.UsageError(message) from error
 
 
+# The files scripts/test.sh runs in the plain venv (with -m plain); the main venv deselects the
+# tests marked `plain`, so a plain test anywhere else would run nowhere.
+PLAIN_FILES = ("test_demo.py", "test_examples.py", "test_readme.py", "test_optional.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Fails the session if a test marked ``plain`` lives outside PLAIN_FILES."""
+    misplaced = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("plain") and item.path.name not in PLAIN_FILES
+    ]
+    if misplaced:
+        raise pytest.UsageError(
+            f"tests marked plain outside {PLAIN_FILES} (scripts/test.sh would skip them): "
+            f"{misplaced}"
+        )
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Writes the bad-input tally (tests/bad_inputs.py) to the file FNREC_TALLY names, if set."""
     path = os.environ.get("FNREC_TALLY")

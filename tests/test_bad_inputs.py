@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 
-import jax
 import ml_dtypes
 import numpy as np
 import pytest
-from bad_inputs import SETTINGS, B, N, accepted_numbers, assert_clear, correct, values
+from bad_inputs import SETTINGS, B, N, accepted_numbers, assert_clear, correct, traced, values
 from hypothesis import given
 from hypothesis import strategies as st
 from stats_reference import ReferenceStats
@@ -49,7 +48,7 @@ def test_step_gives_the_reference_or_names_the_argument(data, argument, jit, x64
 
     stats = fnrec.stats.init(N, B)
     try:
-        stats, ended = (jax.jit(step) if jit else step)(stats)
+        stats, ended = (traced(step) if jit else step)(stats)
     except (TypeError, ValueError, OverflowError) as error:
         assert accepted is None, f"{value!r} must be accepted, raised {error!r}"
         assert_clear(error, argument)
@@ -150,7 +149,7 @@ def test_renderers_give_a_frame_or_name_the_state(render, state):
     except (TypeError, ValueError):
         fits = False
     try:
-        frame = np.asarray(jax.jit(lambda: render(state))())  # checked while tracing
+        frame = np.asarray(traced(lambda: render(state))())  # checked while tracing
     except (TypeError, ValueError) as error:
         assert not fits, f"{state!r} must render, raised {error!r}"
         assert_clear(error, "state")

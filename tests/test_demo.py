@@ -1,4 +1,8 @@
-"""The demo (`fnrec demo`): trains, records, and everything it writes agrees with its log."""
+"""The demo (`fnrec demo`): trains, records, and everything it writes agrees with its log.
+
+Marked ``plain``: CI runs these on a plain install only, except the first test, which also runs
+where matplotlib is installed (the learning curve is drawn there).
+"""
 
 from __future__ import annotations
 
@@ -58,6 +62,7 @@ def test_writes_log_csv_plot_and_videos_that_agree(small_run):
     assert not list(out.rglob("*partial*"))
 
 
+@pytest.mark.plain
 def test_is_deterministic_for_a_seed(small_run, tmp_path):
     out, first = small_run
     again = run_demo(out=tmp_path, quiet=True, **SMALL)
@@ -68,6 +73,7 @@ def test_is_deterministic_for_a_seed(small_run, tmp_path):
     assert not np.array_equal(other.log.length[:10], first.log.length[:10])
 
 
+@pytest.mark.plain
 def test_the_default_run_learns(tmp_path):
     """The defaults (what `fnrec demo` runs): early episodes fail fast, late ones balance."""
     result = run_demo(out=tmp_path, quiet=True)
@@ -78,6 +84,7 @@ def test_the_default_run_learns(tmp_path):
     assert result.videos.videos[-1].length > 100
 
 
+@pytest.mark.plain
 def test_command_line_prints_progress_summary_and_paths(tmp_path, capsys):
     main(["demo", "--out", str(tmp_path), "--envs", "8", "--updates", "10",
           "--steps-per-update", "32", "--videos", "3"])  # fmt: skip
@@ -91,12 +98,14 @@ def test_command_line_prints_progress_summary_and_paths(tmp_path, capsys):
         assert f"videos/{name}" in out and (tmp_path / "videos" / name).exists()
 
 
+@pytest.mark.plain
 def test_quiet_prints_nothing(tmp_path, capsys):
     run_demo(out=tmp_path, quiet=True, num_envs=4, num_updates=2, steps_per_update=16)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
 
 
+@pytest.mark.plain
 def test_without_matplotlib_the_plot_is_skipped_with_one_line(tmp_path, capsys, monkeypatch):
     def missing(log, path, **kwargs):
         raise MissingDependency(
@@ -112,6 +121,7 @@ def test_without_matplotlib_the_plot_is_skipped_with_one_line(tmp_path, capsys, 
     assert (tmp_path / "episodes.csv").exists()
 
 
+@pytest.mark.plain
 def test_help_states_every_option_with_its_default(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--help"])
@@ -126,6 +136,7 @@ def test_help_states_every_option_with_its_default(capsys):
         assert option in text and default in text
 
 
+@pytest.mark.plain
 def test_a_file_as_out_fails_at_once(tmp_path, capsys, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("keep me")
@@ -140,6 +151,7 @@ def test_a_file_as_out_fails_at_once(tmp_path, capsys, monkeypatch):
         run_demo(out=blocker / "below")
 
 
+@pytest.mark.plain
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
@@ -158,6 +170,7 @@ def test_command_line_rejects_bad_arguments(argv, words, capsys):
         assert word in err
 
 
+@pytest.mark.plain
 def test_python_dash_m_and_the_console_script_start():
     script = Path(sys.executable).parent / "fnrec"
     for command in ([sys.executable, "-m", "fnrec", "--help"], [str(script), "demo", "--help"]):

@@ -1,4 +1,7 @@
-"""The examples/ scripts, run in a shortened form, their outputs checked (videos decoded back)."""
+"""The examples/ scripts, run in a shortened form, their outputs checked (videos decoded back).
+
+Marked ``plain`` (CI runs them once, on a plain install), but for the one that needs tensorboardX.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from examples_loader import EXAMPLES, load
 import fnrec
 
 
+@pytest.mark.plain
 def test_record_training_in_jit(tmp_path):
     example = load("record_training_in_jit")
     out = tmp_path / "run"
@@ -36,6 +40,7 @@ def test_record_training_in_jit(tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no partial files
 
 
+@pytest.mark.plain
 def test_record_training_in_jit_help():
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / "record_training_in_jit.py"), "--help"],
@@ -51,6 +56,7 @@ def episode_number(path: Path) -> int:
     return int(path.stem.rsplit("-", 1)[1])
 
 
+@pytest.mark.plain
 def test_evaluate(tmp_path):
     example = load("evaluate")
     out = tmp_path / "eval"
@@ -71,6 +77,7 @@ def test_evaluate(tmp_path):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no partial files
 
 
+@pytest.mark.plain
 def test_train_python_loop(tmp_path):
     example = load("train_python_loop")
     out = tmp_path / "train"
@@ -176,6 +183,7 @@ def test_tensorboard_logging(tmp_path):
     )
 
 
+@pytest.mark.plain
 @pytest.mark.parametrize(
     ("name", "options"),
     [
@@ -198,6 +206,7 @@ def test_examples_run_as_scripts(name, options):
         assert option in done.stdout
 
 
+@pytest.mark.plain
 def test_tensorboard_logging_without_tensorboardx(tmp_path):
     """A missing tensorboardX is one line naming the extra, and nothing is written."""
     code = (

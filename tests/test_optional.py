@@ -10,6 +10,7 @@ import pytest
 from fnrec._optional import EXTRAS, MissingDependency, require
 
 tomllib = pytest.importorskip("tomllib")
+pytestmark = pytest.mark.plain  # CI runs these on the plain install
 
 
 def test_every_named_extra_is_declared_in_pyproject():

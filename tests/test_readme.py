@@ -1,4 +1,9 @@
-"""Every Python snippet of the README runs as written (gymnax/brax ones in their own venvs)."""
+"""Every Python snippet of the README runs as written (gymnax/brax ones in their own venvs).
+
+A snippet that needs no extra is marked ``plain``: CI runs it once, on a plain install
+(.venv-plain); one that needs an extra names it (``pip install 'fnrec[...]'``) and runs where that
+extra is installed.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,11 @@ SKIP_MISSING = (
 )
 
 
-@pytest.mark.parametrize("code", [c for _, c in BLOCKS], ids=[f"line{n}" for n, _ in BLOCKS])
+@pytest.mark.parametrize(
+    "code",
+    [pytest.param(c, marks=() if "fnrec[" in c else pytest.mark.plain) for _, c in BLOCKS],
+    ids=[f"line{n}" for n, _ in BLOCKS],
+)
 def test_readme_snippet_runs(code, tmp_path):
     if "import brax" in code:
         pytest.skip("brax snippets run in the brax venv (tests/with_brax/test_readme_brax.py)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -20,11 +21,17 @@ jit_step = jax.jit(fnrec.stats.step, static_argnames="autoreset_mode")
 jit_reset = jax.jit(fnrec.stats.reset)
 
 
+# Shape families of the property tests: (num_envs, buffer_length, steps). Every jitted function
+# below compiles once per family (and mode); hypothesis varies the values within a family:
+# rewards, which envs end and how, resets. The families cover one env and batches (2-6 envs),
+# queues shorter than, equal to and longer than the batch, short and long streams.
+FAMILIES = [(1, 1, 12), (1, 7, 40), (2, 3, 40), (3, 1, 12), (3, 3, 40), (4, 7, 12), (6, 2, 40)]
+
+
 @st.composite
-def streams(draw):
-    """A stream of (reward, terminated, truncated, reset_mask) steps for a few envs."""
-    num_envs = draw(st.integers(1, 6))
-    length = draw(st.integers(1, 40))
+def streams(draw, family=None):
+    """A shape family, and a stream of (reward, terminated, truncated, reset_mask) steps in it."""
+    num_envs, buffer_length, length = family or draw(st.sampled_from(FAMILIES))
     done_rate = draw(st.sampled_from([0.05, 0.3, 0.8]))
     reward = st.one_of(st.floats(-100, 100, width=32), st.sampled_from([0.0, 1.0, -1.0, 0.1]))
     steps = []
@@ -36,7 +43,7 @@ def streams(draw):
         if draw(st.floats(0, 1)) < 0.1:
             reset = draw(st.lists(st.booleans(), min_size=num_envs, max_size=num_envs))
         steps.append((rewards, term, trunc, reset))
-    return num_envs, steps
+    return num_envs, buffer_length, steps
 
 
 def _check_queue(stats, ref: ReferenceStats):
@@ -52,9 +59,9 @@ def _check_queue(stats, ref: ReferenceStats):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=streams(), mode=st.sampled_from(MODES), buffer_length=st.integers(1, 7))
-def test_batched_matches_reference(data, mode, buffer_length):
-    num_envs, steps = data
+@given(data=streams(), mode=st.sampled_from(MODES))
+def test_batched_matches_reference(data, mode):
+    num_envs, buffer_length, steps = data
     stats = fnrec.stats.init(num_envs, buffer_length)
     ref = ReferenceStats(num_envs, buffer_length)
     for rewards, term, trunc, reset in steps:
@@ -78,13 +85,17 @@ def test_batched_matches_reference(data, mode, buffer_length):
 @pytest.mark.parametrize("x64_on", [False, True], ids=["x64off", "x64on"])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    num_envs=st.sampled_from([31, 32, 48, 96, 100, 160, 1000, 1024]),
-    buffer_length=st.sampled_from([1, 5, 40, 300]),
+    family=st.sampled_from([(31, 5), (32, 1), (48, 300), (96, 40), (100, 5), (160, 300),
+                            (1000, 40), (1024, 1)]),
     seed=st.integers(0, 2**16),
     done_rate=st.sampled_from([0.02, 0.3, 0.9]),
-)
-def test_large_batches_match_reference(x64_on, num_envs, buffer_length, seed, done_rate):
-    """Batch sizes that pack the done flags over every grid shape, mixed end reasons."""
+)  # fmt: skip
+def test_large_batches_match_reference(x64_on, family, seed, done_rate):
+    """Batch sizes that pack the done flags over every grid shape, mixed end reasons.
+
+    (num_envs, buffer_length) families: each compiles once; queues of 1 to 300 entries.
+    """
+    num_envs, buffer_length = family
     previous = jax.config.read("jax_enable_x64")
     jax.config.update("jax_enable_x64", x64_on)
     try:
@@ -104,29 +115,33 @@ def test_large_batches_match_reference(x64_on, num_envs, buffer_length, seed, do
         jax.config.update("jax_enable_x64", previous)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=streams(), mode=st.sampled_from(MODES), buffer_length=st.integers(1, 7))
-def test_single_env_and_vmap_and_scan_match_reference(data, mode, buffer_length):
-    """One state per env, vmapped, rolled out in lax.scan: one queue per env."""
-    num_envs, steps = data
-    steps = [s for s in steps if s[3] is None]
-    if not steps:
-        return
-    rewards = np.float32([s[0] for s in steps])
-    term = np.array([s[1] for s in steps])
-    trunc = np.array([s[2] for s in steps])
+@functools.cache
+def vmapped_rollout(mode, buffer_length, num_envs):
+    """A jitted scan of vmapped one-env statistics: compiled once per shape family and mode."""
 
-    def rollout(stats, xs):
+    def rollout(xs):
         def body(carry, x):
             carry, ended = jax.vmap(
                 lambda s, r, te, tr: fnrec.stats.step(s, r, te, tr, autoreset_mode=mode)
             )(carry, *x)
             return carry, ended.mask
 
-        return jax.lax.scan(body, stats, xs)
+        init = jax.vmap(lambda _: fnrec.stats.init(None, buffer_length))(jnp.arange(num_envs))
+        return jax.lax.scan(body, init, xs)
 
-    init = jax.vmap(lambda _: fnrec.stats.init(None, buffer_length))(jnp.arange(num_envs))
-    stats, masks = jax.jit(rollout)(init, (rewards, term, trunc))
+    return jax.jit(rollout)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=streams(), mode=st.sampled_from(MODES))
+def test_single_env_and_vmap_and_scan_match_reference(data, mode):
+    """One state per env, vmapped, rolled out in lax.scan: one queue per env."""
+    num_envs, buffer_length, steps = data
+    steps = [(*s[:3], None) for s in steps]  # resets are the batched test's
+    rewards = np.float32([s[0] for s in steps])
+    term = np.array([s[1] for s in steps])
+    trunc = np.array([s[2] for s in steps])
+    stats, masks = vmapped_rollout(mode, buffer_length, num_envs)((rewards, term, trunc))
     per_env = fnrec.stats.queues(stats)
     counts = fnrec.stats.episode_count(stats)
     assert isinstance(per_env, list) and len(per_env) == num_envs
@@ -430,17 +445,22 @@ def _host_summary(queues) -> dict:
     }
 
 
+SHARED_STEP = jax.jit(lambda s, r, a, b: fnrec.stats.step(s, r, a, b)[0])
+PER_ENV_STEP = jax.jit(jax.vmap(lambda s, r, a, b: fnrec.stats.step(s, r, a, b)[0]))
+SUMMARY = jax.jit(fnrec.stats.summary)
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=streams(), buffer_length=st.integers(1, 7), vmapped=st.booleans())
-def test_summary_equals_the_host_numbers_from_queues(data, buffer_length, vmapped):
-    num_envs, steps = data
+@given(data=streams(), vmapped=st.booleans())
+def test_summary_equals_the_host_numbers_from_queues(data, vmapped):
+    num_envs, buffer_length, steps = data
     if vmapped:
         stats = jax.vmap(lambda _: fnrec.stats.init(None, buffer_length))(jnp.arange(num_envs))
-        step = jax.jit(jax.vmap(lambda s, r, a, b: fnrec.stats.step(s, r, a, b)[0]))
+        step = PER_ENV_STEP
     else:
         stats = fnrec.stats.init(num_envs, buffer_length)
-        step = jax.jit(lambda s, r, a, b: fnrec.stats.step(s, r, a, b)[0])
-    summary = jax.jit(fnrec.stats.summary)
+        step = SHARED_STEP
+    summary = SUMMARY
     for rewards, term, trunc, _ in steps:
         stats = step(stats, np.float32(rewards), np.array(term), np.array(trunc))
         got = summary(stats)

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from bad_inputs import SETTINGS, N, assert_clear, correct, numeric_array, values
+from bad_inputs import SETTINGS, N, assert_clear, correct, numeric_array, traced, values
 from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 from hypothesis import given
 from hypothesis import strategies as st
@@ -59,7 +59,7 @@ def test_action_reaches_the_env_or_is_named(action, jit, x64):
         return env.step(state, action, jax.random.key(1))
 
     try:
-        out = (jax.jit(step) if jit else step)(state)
+        out = (traced(step) if jit else step)(state)
     except (TypeError, ValueError, OverflowError) as error:
         assert accepted is None, f"{action!r} must be accepted, raised {error!r}"
         assert_clear(error, "action")
@@ -137,7 +137,7 @@ def test_state_is_this_adapters_or_is_named(state):
     if isinstance(state, str) and state in made:
         state = made[state]()
     with pytest.raises((TypeError, ValueError)) as info:
-        jax.jit(lambda: env.step(state, jnp.zeros(N, jnp.int32), jax.random.key(1)))()
+        traced(lambda: env.step(state, jnp.zeros(N, jnp.int32), jax.random.key(1)))()
     assert_clear(info.value, "state")
 
 

@@ -68,6 +68,7 @@ def test_vmapped_rollout_matches_reference(name, mode, x64):
     assert fnrec.stats.episode_count(state.stats).sum() > 0
 
 
+@pytest.mark.gymnasium_api
 @pytest.mark.parametrize("mode", MODES)
 def test_autoreset_semantics_on_cartpole(mode):
     env = make(CartPoleFunctional(), max_episode_steps=40, autoreset_mode=mode)
@@ -151,6 +152,7 @@ def test_batched_shared_queue_in_env_index_order(name, x64):
     assert fnrec.stats.episode_count(state.stats) == mask.sum() > 0
 
 
+@pytest.mark.gymnasium_api
 def test_funcenv_protocol_transition_and_reset_keep_statistics():
     env = make(CartPoleFunctional(), max_episode_steps=5)
     key = jax.random.key(0)
@@ -167,6 +169,7 @@ def test_funcenv_protocol_transition_and_reset_keep_statistics():
     assert env.observation_space == CartPoleFunctional.observation_space
 
 
+@pytest.mark.gymnasium_api
 def test_errors_name_the_argument():
     with pytest.raises(ValueError, match=r"max_episode_steps.*got 0"):
         make(CartPoleFunctional(), max_episode_steps=0)

@@ -12,6 +12,8 @@ import fnrec
 from fnrec.demo import CartPole
 from fnrec.utils import EnvCheckError, check_env  # loaded lazily from fnrec.host
 
+pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
+
 
 def test_fnrec_cartpole_and_its_adapters_pass(recwarn):
     check_env(CartPole())

@@ -16,6 +16,8 @@ from gymnasium.wrappers.vector import RecordEpisodeStatistics as VectorRecordEpi
 import fnrec
 from fnrec.host import FunctionalEnv, FunctionalVectorEnv
 
+pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
+
 
 class ZeroStartCartPole(CartPoleFunctional):
     """CartPole whose episodes all start at the zero state: trajectories depend on actions only."""
@@ -440,8 +442,14 @@ BAD_OR_GOOD_ACTIONS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def cartpole_twins():
+    """Two FunctionalEnv CartPoles, compiled once for every action tried on them."""
+    return FunctionalEnv(CartPoleFunctional()), FunctionalEnv(CartPoleFunctional())
+
+
 @pytest.mark.parametrize("action", BAD_OR_GOOD_ACTIONS, ids=repr)
-def test_discrete_actions_are_refused_exactly_where_gymnasium_refuses_them(action):
+def test_discrete_actions_are_refused_exactly_where_gymnasium_refuses_them(action, cartpole_twins):
     gymnasium_env = gym.make("CartPole-v1").unwrapped
     gymnasium_env.reset(seed=0)
     try:
@@ -449,7 +457,7 @@ def test_discrete_actions_are_refused_exactly_where_gymnasium_refuses_them(actio
         refused = False
     except AssertionError:  # CartPoleEnv asserts action_space.contains(action)
         refused = True
-    env, twin = FunctionalEnv(CartPoleFunctional()), FunctionalEnv(CartPoleFunctional())
+    env, twin = cartpole_twins
     env.reset(seed=0)
     twin.reset(seed=0)
     if not refused:

@@ -15,6 +15,8 @@ import fnrec
 from fnrec.demo import CartPole
 from fnrec.host.frames import grid_shape
 
+pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
+
 
 def _cartpole() -> gym.Env:
     return gym.make("CartPole-v1", render_mode="rgb_array")

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from fnrec.host import FunctionalEnv, FunctionalVectorEnv
 
+pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
+
 
 @pytest.fixture(scope="module")
 def envs():

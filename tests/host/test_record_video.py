@@ -12,6 +12,8 @@ from gymnasium.vector import AutoresetMode
 
 import fnrec
 
+pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
+
 LOSSLESS = {"crf": 0}  # near-exact frames so that neighbouring CartPole frames are told apart
 
 

@@ -11,6 +11,8 @@ from gymnasium.utils import step_api_compatibility as gym_api
 
 from fnrec import utils
 
+pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
+
 
 def _host(step: tuple) -> tuple:
     return tuple(
