@@ -27,6 +27,7 @@ WORKERS=${FNREC_TEST_WORKERS:-2}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-$HOME/.cache/fnrec-pip}  # one wheel cache for every venv
 export PIP_DISABLE_PIP_VERSION_CHECK=1 SDL_VIDEODRIVER=dummy
 LOGS=$(mktemp -d)
+trap 'rm -rf "$LOGS"' EXIT
 START=$SECONDS
 
 make_venv() {  # make_venv DIR EXTRAS [MORE PIP REQUIREMENTS...]; EXTRAS "" installs none
@@ -40,7 +41,10 @@ make_venv() {  # make_venv DIR EXTRAS [MORE PIP REQUIREMENTS...]; EXTRAS "" inst
 run_pytest() {  # run_pytest VENV ARGS...; pytest's exit code 5 (no tests ran) fails too
   local venv=$1 began=$SECONDS; shift
   echo "== $venv: pytest $*"
-  "$venv/bin/python" -m pytest -q -p no:cacheprovider -n "$WORKERS" --dist loadscope \
+  # A compilation cache per venv, new for this run: programs that several tests (or a test and
+  # the subprocess it starts) compile identically are compiled once.
+  JAX_COMPILATION_CACHE_DIR="$LOGS/jax-cache$venv" JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
+    JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1 "$venv/bin/python" -m pytest -q -p no:cacheprovider -n "$WORKERS" --dist loadscope \
     --durations=15 "$@"
   echo "== $venv: pytest took $((SECONDS - began)) s"
 }

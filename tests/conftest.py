@@ -15,6 +15,13 @@ import imageio.v2 as iio
 import jax
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests are derandomized by default (the same examples every run: no flaky CI); each
+# test's @settings states how many. HYPOTHESIS_PROFILE=explore draws fresh random examples.
+settings.register_profile("derandomized", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "derandomized"))
 
 
 def pytest_configure(config):

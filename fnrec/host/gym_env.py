@@ -121,12 +121,14 @@ class _Driver:
       fns: the adapter's functions (params bound).
       shape: () for one env, (N,) for a batch.
       action_space: ONE env's action space (its dtype and shape; discrete actions are checked).
+      buffer_length: how many finished episodes' times ``time_queue`` keeps (the statistics').
     """
 
-    def __init__(self, fns: AdapterFns, shape: tuple[int, ...], action_space: gym.Space) -> None:
+    def __init__(
+        self, fns: AdapterFns, shape: tuple[int, ...], action_space: gym.Space, buffer_length: int
+    ) -> None:
         self.fns = fns
-        self.buffer_length: int | None = None
-        self.time_queue: deque[float] = deque()
+        self.time_queue: deque[float] = deque(maxlen=buffer_length)
         self._step = jax.jit(self._keyed_step)
         self._init = jax.jit(self._keyed_init)
         self._reset = jax.jit(self._keyed_reset)
@@ -269,9 +271,7 @@ class _Statistics:
     @property
     def time_queue(self) -> deque[float]:
         """Wall-clock seconds of the last `buffer_length` finished episodes, oldest first."""
-        return deque(
-            list(self._driver.time_queue)[-self.buffer_length :], maxlen=self.buffer_length
-        )
+        return deque(self._driver.time_queue, maxlen=self.buffer_length)
 
     @property
     def episode_count(self) -> int:
@@ -371,7 +371,7 @@ def _setup(
         )
     observation_space, action_space = single_spaces(adapter, params)
     shape = () if fns.num_envs is None else (fns.num_envs,)
-    driver = _Driver(fns, shape, action_space)
+    driver = _Driver(fns, shape, action_space, adapter.statistics.buffer_length)
     images = render
     func_env = getattr(adapter, "env", None)
     if render_mode == "rgb_array" and images is None:

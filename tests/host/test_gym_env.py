@@ -508,3 +508,16 @@ def test_other_discrete_spaces_check_every_env(space, good, bad):
             env.step(actions)
         assert all(space.contains(np.asarray(a)) for a in good)
         assert not space.contains(np.asarray(action, space.dtype))
+
+
+def test_the_time_queue_keeps_buffer_length_entries_whatever_the_run():
+    """Memory does not grow with the run: 64 envs, 5-step episodes, buffer_length=10."""
+    env = FunctionalVectorEnv(
+        CartPoleFunctional(), 64, fnrec.stats.episode_statistics(10), max_episode_steps=5
+    )
+    env.reset(seed=0)
+    for _ in range(60):
+        env.step(np.zeros(64, np.int64))
+    assert env.episode_count >= 64 * 10
+    assert len(env._driver.time_queue) == len(env.time_queue) == 10
+    assert env._driver.time_queue.maxlen == 10
