@@ -1,8 +1,9 @@
 """fnrec: episode statistics, capture and videos for functional JAX environments, inside jit.
 
 The pure, traceable parts (``stats``, ``capture``, ``counter``, ``schedules``, ``adapters``,
-``render``) load eagerly; ``adapters`` loads each adapter (and its env library) on first use, and
-``checkpoint`` its host functions.
+``render``, and the recorder: ``Recording``, ``recorder``, ``Recorder``) load eagerly;
+``adapters`` loads each adapter (and its env library) on first use, and ``checkpoint`` its host
+functions.
 The host-side names (video writing, export, Gymnasium env classes) load on first use from
 ``fnrec._host_names.NAMES``, so that importing the traced side never pulls in encoders, host
 libraries or Gymnasium.
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING
 from fnrec import adapters, capture, checkpoint, counter, history, render, schedules, stats, utils
 from fnrec._host_names import NAMES as _HOST_NAMES
 from fnrec._lazy import lazy_getattr
+from fnrec.adapters.core import Recording
+from fnrec.recorders import Recorder, RecorderSpec, recorder
 from fnrec.schedules import capped_cubic_video_schedule
 from fnrec.stats import EpisodeEnded, EpisodeStats
 
@@ -26,12 +29,16 @@ __getattr__ = lazy_getattr(__name__, _HOST_NAMES)
 __all__ = [
     "EpisodeEnded",
     "EpisodeStats",
+    "Recorder",
+    "RecorderSpec",
+    "Recording",
     "adapters",
     "capped_cubic_video_schedule",
     "capture",
     "checkpoint",
     "counter",
     "history",
+    "recorder",
     "render",
     "schedules",
     "stats",

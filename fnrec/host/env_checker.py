@@ -29,6 +29,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from fnrec.host.spaces import single_spaces
+from fnrec.recorders import Recorder
+
+
+def _spaces(env: Any, params: Any) -> tuple[Any, Any]:
+    """ONE env's observation and action spaces: a recorder's spec's, or read off the env."""
+    if not isinstance(env, Recorder):
+        return single_spaces(env, params)
+    spec = env.spec
+    if spec.observation_space is None or spec.action_space is None:
+        raise ValueError(
+            f"{spec.name}'s spec has no spaces: make it with observation_space= and action_space="
+        )
+    return spec.observation_space, spec.action_space
 
 
 class EnvCheckError(ValueError):
@@ -70,9 +83,10 @@ class _Fns:
     def __init__(self, env: Any, params: Any) -> None:
         self.env = env
         self.batch: tuple[int, ...] = ()
-        if hasattr(env, "functions"):  # an fnrec adapter
-            fns = env.functions(params)
-            self.batch = () if fns.num_envs is None else (fns.num_envs,)
+        if isinstance(env, Recorder) or hasattr(env, "functions"):  # a recorder or an adapter
+            fns = env if isinstance(env, Recorder) else env.functions(params)
+            num_envs = fns.spec.num_envs if isinstance(env, Recorder) else fns.num_envs
+            self.batch = () if num_envs is None else (num_envs,)
             self.init = lambda key: fns.init(key)[0]
 
             def step(state: Any, action: Any, key: Any) -> tuple:
@@ -81,7 +95,8 @@ class _Fns:
 
             self.step = step
             self.first_obs = lambda key: fns.init(key)[1]
-            self.names = {"init": "functions().init", "step": "functions().step"}
+            kind = "" if isinstance(env, Recorder) else "functions()"
+            self.names = {"init": f"{kind}.init".lstrip("."), "step": f"{kind}.step".lstrip(".")}
             return
         missing = [
             name
@@ -262,7 +277,7 @@ def _check_once(fns: _Fns, env: Any, params: Any, seed: int, steps: int, x64: bo
     init_name, step_name = fns.names["init"], fns.names["step"]
     state = _jit_call(init_name, fns.init, key)
     _check_pure(init_name, fns.init, (key,), state, mode)
-    space, action_space = single_spaces(env, params)
+    space, action_space = _spaces(env, params)
     _check_obs(_jit_call(init_name, fns.first_obs, key), space, fns.batch, f"the reset {mode}")
     actions = _sample_actions(action_space, fns.batch, steps, seed)
     start = _signature(state)
@@ -323,7 +338,8 @@ def check_env(
     """Checks a functional env for what breaks jitting and recording (see the module docstring).
 
     Args:
-      env: a Gymnasium ``FuncEnv`` or an fnrec adapter (``functions()``).
+      env: a ``fnrec.Recorder`` (its spec with spaces), a Gymnasium ``FuncEnv`` or an fnrec
+        adapter (``functions()``).
       params: the env params (None: the env's defaults).
       seed: the seed of the keys and sampled actions.
       steps: steps run per check.
@@ -343,7 +359,7 @@ def check_env(
         raise ValueError(f"`steps` must be an int >= 1, got {steps!r}")
     fns = _Fns(env, params)
     try:
-        single_spaces(env, params)
+        _spaces(env, params)
     except (TypeError, ValueError) as error:
         raise TypeError(f"`env` must have spaces to sample actions from: {error}") from None
     for x64 in x64_modes:

@@ -33,6 +33,7 @@ from fnrec.adapters.core import AdapterFns
 from fnrec.host.export import FuncEnvRenderer
 from fnrec.host.frames import tile
 from fnrec.host.spaces import check_action, single_spaces
+from fnrec.recorders import Recorder
 from fnrec.utils.seeding import key_from_seed
 
 _AUTORESET = {
@@ -324,7 +325,7 @@ class _Statistics:
     @property
     def buffer_length(self) -> int:
         """How many finished episodes the queues keep."""
-        return self.adapter.statistics.buffer_length
+        return self._driver.time_queue.maxlen
 
     @property
     def render_state(self) -> Any:
@@ -353,6 +354,7 @@ def _setup(
     render: Callable[[Any], Any] | None,
     metadata: dict[str, Any] | None,
     params: Any,
+    spaces: tuple[Any, Any] = (None, None),
 ) -> _HostSetup:
     """The adapter, its functions, the driver, the spaces and the renderer of a host env."""
     if render_mode not in (None, "rgb_array"):
@@ -362,6 +364,16 @@ def _setup(
     unknown = set(legacy) - {"buffer_length", "autoreset_mode"}
     if unknown:
         raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)}")
+    for name, space in zip(("observation_space", "action_space"), spaces, strict=True):
+        if space is not None and not isinstance(space, gym.Space):
+            raise TypeError(f"`{name}` must be None or a gymnasium.Space, got {space!r}")
+    if isinstance(env, Recorder):
+        if statistics is not None or max_episode_steps is not None or legacy or params is not None:
+            raise ValueError(
+                "`statistics`, `max_episode_steps` and `params` are bound in the recorder "
+                f"({env.spec.name}): pass them to fnrec.Recording / the family's recorder"
+            )
+        return _recorder_setup(env, num_envs, render_mode, render, metadata, spaces)
     adapter = _adapter(env, num_envs, statistics, max_episode_steps, legacy, default_mode)
     params = getattr(adapter, "default_params", None) if params is None else params
     fns = adapter.functions(params, num_envs if fns_need_batch(adapter) else None)
@@ -370,6 +382,8 @@ def _setup(
             f"`num_envs` must match the adapter's batch ({fns.num_envs}), got {num_envs}"
         )
     observation_space, action_space = single_spaces(adapter, params)
+    observation_space = spaces[0] if spaces[0] is not None else observation_space
+    action_space = spaces[1] if spaces[1] is not None else action_space
     shape = () if fns.num_envs is None else (fns.num_envs,)
     driver = _Driver(fns, shape, action_space, adapter.statistics.buffer_length)
     images = render
@@ -389,6 +403,48 @@ def _setup(
         "jax": True,
     }
     return _HostSetup(adapter, fns, driver, observation_space, action_space, images, meta)
+
+
+def _recorder_setup(
+    recorder: Recorder,
+    num_envs: int | None,
+    render_mode: str | None,
+    render: Callable[[Any], Any] | None,
+    metadata: dict[str, Any] | None,
+    spaces: tuple[Any, Any],
+) -> _HostSetup:
+    """A host env's setup over a Recorder: its spec gives the batch, mode, queue and spaces."""
+    spec = recorder.spec
+    if num_envs is not None and num_envs != spec.num_envs:
+        raise ValueError(
+            f"`num_envs` must match the recorder's batch ({spec.num_envs}), got {num_envs}"
+        )
+    observation_space = spaces[0] if spaces[0] is not None else spec.observation_space
+    action_space = spaces[1] if spaces[1] is not None else spec.action_space
+    if observation_space is None or action_space is None:
+        raise ValueError(
+            f"{spec.name} does not know its spaces: pass observation_space= and action_space= "
+            "(ONE env's gymnasium spaces)"
+        )
+    if render_mode == "rgb_array" and render is None:
+        raise ValueError(
+            f"render_mode='rgb_array' needs `render` (a renderer of one env state) for {spec.name}"
+        )
+    fns = AdapterFns(
+        init=recorder.init,
+        step=recorder.step,
+        reset=recorder.reset,
+        stats=lambda state: state.stats,
+        env_state=lambda state: state.env_state,
+        num_envs=spec.num_envs,
+        autoreset_mode=spec.autoreset_mode,
+        masked_reset=spec.masked_reset,
+        name=spec.name,
+    )
+    shape = () if spec.num_envs is None else (spec.num_envs,)
+    driver = _Driver(fns, shape, action_space, spec.buffer_length)
+    meta = {**(metadata or {}), "render_modes": ["rgb_array"], "jax": True}
+    return _HostSetup(recorder, fns, driver, observation_space, action_space, render, meta)
 
 
 def fns_need_batch(adapter: Any) -> bool:
@@ -453,8 +509,9 @@ class FunctionalEnv(_HostEnv, gym.Env):
     until ``reset()`` is called.
 
     Args:
-      env: an unbatched adapter (``FuncEnvAdapter``, ``GymnaxAdapter``, ``BraxAdapter``, ...,
-        anything with ``functions()``), or a FuncEnv, wrapped in a ``FuncEnvAdapter`` here with
+      env: an unbatched ``fnrec.Recorder`` (any family, your own too), an unbatched adapter
+        (``FuncEnvAdapter``, ``GymnaxAdapter``, ``BraxAdapter``, ..., anything with
+        ``functions()``), or a FuncEnv, wrapped in a ``FuncEnvAdapter`` here with
         `statistics` (default: 100 episodes, ``"disabled"`` autoreset) and `max_episode_steps`.
       statistics: for a FuncEnv only: its ``fnrec.stats.episode_statistics(...)``.
       max_episode_steps: for a FuncEnv only: truncate episodes after this many steps.
@@ -463,6 +520,9 @@ class FunctionalEnv(_HostEnv, gym.Env):
         ``render_image``.
       metadata: extra metadata; ``render_fps`` is carried over from the FuncEnv.
       params: the env params (None for its defaults).
+      observation_space: ONE env's observation space, where the recorder's spec (or the
+        adapter) has none.
+      action_space: ONE env's action space, likewise.
       **deprecated: ``buffer_length``/``autoreset_mode`` (use `statistics`).
     """
 
@@ -475,11 +535,13 @@ class FunctionalEnv(_HostEnv, gym.Env):
         render: Callable[[Any], Any] | None = None,
         metadata: dict[str, Any] | None = None,
         params: Any = None,
+        observation_space: gym.Space | None = None,
+        action_space: gym.Space | None = None,
         **deprecated: Any,
     ) -> None:
         setup = _setup(
             env, None, statistics, max_episode_steps, deprecated, "disabled", render_mode, render,
-            metadata, params,
+            metadata, params, (observation_space, action_space),
         )  # fmt: skip
         if setup.fns.num_envs is not None:
             raise ValueError(
@@ -540,8 +602,10 @@ class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
     ``info["final_state"]``: FuncEnv, bare gymnax).
 
     Args:
-      env: a batched adapter (``FuncEnvAdapter``/``GymnaxAdapter`` with ``num_envs=N``, a
-        ``BraxAdapter`` over a ``VmapWrapper``-batched env, ...), or a FuncEnv, wrapped here in a
+      env: a batched ``fnrec.Recorder`` (any family, your own too: ``fnrec.recorder(fns,
+        recording, num_envs=N)``), a batched adapter (``FuncEnvAdapter``/``GymnaxAdapter`` with
+        ``num_envs=N``, a ``BraxAdapter`` over a ``VmapWrapper``-batched env, ...), or a FuncEnv,
+        wrapped here in a
         ``FuncEnvAdapter`` with `num_envs`, `statistics` (default: 100 episodes, ``"next_step"``,
         Gymnasium's default) and `max_episode_steps`.
       num_envs: the batch size (required for a FuncEnv and for brax; else the adapter's).
@@ -553,6 +617,9 @@ class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
       render: a renderer of one env state; default the FuncEnv's ``render_image``.
       metadata: extra metadata; ``render_fps`` is carried over from the FuncEnv.
       params: the env params (None for the defaults).
+      observation_space: ONE env's observation space, where the recorder's spec (or the
+        adapter) has none.
+      action_space: ONE env's action space, likewise.
       **deprecated: ``buffer_length``/``autoreset_mode`` (use `statistics`).
     """
 
@@ -566,16 +633,18 @@ class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
         render: Callable[[Any], Any] | None = None,
         metadata: dict[str, Any] | None = None,
         params: Any = None,
+        observation_space: gym.Space | None = None,
+        action_space: gym.Space | None = None,
         **deprecated: Any,
     ) -> None:
         setup = _setup(
             env, num_envs, statistics, max_episode_steps, deprecated, "next_step", render_mode,
-            render, metadata, params,
+            render, metadata, params, (observation_space, action_space),
         )  # fmt: skip
         if setup.fns.num_envs is None:
             raise ValueError(
-                "FunctionalVectorEnv needs a batch: pass `num_envs` (a FuncEnv or brax env) or an "
-                "adapter made with num_envs=N; for one env use FunctionalEnv"
+                "FunctionalVectorEnv needs a batch: pass `num_envs` (a FuncEnv or brax env), or a "
+                "recorder or adapter made with num_envs=N; for one env use FunctionalEnv"
             )
         self._adopt(setup, render_mode, batched=True)
         self.num_envs = setup.fns.num_envs
