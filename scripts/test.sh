@@ -41,9 +41,10 @@ make_venv() {  # make_venv DIR EXTRAS [MORE PIP REQUIREMENTS...]; EXTRAS "" inst
 run_pytest() {  # run_pytest VENV ARGS...; pytest's exit code 5 (no tests ran) fails too
   local venv=$1 began=$SECONDS; shift
   echo "== $venv: pytest $*"
-  # A compilation cache per venv, new for this run: programs that several tests (or a test and
-  # the subprocess it starts) compile identically are compiled once.
-  JAX_COMPILATION_CACHE_DIR="$LOGS/jax-cache$venv" JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
+  # One JAX compilation cache for the whole run, new each run: a program that several tests
+  # (or a test and the subprocess it starts, or the Gymnasium 1.3 rerun of a test) compile
+  # identically is compiled once. Its keys hold the jax version and the program itself.
+  JAX_COMPILATION_CACHE_DIR="$LOGS/jax-cache" JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
     JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1 "$venv/bin/python" -m pytest -q -p no:cacheprovider -n "$WORKERS" --dist loadscope \
     --durations=15 "$@"
   echo "== $venv: pytest took $((SECONDS - began)) s"
