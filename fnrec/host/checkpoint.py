@@ -38,16 +38,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from fnrec._optional import require
+from fnrec.host.atomic import write_atomically
 
 __all__ = ["FORMAT_VERSION", "CheckpointMismatch", "restore", "save"]
 
@@ -111,7 +111,7 @@ def save(path: str | os.PathLike[str], state: Any, format: Format = "npz") -> Pa
     if format == "npz":
         host = {name: _host(name, x) for name, x in arrays.items()}
         host[_HEADER] = np.asarray(json.dumps(header))
-        _write_atomically(path, lambda file: np.savez(file, **host))
+        write_atomically(path, lambda file: np.savez(file, **host))
     elif format == "orbax":
         ocp = _orbax()
         path = path.absolute()
@@ -299,22 +299,6 @@ def _check_leaves(path: Path, saved: list[_Leaf], expected: list[_Leaf]) -> None
 
 
 # ----------------------------------------------------------------------------- formats
-
-
-def _write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Writes through `write` to a temporary file beside `path`, then renames it to `path`."""
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # What a format's reader gives: the header, and a loader of the leaves once they are checked.

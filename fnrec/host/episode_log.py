@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import jax
 import numpy as np
 
 from fnrec.history import HistoryChunk, HistoryState
+from fnrec.host.atomic import write_atomically
 from fnrec.stats import EpisodeEnded
 
 CSV_HEADER = ("episode", "env", "return", "length", "terminated")
@@ -50,9 +51,8 @@ class EpisodeLog(NamedTuple):
         Returns:
           The path written.
         """
-        path = Path(path)
-        temp = path.with_name(f".{path.name}.partial")
-        with temp.open("w", newline="") as file:
+
+        def write(file: IO[str]) -> None:
             writer = csv.writer(file)
             writer.writerow(CSV_HEADER)
             for row in zip(
@@ -64,8 +64,8 @@ class EpisodeLog(NamedTuple):
                 strict=True,
             ):
                 writer.writerow(row)
-        os.replace(temp, path)
-        return path
+
+        return write_atomically(path, write, text=True)
 
 
 def episode_log(

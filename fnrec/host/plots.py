@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from fnrec._optional import require
+from fnrec.host.atomic import write_atomically
 from fnrec.host.episode_log import EpisodeLog
 
 
@@ -84,9 +85,7 @@ def learning_curve(
             "episode (in the order they ended)" + ("; red: on video" if recorded else "")
         )
         figure.tight_layout()
-        temp = path.with_name(f".{path.name}.partial.png")
-        figure.savefig(temp, dpi=100)
-        os.replace(temp, path)
+        write_atomically(path, lambda file: figure.savefig(file, format="png", dpi=100))
     finally:
         plt.close(figure)
     return path
