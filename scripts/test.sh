@@ -27,7 +27,12 @@ WORKERS=${FNREC_TEST_WORKERS:-2}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-$HOME/.cache/fnrec-pip}  # one wheel cache for every venv
 export PIP_DISABLE_PIP_VERSION_CHECK=1 SDL_VIDEODRIVER=dummy
 LOGS=$(mktemp -d)
-trap 'rm -rf "$LOGS"' EXIT
+INSTALLS=
+cleanup() {  # a failed run stops the background installs too
+  if [ -n "$INSTALLS" ]; then pkill -P "$INSTALLS" 2>/dev/null || true; kill "$INSTALLS" 2>/dev/null || true; fi
+  rm -rf "$LOGS"
+}
+trap cleanup EXIT
 START=$SECONDS
 
 make_venv() {  # make_venv DIR EXTRAS [MORE PIP REQUIREMENTS...]; EXTRAS "" installs none
@@ -61,6 +66,7 @@ install_the_others() {
 wait_for_installs() {  # shows the background installs' output, fails if they failed
   local status=0
   wait "$INSTALLS" || status=$?
+  INSTALLS=
   cat "$LOGS/installs.log"
   [ "$status" = 0 ] || { echo "== the background installs failed (exit $status)"; exit "$status"; }
 }

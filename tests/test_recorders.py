@@ -67,8 +67,9 @@ def test_shared_and_per_env_layouts_see_the_same_episodes():
 
         return jax.lax.scan(body, state, (actions(steps, n), keys))
 
-    (a, mask_a), (b, mask_b) = jax.jit(run_shared)(jax.random.key(0)), jax.jit(run_per_env)(
-        jax.random.key(0)
+    (a, mask_a), (b, mask_b) = (
+        jax.jit(run_shared)(jax.random.key(0)),
+        jax.jit(run_per_env)(jax.random.key(0)),
     )
     np.testing.assert_array_equal(mask_a, mask_b)
     assert mask_a.sum() >= 8
@@ -88,7 +89,7 @@ def test_functional_vector_env_over_a_recorder(mode):
     assert obs.shape == (3, 1)
     finished = 0
     for t in range(30):
-        obs, reward, terminated, truncated, info = env.step(np.full(3, t % 3 != 0))
+        _, _, terminated, truncated, info = env.step(np.full(3, t % 3 != 0))
         finished += int(info["_episode"].sum()) if "episode" in info else 0
         if mode == "disabled" and (terminated | truncated).any():
             env.reset(options={"reset_mask": terminated | truncated})
@@ -119,19 +120,21 @@ def test_check_env_checks_a_recorder():
 def test_bad_arguments_name_the_argument():
     with pytest.raises(TypeError, match=r"`fns` must be an EnvFns\(step, reset\).*got tuple"):
         fnrec.recorder((walk_step, walk_reset))
-    with pytest.raises(TypeError, match="`recording` must be a fnrec.Recording, got str"):
+    with pytest.raises(TypeError, match=r"`recording` must be a fnrec\.Recording, got str"):
         fnrec.recorder(WALK, "statistics")
     with pytest.raises(ValueError, match=r"`num_envs` must be the batch `fns` already holds \(2\)"):
         fnrec.recorder(fnrec.adapters.core.vmapped(WALK, 2), num_envs=3)
     with pytest.raises(ValueError, match="pass observation_space= and action_space="):
         fnrec.FunctionalVectorEnv(make(2))
-    with pytest.raises(ValueError, match=r"`num_envs` must match the recorder's batch \(2\), got 3"):
+    with pytest.raises(
+        ValueError, match=r"`num_envs` must match the recorder's batch \(2\), got 3"
+    ):
         fnrec.FunctionalVectorEnv(make(2), 3, observation_space=OBSERVATION_SPACE,
                                   action_space=ACTION_SPACE)  # fmt: skip
     with pytest.raises(ValueError, match="bound in the recorder"):
         fnrec.FunctionalVectorEnv(make(2), max_episode_steps=3, observation_space=OBSERVATION_SPACE,
                                   action_space=ACTION_SPACE)  # fmt: skip
-    with pytest.raises(TypeError, match="`action_space` must be None or a gymnasium.Space"):
+    with pytest.raises(TypeError, match=r"`action_space` must be None or a gymnasium\.Space"):
         fnrec.FunctionalVectorEnv(make(2), observation_space=OBSERVATION_SPACE, action_space=2)
     with pytest.raises(ValueError, match="FunctionalEnv needs an unbatched"):
         fnrec.FunctionalEnv(make(2), observation_space=OBSERVATION_SPACE, action_space=ACTION_SPACE)
