@@ -32,7 +32,7 @@ import numpy as np
 
 from fnrec.capture import CapturedEpisode, CaptureState
 from fnrec.host.captured import read_capture, trimmed
-from fnrec.host.video_recorder import make_video_folder
+from fnrec.host.video_recorder import make_video_folder, video_name
 from fnrec.host.video_writer import (
     DEFAULT_CRF,
     DEFAULT_PRESET,
@@ -203,7 +203,9 @@ class _Videos:
           video is then discarded.
         """
         env = episode.env if episode.ids_per_env else None
-        path = self.folder / video_name(self.name_prefix, episode.episode_id, env, repeat)
+        path = self.folder / video_name(
+            self.name_prefix, episode.episode_id, env=env, repeat=repeat
+        )
         writer = VideoWriter(path, fps=self.fps, **self.writer_settings)
         with contextlib.ExitStack() as on_error:
             on_error.callback(writer.abort)
@@ -235,15 +237,6 @@ class _Videos:
                 self.written.append(video)
                 done.append(video)
         return done
-
-
-def video_name(name_prefix: str, episode_id: int, env: int | None = None, repeat: int = 0) -> str:
-    """``<prefix>-episode-<id>.mp4``; ``<prefix>-env-<env>-episode-<id>.mp4`` for per-env ids;
-    ``...-repeat-<k>.mp4`` for the k-th repeat of a name in one stream."""
-    name = f"{name_prefix}-episode-{episode_id}"
-    if env is not None:
-        name = f"{name_prefix}-env-{env}-episode-{episode_id}"
-    return f"{name}-repeat-{repeat}.mp4" if repeat else f"{name}.mp4"
 
 
 class _Progress:

@@ -8,7 +8,12 @@ from pathlib import Path
 
 from numpy.typing import ArrayLike
 
-from fnrec.host.video_recorder import check_trigger, check_video_length, make_video_folder
+from fnrec.host.video_recorder import (
+    check_trigger,
+    check_video_length,
+    make_video_folder,
+    video_name,
+)
 from fnrec.host.video_writer import VideoWriter, check_fps
 from fnrec.schedules import capped_cubic_video_schedule
 
@@ -67,13 +72,15 @@ def save_video(
     end = video_length  # slice bound relative to the start frame; None keeps all
     jobs: list[tuple[Path, Sequence[ArrayLike]]] = []
     if episode_trigger is not None and episode_trigger(episode_index):
-        jobs.append((folder / f"{name_prefix}-episode-{episode_index}.mp4", frames[:end]))
+        jobs.append((folder / video_name(name_prefix, episode_index), frames[:end]))
     if step_trigger is not None:
         for frame_index in range(1, len(frames)):
             step = step_starting_index + frame_index - 1
             if step_trigger(step):
                 stop = None if end is None else frame_index + end
-                jobs.append((folder / f"{name_prefix}-step-{step}.mp4", frames[frame_index:stop]))
+                jobs.append(
+                    (folder / video_name(name_prefix, step_id=step), frames[frame_index:stop])
+                )
     written = []
     for path, clip in jobs:
         result = write_video(clip, path, fps)

@@ -27,6 +27,26 @@ from fnrec.host.videos_in_flight import DEFAULT_IN_FLIGHT, VideosInFlight
 from fnrec.schedules import capped_cubic_video_schedule
 
 
+def video_name(
+    name_prefix: str,
+    episode_id: int | None = None,
+    *,
+    step_id: int | None = None,
+    env: int | None = None,
+    repeat: int = 0,
+) -> str:
+    """A video's file name, built here only: Gymnasium's ``<prefix>-episode-<id>.mp4`` and
+    ``<prefix>-step-<id>.mp4``; ``<prefix>-env-<env>-episode-<id>.mp4`` for per-env ids;
+    ``...-repeat-<k>.mp4`` for the k-th repeat of a name in one stream."""
+    if step_id is not None:
+        name = f"{name_prefix}-step-{step_id}"
+    elif env is not None:
+        name = f"{name_prefix}-env-{env}-episode-{episode_id}"
+    else:
+        name = f"{name_prefix}-episode-{episode_id}"
+    return f"{name}-repeat-{repeat}.mp4" if repeat else f"{name}.mp4"
+
+
 def check_trigger(name: str, trigger: Any) -> None:
     """Raises a TypeError naming `name` unless `trigger` is None or callable."""
     if trigger is not None and not callable(trigger):
@@ -232,7 +252,7 @@ class VideoRecorder:
         if self.video_length == 0:
             self.stop()  # a reset in the middle of an episode ends that episode's video
         if self.episode_trigger is not None and self.episode_trigger(episode_id):
-            self.start(f"{self.name_prefix}-episode-{episode_id}")
+            self.start(Path(video_name(self.name_prefix, episode_id)).stem)
 
     def episode_ended(self) -> None:
         """The episode's final frame was captured: a whole-episode video is saved now."""
@@ -242,7 +262,7 @@ class VideoRecorder:
     def stepped(self, step_id: int) -> None:
         """A step happened (before its frame is captured)."""
         if self.step_trigger is not None and self.step_trigger(step_id):
-            self.start(f"{self.name_prefix}-step-{step_id}")
+            self.start(Path(video_name(self.name_prefix, step_id=step_id)).stem)
 
     def __del__(self) -> None:
         writer = getattr(self, "_writer", None)
