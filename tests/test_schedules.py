@@ -10,6 +10,8 @@ from gymnasium.utils.save_video import capped_cubic_video_schedule as gym_schedu
 
 import fnrec
 
+pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
+
 IDS = 1_000_001
 
 

@@ -11,6 +11,8 @@ from gymnasium.utils.save_video import save_video as gym_save_video
 
 import fnrec
 
+pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
+
 FRAMES = [numbered_frame(i) for i in range(10)]  # reset frame + 9 steps
 
 
