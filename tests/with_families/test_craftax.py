@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("craftax")
 from conftest import decode
-from craftax.craftax_classic.constants import BLOCK_PIXEL_SIZE_IMG
+from craftax.craftax_classic.constants import BLOCK_PIXEL_SIZE_AGENT
 from craftax.craftax_classic.renderer import make_craftax_pixel_renderer
 from craftax.craftax_env import make_craftax_env_from_name
 from families_reference import assert_matches, run_reference
@@ -115,7 +115,7 @@ def test_capture_and_export_with_craftax_renderer(tmp_path):
     _, state = adapter.reset(jax.random.PRNGKey(0), params)
     actions = jnp.asarray(np.random.default_rng(1).integers(0, 17, (25, N)), jnp.int32)
     state, _ = rollout(adapter, params, state, actions, jax.random.split(jax.random.PRNGKey(1), 25))
-    pixels = make_craftax_pixel_renderer(BLOCK_PIXEL_SIZE_IMG)
+    pixels = make_craftax_pixel_renderer(BLOCK_PIXEL_SIZE_AGENT)  # craftax's smallest textures
     result = fnrec.export_videos(state.capture, tmp_path, lambda s: pixels(s).astype(jnp.uint8))
     assert [(v.episode_id, v.length, v.truncated) for v in result.videos] == [
         (0, 10, True),
