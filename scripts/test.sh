@@ -30,7 +30,10 @@ export UV_CACHE_DIR=${UV_CACHE_DIR:-$HOME/.cache/fnrec-uv} SDL_VIDEODRIVER=dummy
 LOGS=$(mktemp -d)
 INSTALLS=
 cleanup() {  # a failed run stops the background installs too
-  if [ -n "$INSTALLS" ]; then pkill -P "$INSTALLS" 2>/dev/null || true; kill "$INSTALLS" 2>/dev/null || true; fi
+  if [ -n "$INSTALLS" ]; then
+    pkill -P "$INSTALLS" 2>/dev/null || true
+    kill "$INSTALLS" 2>/dev/null || true
+  fi
   rm -rf "$LOGS"
 }
 trap cleanup EXIT
@@ -50,15 +53,15 @@ run_pytest() {  # run_pytest VENV ARGS...; pytest's exit code 5 (no tests ran) f
   # (or a test and the subprocess it starts, or the Gymnasium 1.3 rerun of a test) compile
   # identically is compiled once. Its keys hold the jax version and the program itself.
   JAX_COMPILATION_CACHE_DIR="$LOGS/jax-cache" JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
-    JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1 "$venv/bin/python" -m pytest -q -p no:cacheprovider -n "$WORKERS" --dist loadscope \
-    --durations=15 "$@"
+    JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=-1 "$venv/bin/python" -m pytest -q \
+    -p no:cacheprovider -n "$WORKERS" --dist loadscope --durations=15 "$@"
   echo "== $venv: pytest took $((SECONDS - began)) s"
 }
 
 install_the_others() {
   make_venv .venv-plain "" pytest hypothesis pytest-xdist
   # gymnax 1.x pins gymnasium<1.4; without the floor a resolver may keep gymnasium 1.4 and pick
-  # gymnax 0.0.9 instead (uv does), which the brax venv tests
+  # gymnax 0.0.9 instead (uv does); gymnax 0.0.9 is the brax venv's
   make_venv .venv-families "test,gymnax,jumanji,navix,xminigrid,craftax" "gymnax>=1"
   if [ "${FNREC_SKIP_BRAX:-0}" != 1 ]; then
     make_venv .venv-brax "test,brax,playground,gymnax" "jax<0.10" "jaxlib<0.10" "gymnax==0.0.9"
