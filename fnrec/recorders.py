@@ -35,12 +35,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import jax
 from jax import Array
 from jax.typing import ArrayLike
 
 from fnrec import _checks
-from fnrec.adapters.core import EnvFns, Recorded, Recording, StepResult, vmapped
+from fnrec.adapters.core import (
+    EnvFns,
+    Recorded,
+    Recording,
+    StepResult,
+    checked_action,
+    vmapped,
+)
 
 __all__ = ["Recorder", "RecorderSpec", "recorder"]
 
@@ -140,9 +146,7 @@ def recorder(
         return recording.init(fresh.env_state, batch), fresh.obs
 
     def step(state: Recorded, action: Any, key: Array) -> StepResult:
-        _checks.check_batch_driver(name, batch, key, jax.tree.leaves(action))
-        action = _checks.host_action("action", action)
-        _checks.check_leading_axis("action", action, batch)
+        action = checked_action(name, batch, state, action, key)
         return recording.step(fns, state, action, key)
 
     def reset(state: Recorded, key: Array, mask: ArrayLike | None = None) -> tuple[Recorded, Any]:

@@ -12,6 +12,7 @@ MODULES = {  # module -> what its examples need
     "fnrec.capture": None,
     "fnrec.history": None,
     "fnrec.adapters.core": None,
+    "fnrec.recorders": None,
     "fnrec.adapters.funcenv": "gymnasium.envs.phys2d.cartpole",
     "fnrec.adapters.gymnax": "gymnax",
     "fnrec.utils.step_api": None,

@@ -631,14 +631,9 @@ class Wrapper(RecordingView):
           The action to step with: host numbers (lists too) as a numpy array of a dtype JAX
           keeps exact.
         """
-        _check_recorded(state)
-        _checks.check_batch_driver(
-            type(self).__name__, self.num_envs, key, jax.tree.leaves(action),
-            key_optional=self.step_key_optional,
-        )  # fmt: skip
-        action = _checks.host_action("action", action)
-        _checks.check_leading_axis("action", action, self.num_envs)
-        return action
+        return checked_action(
+            type(self).__name__, self.num_envs, state, action, key, self.step_key_optional
+        )
 
     def init_from(self, fresh: EnvReset) -> tuple[Recorded, Any]:
         """``(state, obs)``: a Recorded state around fresh env states, and their observation."""
@@ -648,6 +643,36 @@ class Wrapper(RecordingView):
         if name in ("env", "recording"):  # not set yet (e.g. while unpickling): no recursion
             raise AttributeError(name)
         return getattr(self.env, name)
+
+
+def checked_action(
+    kind: str,
+    num_envs: int | None,
+    state: Any,
+    action: Any,
+    key: Any,
+    key_optional: bool = False,
+) -> Any:
+    """Checks a step's state, action and key for a layout of `num_envs`; returns the action.
+
+    Args:
+      kind: what is stepped, for the messages.
+      num_envs: None for one env, else the batch size.
+      state: the Recorded state.
+      action: the action(s).
+      key: the step's PRNG key.
+      key_optional: whether None is accepted as the key.
+
+    Returns:
+      The action to step with: host numbers (lists too) as a numpy array of a dtype JAX keeps exact.
+    """
+    _check_recorded(state)
+    _checks.check_batch_driver(
+        kind, num_envs, key, jax.tree.leaves(action), key_optional=key_optional
+    )
+    action = _checks.host_action("action", action)
+    _checks.check_leading_axis("action", action, num_envs)
+    return action
 
 
 def select(mask: Array, on_true: Any, on_false: Any) -> Any:
