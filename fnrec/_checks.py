@@ -244,7 +244,7 @@ def check_key(name: str, key: object) -> None:
 
 def check_batch_driver(
     kind: str, num_envs: int | None, key: ArrayLike | None, leaves: list,
-    key_name: str = "key", key_optional: bool = False,
+    key_name: str = "key", key_optional: bool = False, batched_keys: bool = False,
 ) -> None:  # fmt: skip
     """Checks the PRNG key, and raises for the two layout mix-ups of an adapter that batches
     its envs itself (num_envs=N).
@@ -256,6 +256,8 @@ def check_batch_driver(
       leaves: leaves of its state or action, to detect an outer ``jax.vmap``.
       key_name: the key argument's name, for the message.
       key_optional: whether None is accepted (an env that does not use the key).
+      batched_keys: whether a batch of exactly `num_envs` keys is accepted too (the reset of an
+        env its library batched: brax's trainers reset with one key per env).
     """
     if key is not None or not key_optional:
         check_key(key_name, key)
@@ -270,6 +272,8 @@ def check_batch_driver(
     if key is None:
         return
     typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+    if batched_keys and key.ndim == (1 if typed else 2) and key.shape[0] == num_envs:
+        return
     if key.ndim > (0 if typed else 1):
         raise ValueError(
             f"`{key_name}` must be ONE PRNG key for {kind} with num_envs={num_envs} (it splits it "

@@ -35,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import jax
+import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
@@ -63,6 +65,8 @@ class RecorderSpec(NamedTuple):
       observation_space: ONE env's observation space (a ``gymnasium.Space``), or None where the
         family does not know it (the host envs then take ``observation_space=``).
       action_space: ONE env's action space, or None (likewise).
+      view: what renderers and capture see of one env state (``EnvFns.view``; brax: its
+        physics state), or None for the env state itself.
     """
 
     num_envs: int | None
@@ -72,6 +76,7 @@ class RecorderSpec(NamedTuple):
     name: str = "recorder"
     observation_space: Any = None
     action_space: Any = None
+    view: Any = None
 
 
 class Recorder(NamedTuple):
@@ -79,8 +84,9 @@ class Recorder(NamedTuple):
 
     Attributes:
       init: ``(key) -> (state, obs)``: fresh envs (a ``Recorded`` state) and their observation.
-      step: ``(state, action, key) -> StepResult``: one recorded step (time limit, statistics,
-        autoreset, capture, history).
+      step: ``(state, action, key=None) -> StepResult``: one recorded step (time limit,
+        statistics, autoreset, capture, history). With ``key=None`` the step draws from the key
+        the state carries (``init`` puts one there), so no key is ever reused by accident.
       reset: ``(state, key, mask=None) -> (state, obs)``: new episodes in every env, or where
         `mask`; their partial episodes are dropped, not queued (`obs` is meaningless where not
         masked: keep the one you had there).
@@ -138,15 +144,27 @@ def recorder(
         )
     if fns.num_envs is None and num_envs is not None:
         fns = vmapped(fns, num_envs)
+    if fns.resets_itself:
+        recording.check_resets_itself()
     batch = fns.num_envs
+    needs_key = fns.uses_key or not fns.resets_itself
 
     def init(key: Array) -> tuple[Recorded, Any]:
-        _checks.check_batch_driver(name, batch, key, [])
+        _checks.check_batch_driver(name, batch, key, [], batched_keys=fns.resets_itself)
         fresh = fns.reset(key)
-        return recording.init(fresh.env_state, batch), fresh.obs
+        carried = carried_key(key)
+        return recording.init(fresh.env_state, batch, view=fns.view, key=carried), fresh.obs
 
-    def step(state: Recorded, action: Any, key: Array) -> StepResult:
-        action = checked_action(name, batch, state, action, key)
+    def step(state: Recorded, action: Any, key: Array | None = None) -> StepResult:
+        action = checked_action(name, batch, state, action, key, key_optional=True)
+        if key is None and needs_key:
+            if state.key is None:
+                raise ValueError(
+                    f"`key` is None and `state` carries no key: step {name} with a key, or make "
+                    "the state with its init"
+                )
+            key, carried = jax.random.split(state.key)
+            state = state._replace(key=carried)
         return recording.step(fns, state, action, key)
 
     def reset(state: Recorded, key: Array, mask: ArrayLike | None = None) -> tuple[Recorded, Any]:
@@ -160,5 +178,14 @@ def recorder(
         name=name,
         observation_space=observation_space,
         action_space=action_space,
+        view=fns.view,
     )
     return Recorder(init, step, reset, spec)
+
+
+def carried_key(key: Array) -> Array:
+    """The key a fresh state carries: derived from (one of) the init key(s), never equal to it."""
+    key = jnp.asarray(key) if not hasattr(key, "dtype") else key
+    typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+    one = key if key.ndim == (0 if typed else 1) else key[0]
+    return jax.random.fold_in(one, 0x5EED)

@@ -1,51 +1,57 @@
-"""Pure adapters that record episode statistics and capture episodes over functional JAX envs.
+"""Env families as recorders: one module per family, each with the same entry.
 
-``core`` holds the one shared recording step (statistics, time limit, autoreset, capture) and is
-the extension point for new env families; ``funcenv``, ``gymnax`` (and ``craftax`` over it),
-``brax``, ``jumanji``, ``navix`` and ``xminigrid`` are thin adapters over it. No env library is
-imported by ``fnrec.adapters`` itself: the families are duck-typed, and the FuncEnv adapter (which
-subclasses Gymnasium's ``FuncEnv``) loads on first use.
+``fnrec.adapters.<family>.recorder(env, recording=None, num_envs=None, params=None)`` returns a
+``fnrec.Recorder`` for ``funcenv`` (Gymnasium's ``FuncEnv``), ``gymnax``, ``craftax``, ``brax``
+(MuJoCo Playground too), ``jumanji``, ``navix`` and ``xminigrid``. ``core`` is the contract a
+family translates to (``EnvFns``) and the one recording step they all share; a family of your
+own is ``fnrec.recorder(EnvFns(step, reset), ...)`` (the README's "Writing an adapter").
+
+Three thin shells keep a family's own signatures where a drop-in swap needs them:
+``GymnaxAdapter`` (gymnax's ``step(key, state, action, params)``, LogWrapper's info keys),
+``BraxAdapter`` (brax's ``State``, for brax's trainers) and ``FuncEnvAdapter`` (a Gymnasium
+``FuncEnv``). No env library is imported by ``fnrec.adapters`` itself: each family module loads
+on first use and duck-types its env.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from fnrec._lazy import lazy_getattr
 from fnrec.adapters import core
 from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recorded, Recording, StepResult
 
-_LAZY = {
+FAMILIES = ("funcenv", "gymnax", "craftax", "brax", "jumanji", "navix", "xminigrid")
+_SHELLS = {
     "BraxAdapter": "fnrec.adapters.brax",
-    "BraxRecordEpisodeStatistics": "fnrec.adapters.brax",
-    "CraftaxAdapter": "fnrec.adapters.craftax",
     "FuncEnvAdapter": "fnrec.adapters.funcenv",
     "GymnaxAdapter": "fnrec.adapters.gymnax",
-    "GymnaxRecordEpisodeStatistics": "fnrec.adapters.gymnax",
-    "JumanjiAdapter": "fnrec.adapters.jumanji",
-    "NavixAdapter": "fnrec.adapters.navix",
-    "RecordEpisodeStatistics": "fnrec.adapters.funcenv",
-    "XMiniGridAdapter": "fnrec.adapters.xminigrid",
 }
 
 if TYPE_CHECKING:
-    from fnrec.adapters.brax import BraxAdapter, BraxRecordEpisodeStatistics
-    from fnrec.adapters.craftax import CraftaxAdapter
-    from fnrec.adapters.funcenv import FuncEnvAdapter, RecordEpisodeStatistics
-    from fnrec.adapters.gymnax import GymnaxAdapter, GymnaxRecordEpisodeStatistics
-    from fnrec.adapters.jumanji import JumanjiAdapter
-    from fnrec.adapters.navix import NavixAdapter
-    from fnrec.adapters.xminigrid import XMiniGridAdapter
+    from fnrec.adapters import brax, craftax, funcenv, gymnax, jumanji, navix, xminigrid
+    from fnrec.adapters.brax import BraxAdapter
+    from fnrec.adapters.funcenv import FuncEnvAdapter
+    from fnrec.adapters.gymnax import GymnaxAdapter
 
-__getattr__ = lazy_getattr(__name__, _LAZY)
+
+def __getattr__(name: str) -> Any:
+    if name in FAMILIES:
+        return importlib.import_module(f"fnrec.adapters.{name}")
+    if name in _SHELLS:
+        return getattr(importlib.import_module(_SHELLS[name]), name)
+    raise AttributeError(f"module 'fnrec.adapters' has no attribute {name!r}")
+
 
 __all__ = [
     "EnvFns",
     "EnvReset",
     "EnvStep",
+    "FAMILIES",
     "Recorded",
     "Recording",
     "StepResult",
     "core",
-    *sorted(_LAZY),
+    *FAMILIES,
+    *sorted(_SHELLS),
 ]

@@ -44,17 +44,18 @@ from jax import Array
 
 from fnrec import _checks
 from fnrec.adapters import core
-from fnrec.adapters.core import EnvStep, Recorded, Recording
-from fnrec.capture import EpisodeCapture
-from fnrec.history import EpisodeHistory
-from fnrec.stats import EpisodeEnded, EpisodeStatistics, episode_statistics
+from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recording
+from fnrec.recorders import Recorder
+from fnrec.recorders import recorder as make_recorder
 
 STATS_KEY = "episode_stats"
 CAPTURE_KEY = "episode_capture"
 STEPS_KEY = "episode_steps"
 HISTORY_KEY = "episode_history"
 _FINAL_KEY = "fnrec_final_state"
-_OWN_KEYS = (STATS_KEY, CAPTURE_KEY, STEPS_KEY, HISTORY_KEY, "episode", "_episode")
+_OWN_KEYS = (
+    STATS_KEY, CAPTURE_KEY, STEPS_KEY, HISTORY_KEY, "log_wrapper_episode", "episode", "_episode"
+)  # fmt: skip
 
 
 def physics_state(state: Any) -> Any:
@@ -95,56 +96,129 @@ def _is_autoreset(env: Any) -> bool:
     return "AutoReset" in type(env).__name__ and hasattr(env, "env")
 
 
-class BraxAdapter(core.Wrapper):
-    """Records episode statistics (and captures episodes) of a brax or Playground env.
+def is_batched(env: Any) -> bool:
+    """Whether a ``VmapWrapper`` sits in `env`'s wrapper chain (brax's and Playground's)."""
+    while env is not None:
+        if "Vmap" in type(env).__name__:
+            return True
+        env = getattr(env, "env", None)
+    return False
+
+
+def env_fns(env: Any, num_envs: int | None = None) -> EnvFns:
+    """A brax env that resets itself as the core's ``EnvFns``, the final state tapped.
 
     Args:
-      env: a ``brax.envs.Env`` (usually ``EpisodeWrapper`` + ``AutoResetWrapper``, vmapped or
-        not) or a MuJoCo Playground env with the same ``reset``/``step``/``State``.
-      statistics: an ``fnrec.stats.episode_statistics(...)`` in ``"same_step"`` mode (brax's
-        autoreset); default 100 episodes.
-      capture: None, or an ``fnrec.capture.episode_capture(...)``; needs an autoreset wrapper
-        outermost in `env`.
-      history: None, or an ``fnrec.history.episode_history(...)`` (every episode's statistics;
-        with ``stream=`` the way to get them out of brax's trainers).
+      env: a brax ``Env`` with an autoreset wrapper outermost (``brax.envs.training.wrap``,
+        Playground's ``wrap_for_brax_training``), batched (``VmapWrapper``: `num_envs` is its
+        batch) or not.
+      num_envs: the batch of a batched env, else None.
+
+    Returns:
+      The EnvFns (``resets_itself``, no key used; ``view`` reads the physics state).
+    """
+    core.check_methods(env, ("reset", "step"), "brax Env")
+    if not _is_autoreset(env):
+        raise ValueError(
+            "`env` must reset itself: wrap it with brax.envs.training.wrap (or Playground's "
+            f"wrap_for_brax_training), which puts the autoreset wrapper outermost; got "
+            f"{type(env).__name__}"
+        )
+    batched = is_batched(env)
+    if batched and num_envs is None:
+        raise ValueError(
+            f"`num_envs` must be the batch of the vmapped env {type(env).__name__}, got None"
+        )
+    stepped = copy.copy(env)  # the user's wrapper objects are not changed
+    stepped.env = _FinalStateTap(env.env)
+
+    def env_step(state: Any, action: Any, key: Any) -> EnvStep:
+        del key  # brax steps take none
+        new, final = _pop_final(stepped.step(state, action))
+        terminated, truncated = core.split_done(new.done, new.info.get("truncation", 0.0))
+        final_state = new.replace(**{_physics_field(new): final})
+        return EnvStep(new, new.obs, new.reward, terminated, truncated, {}, final_state)
+
+    def env_reset(key: Array) -> EnvReset:
+        if batched:
+            key = core.env_keys(key, num_envs)
+        state, _ = _pop_final(stepped.reset(key))
+        return EnvReset(state, state.obs)
+
+    return EnvFns(
+        env_step, env_reset, num_envs=num_envs if batched else None, resets_itself=True,
+        uses_key=False, view=physics_state,
+    )  # fmt: skip
+
+
+def recorder(
+    env: Any, recording: Recording | None = None, num_envs: int | None = None, params: Any = None
+) -> Recorder:
+    """A brax (or MuJoCo Playground) env as a ``fnrec.Recorder`` (the family's entry).
+
+    Args:
+      env: a brax ``Env`` wrapped for training (autoreset outermost), batched or not.
+      recording: what is recorded (default ``fnrec.Recording()``; ``"same_step"`` statistics,
+        brax's autoreset; no ``max_episode_steps``: brax's ``EpisodeWrapper`` has the limit).
+      num_envs: the batch of a ``VmapWrapper``-batched env; or N to batch an unbatched env here;
+        None for one env.
+      params: unused (brax envs have none); must be None.
+
+    Returns:
+      The Recorder; its state's ``env_state`` is brax's ``State``, and capture keeps its
+      physics state (``pipeline_state``, Playground's ``data``).
+    """
+    from fnrec.adapters.spaces import box_spaces
+
+    if params is not None:
+        raise ValueError("`params` must be None for brax (its envs have none)")
+    observation, action = box_spaces(
+        getattr(env, "observation_size", None), getattr(env, "action_size", None)
+    )
+    return make_recorder(
+        env_fns(env, num_envs), recording, num_envs, name=f"brax({type(env).__name__})",
+        observation_space=observation, action_space=action,
+    )  # fmt: skip
+
+
+_RECORDED_KEYS = {
+    "stats": STATS_KEY, "steps": STEPS_KEY, "capture": CAPTURE_KEY, "history": HISTORY_KEY,
+    "last_episode": "log_wrapper_episode",
+}  # fmt: skip
+
+
+class BraxAdapter:
+    """A brax recorder with brax's own signatures (``State`` in and out), for brax's trainers.
+
+    ``reset(rng) -> State`` and ``step(state, action) -> State``; what is recorded rides in
+    ``state.info`` (``"episode_stats"``, ``"episode_steps"``, ``"episode_capture"``,
+    ``"episode_history"``) and the episodes that finished on the step are in
+    ``state.info["episode"]`` / ``["_episode"]``. The batch is read off the reset's keys (brax's
+    trainers reset a ``VmapWrapper`` env with one key per env).
+
+    Args:
+      env: a brax ``Env`` wrapped for training (autoreset outermost).
+      recording: what is recorded (default ``fnrec.Recording()``).
     """
 
-    kind = "brax Env"
+    def __init__(self, env: Any, recording: Recording | None = None) -> None:
+        self.env = env
+        self.recording = Recording() if recording is None else recording
+        self.recorder(env_batch(env, None))  # checks everything now
 
-    def __init__(
-        self,
-        env: Any,
-        statistics: EpisodeStatistics | None = None,
-        capture: EpisodeCapture | None = None,
-        history: EpisodeHistory | None = None,
-    ) -> None:
-        statistics = episode_statistics() if statistics is None else statistics
-        super().__init__(env, Recording(statistics, capture, history=history))
-        if statistics.autoreset_mode != "same_step":
-            raise ValueError(
-                "brax resets on the done step: `statistics` must use autoreset_mode='same_step', "
-                f"got {statistics.autoreset_mode!r}"
-            )
-        self._stepped = env
-        if capture is not None:
-            if not _is_autoreset(env):
-                raise ValueError(
-                    "`capture` needs an autoreset wrapper outermost in `env` (brax.envs.training."
-                    f"wrap or Playground's wrap_for_brax_training), got {type(env).__name__}"
-                )
-            self._stepped = copy.copy(env)
-            self._stepped.env = _FinalStateTap(env.env)
+    def recorder(self, num_envs: int | None = None) -> Recorder:
+        """The ``fnrec.Recorder`` this adapter steps (what fnrec's host envs take)."""
+        return recorder(self.env, self.recording, num_envs)
 
     def reset(self, rng: Array) -> Any:
         """The env's reset, with fresh statistics (and capture) in ``state.info``."""
         _checks.check_key("rng", rng)
-        state = self._stepped.reset(rng)
-        shape = jnp.shape(state.reward)
-        if len(shape) > 1:
+        num_envs = env_batch(self.env, rng)
+        state, _ = self.recorder(num_envs).init(rng)
+        shape = jnp.shape(state.env_state.reward)
+        if shape != (() if num_envs is None else (num_envs,)):
             raise ValueError(f"`state.reward` must be a scalar or [N], got shape {shape}")
-        state, _ = _pop_final(state)
-        recorded = self.recording.init(physics_state(state), shape[0] if shape else None)
-        return _with_info(state, recorded, core.no_episode(shape))
+        return _with_info(state, core.no_episode(shape))
 
     def step(self, state: Any, action: Array) -> Any:
         """The env's step, recorded; the finished episodes are in ``state.info["episode"]``."""
@@ -153,67 +227,33 @@ class BraxAdapter(core.Wrapper):
             raise ValueError(
                 f"`state` must come from this wrapper's reset (no state.info[{STATS_KEY!r}] found)"
             )
-        recorded = Recorded(
-            None, info[STATS_KEY], info[STEPS_KEY], info.get(CAPTURE_KEY), info.get(HISTORY_KEY)
-        )
-        action = _checks.action_array("action", action)
         # The inner wrappers must not see our entries (VmapWrapper would map the shared queue).
         inner = {k: v for k, v in info.items() if k not in _OWN_KEYS}
-        state = self._stepped.step(state.replace(info=inner), action)
-        state, final = _pop_final(state)
-        terminated, truncated = core.split_done(state.done, state.info.get("truncation", 0.0))
-        transition = EnvStep(physics_state(state), None, state.reward, terminated, truncated, {})
-        out = self.recording.record(recorded, transition, final)
-        return _with_info(state, out.state, out.ended)
+        fields = {f: info.get(k) for f, k in _RECORDED_KEYS.items()}
+        recorded = core.Recorded(state.replace(info=inner), **fields)
+        shape = jnp.shape(state.reward)
+        out = self.recorder(shape[0] if shape else None).step(recorded, action)
+        return _with_info(out.state, out.ended)
 
-    def functions(self, params: Any = None, num_envs: int | None = None) -> core.AdapterFns:
-        """This adapter's ``core.AdapterFns`` (what fnrec's host envs drive).
+    def __getattr__(self, name: str) -> Any:
+        if name in ("env", "recording"):
+            raise AttributeError(name)
+        return getattr(self.env, name)
 
-        Args:
-          params: unused (brax envs have none).
-          num_envs: the batch size of a batched env (``VmapWrapper``: its reset takes N keys);
-            None for an unbatched one.
-        """
-        del params
 
-        def init(key: Array) -> tuple[Any, Any]:
-            state = self.reset(key if num_envs is None else jax.random.split(key, num_envs))
-            return state, state.obs
+def env_batch(env: Any, rng: Any) -> int | None:
+    """The batch of a brax env: the number of reset keys for a ``VmapWrapper`` env, else None."""
+    if not is_batched(env):
+        return None
+    if rng is None:
+        return 1
+    key = jnp.asarray(rng) if not hasattr(rng, "dtype") else rng
+    typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+    return int(key.shape[0]) if key.ndim > (0 if typed else 1) else None
 
-        def step(state: Any, action: Any, key: Array) -> core.StepResult:
-            del key  # brax steps take none
-            state = self.step(state, action)
-            info = {k: v for k, v in state.info.items() if k not in _OWN_KEYS}
-            terminated, truncated = core.split_done(state.done, state.info.get("truncation", 0.0))
-            ended = EpisodeEnded(
-                state.info["_episode"], state.info["episode"]["r"], state.info["episode"]["l"],
-                terminated & state.info["_episode"], truncated & state.info["_episode"],
-            )  # fmt: skip
-            reward = jnp.asarray(state.reward, jnp.float32)
-            return core.StepResult(state, state.obs, reward, terminated, truncated, info, ended)
 
-        def reset(state: Any, key: Array, mask: Any) -> tuple[Any, Any]:
-            """Resets every env (brax has no per-env reset); the statistics carry over."""
-            del mask
-            fresh, obs = init(key)
-            stats = self.statistics.reset(state.info[STATS_KEY])
-            info = {**fresh.info, STATS_KEY: stats}
-            for name in (HISTORY_KEY,):
-                if name in state.info:
-                    info[name] = state.info[name]
-            return fresh.replace(info=info), obs
-
-        return core.AdapterFns(
-            init=init,
-            step=step,
-            reset=reset,
-            stats=lambda state: state.info[STATS_KEY],
-            env_state=physics_state,
-            num_envs=num_envs,
-            autoreset_mode="same_step",
-            masked_reset=False,
-            name=f"BraxAdapter({type(self.env).__name__})",
-        )
+def _physics_field(state: Any) -> str:
+    return "pipeline_state" if hasattr(state, "pipeline_state") else "data"
 
 
 def _pop_final(state: Any) -> tuple[Any, Any]:
@@ -225,23 +265,12 @@ def _pop_final(state: Any) -> tuple[Any, Any]:
     return state.replace(info=info), final
 
 
-def _with_info(state: Any, recorded: Recorded, ended: Any) -> Any:
-    info = {**state.info, STATS_KEY: recorded.stats, STEPS_KEY: recorded.steps, **ended.to_info()}
-    if recorded.capture is not None:
-        info[CAPTURE_KEY] = recorded.capture
-    if recorded.history is not None:
-        info[HISTORY_KEY] = recorded.history
+def _with_info(recorded: core.Recorded, ended: Any) -> Any:
+    """brax's State with what is recorded (and the finished episodes) in its info."""
+    state = recorded.env_state
+    info = {**state.info, **ended.to_info()}
+    for field, key in _RECORDED_KEYS.items():
+        value = getattr(recorded, field)
+        if value is not None:
+            info[key] = value
     return state.replace(info=info)
-
-
-def BraxRecordEpisodeStatistics(env: Any, buffer_length: int = 100) -> BraxAdapter:
-    """Deprecated: use ``BraxAdapter(env, statistics=episode_statistics(buffer_length))``."""
-    import warnings
-
-    warnings.warn(
-        "fnrec.adapters.BraxRecordEpisodeStatistics is deprecated; use fnrec.adapters.BraxAdapter("
-        "env, statistics=fnrec.stats.episode_statistics(buffer_length))",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return BraxAdapter(env, episode_statistics(buffer_length))

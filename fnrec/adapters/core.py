@@ -1,16 +1,18 @@
 """The one recording step every adapter shares: the extension point for a new env family.
 
-Pure and traceable. An adapter gives two functions over its environment's own state, an
+Pure and traceable. A family gives two functions over its environment's own state, an
 ``EnvStepFn`` ``(env_state, action, key) -> EnvStep`` (the transition, no reset) and an
-``EnvResetFn`` ``(key) -> EnvReset`` (a fresh episode), and a ``Recording`` does the rest: the
-time limit, the episode statistics, the same-step / next-step autoreset and the episode capture.
-Environments that reset themselves (brax's ``AutoResetWrapper``) use ``Recording.record``.
+``EnvResetFn`` ``(key) -> EnvReset`` (a fresh episode), as ``EnvFns``, and a ``Recording`` does
+the rest: the time limit, the episode statistics, the same-step / next-step autoreset and the
+episode capture. An env that resets itself (brax's ``AutoResetWrapper``) gives its step, with the
+state before its reset in ``EnvStep.final_env_state``, and ``EnvFns(resets_itself=True)``.
+``fnrec.recorder(fns, recording, num_envs)`` binds them into a ``fnrec.Recorder``.
 
 Batching has one rule. An env written for one instance is batched with ``vmapped(fns, N)``
 (one key in, split per env); an env its library already batched (brax's ``VmapWrapper``,
 craftax, purejaxrl's ``VecEnv``) is used as it is. Either way, ``num_envs=N`` gives statistics
 with one shared queue and per-env flags broadcast over the leading axis of every leaf; with
-``num_envs=None`` the adapter is unbatched and ``jax.vmap`` of it gives one queue per env.
+``num_envs=None`` the recorder is unbatched and ``jax.vmap`` of it gives one queue per env.
 
 A new env family needs about 30 lines: see "Writing an adapter" in the README. Example::
 
@@ -46,7 +48,6 @@ from fnrec.history import EpisodeHistory, HistoryState
 from fnrec.stats import EpisodeEnded, EpisodeStatistics, EpisodeStats, episode_statistics
 
 __all__ = [
-    "AdapterFns",
     "EnvFns",
     "EnvReset",
     "EnvResetFn",
@@ -57,8 +58,7 @@ __all__ = [
     "Recording",
     "RecordingView",
     "StepResult",
-    "Wrapper",
-    "check_env",
+    "check_methods",
     "no_episode",
     "select",
     "split_done",
@@ -77,6 +77,9 @@ class EnvStep(NamedTuple):
       truncated: whether the env itself cut the episode off (its own time limit); False if it
         has none. fnrec's ``max_episode_steps`` is added on top.
       info: extra entries (a dict of arrays).
+      final_env_state: for an env that resets itself (``EnvFns.resets_itself``): the env state
+        before that reset (the done step's own state, what capture keeps as the final frame);
+        None where the env cannot give it (capture then raises). Unused otherwise.
     """
 
     env_state: Any
@@ -85,6 +88,7 @@ class EnvStep(NamedTuple):
     terminated: ArrayLike
     truncated: ArrayLike
     info: dict[str, Any]
+    final_env_state: Any = None
 
 
 class EnvReset(NamedTuple):
@@ -112,22 +116,34 @@ class EnvResetFn(Protocol):
 
 
 class EnvFns(NamedTuple):
-    """The two functions an adapter gives the core.
+    """An env as the core sees it: the two functions a family gives, and how to read them.
 
     Attributes:
-      step: the transition (no reset).
+      step: the transition (no reset); for an env that resets itself, its step (which resets
+        finished episodes on the done step) with the state before the reset in
+        ``EnvStep.final_env_state``.
       reset: a fresh episode.
       split: how a step's key becomes the transition's and the reset's keys; None: one
         ``jax.random.split`` in two (``vmapped`` sets it so that a batch of N steps exactly as
         ``jax.vmap`` of the unbatched adapter over ``jax.random.split(key, N)``).
       num_envs: the batch ``vmapped`` made (the state's batch is then checked); None for one
         env, or for an env its library batched itself.
+      resets_itself: the env resets finished episodes inside `step` (same-step autoreset: brax's
+        and jumanji's autoreset wrappers, gymnax's wrapped envs); fnrec then records its steps as
+        they come and cannot add a time limit.
+      uses_key: whether `step` draws from its key (brax's and jumanji's steps take none: the
+        recorder then steps with ``key=None``).
+      view: what capture and renderers see of one env state (brax: its physics state); None
+        for the env state itself.
     """
 
     step: EnvStepFn
     reset: EnvResetFn
     split: Any = None
     num_envs: int | None = None
+    resets_itself: bool = False
+    uses_key: bool = True
+    view: Any = None
 
 
 class LastEpisode(NamedTuple):
@@ -156,6 +172,8 @@ class Recorded(NamedTuple):
       capture: the episode capture's state, or None without capture.
       history: every finished episode's statistics (``fnrec.history``), or None.
       last_episode: LogWrapper's record (``log_wrapper_info=True``), or None.
+      key: the PRNG key a recorder's ``step(state, action)`` draws from when it is given no key
+        (as Gymnasium's ``FunctionalJaxEnv`` carries its rng), or None.
     """
 
     env_state: Any
@@ -164,6 +182,7 @@ class Recorded(NamedTuple):
     capture: CaptureState | None = None
     history: HistoryState | None = None
     last_episode: LastEpisode | None = None
+    key: Array | None = None
 
 
 class StepResult(NamedTuple):
@@ -191,36 +210,6 @@ class StepResult(NamedTuple):
     ended: EpisodeEnded
 
 
-class AdapterFns(NamedTuple):
-    """One adapter's API in one form, params bound: what a driver (fnrec's host envs) needs.
-
-    Every adapter's ``functions(params=None, num_envs=None)`` returns one; the functions are pure
-    and jittable, whatever the adapter's own signatures.
-
-    Attributes:
-      init: ``(key) -> (state, obs)``, fresh envs and statistics.
-      step: ``(state, action, key) -> StepResult``, one recorded step.
-      reset: ``(state, key, mask) -> (state, obs)``, new episodes where `mask` (the obs of the
-        other envs is meaningless); with ``masked_reset=False`` every env resets.
-      stats: ``(state) -> EpisodeStats``, the statistics in a state.
-      env_state: ``(state) -> env state``, what renderers and capture see of one state.
-      num_envs: None for one env, else the batch size.
-      autoreset_mode: the statistics' autoreset mode.
-      masked_reset: whether `reset` can reset some envs and keep the others.
-      name: the adapter's name, for messages.
-    """
-
-    init: Any
-    step: Any
-    reset: Any
-    stats: Any
-    env_state: Any
-    num_envs: int | None
-    autoreset_mode: str
-    masked_reset: bool = True
-    name: str = "adapter"
-
-
 def vmapped(fns: EnvFns, num_envs: int) -> EnvFns:
     """The env functions of one instance over a batch of `num_envs`: the one batching rule.
 
@@ -238,12 +227,19 @@ def vmapped(fns: EnvFns, num_envs: int) -> EnvFns:
 
     def per_env(fn: Any) -> Any:
         mapped = jax.vmap(fn)
-        return lambda *args: mapped(*args[:-1], _env_keys(args[-1], num_envs))
+        return lambda *args: mapped(*args[:-1], env_keys(args[-1], num_envs))
 
     def split(key: Array) -> tuple[Array, Array]:
         return jax.vmap(lambda k: split_key(fns, k))(jax.random.split(key, num_envs))
 
-    return EnvFns(step=per_env(fns.step), reset=per_env(fns.reset), split=split, num_envs=num_envs)
+    step = per_env(fns.step) if fns.uses_key else _without_key(fns.step)
+    return fns._replace(step=step, reset=per_env(fns.reset), split=split, num_envs=num_envs)
+
+
+def _without_key(step: Any) -> Any:
+    """The vmapped step of an env whose step takes no key (brax's, jumanji's)."""
+    mapped = jax.vmap(lambda env_state, action: step(env_state, action, None))
+    return lambda env_state, action, key: mapped(env_state, action)
 
 
 def split_key(fns: EnvFns, key: Array) -> tuple[Array, Array]:
@@ -254,7 +250,7 @@ def split_key(fns: EnvFns, key: Array) -> tuple[Array, Array]:
     return keys[0], keys[1]
 
 
-def _env_keys(key: Array, num_envs: int) -> Array:
+def env_keys(key: Array, num_envs: int) -> Array:
     """`key` if it is already a batch of keys, else `key` split into `num_envs`."""
     key = jnp.asarray(key) if not hasattr(key, "dtype") else key
     typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
@@ -323,18 +319,29 @@ class Recording(NamedTuple):
         _checks.check_max_episode_steps(self.max_episode_steps)
         return self
 
-    def init(self, env_state: Any, num_envs: int | None = None) -> Recorded:
+    def init(
+        self,
+        env_state: Any,
+        num_envs: int | None = None,
+        *,
+        view: Any = None,
+        key: Array | None = None,
+    ) -> Recorded:
         """A Recorded state around fresh env states: nothing finished, counters at zero.
 
         Args:
           env_state: the env's initial state (batched over N envs when `num_envs` is N).
           num_envs: None for one environment, or N for a batch with one shared queue.
+          view: what capture sees of an env state (``EnvFns.view``), or None.
+          key: the key the state carries for steps given none (``Recorded.key``), or None.
 
         Returns:
           The Recorded state.
         """
         stats = self.statistics.init(num_envs)
-        capture = None if self.capture is None else self.capture.init(env_state, num_envs)
+        capture = None
+        if self.capture is not None:
+            capture = self.capture.init(_viewed(view, env_state), num_envs)
         history = None if self.history is None else self.history.init(num_envs)
         shape = stats.running_length.shape
         steps = jnp.zeros(shape, jnp.int32)
@@ -342,7 +349,7 @@ class Recording(NamedTuple):
         if self.log_wrapper_info:
             zero = jnp.zeros(shape, jnp.int32)
             last = LastEpisode(jnp.zeros(shape, jnp.float32), zero, jnp.zeros(shape, bool), zero)
-        return Recorded(env_state, stats, steps, capture, history, last)
+        return Recorded(env_state, stats, steps, capture, history, last, key)
 
     def step(self, fns: EnvFns, state: Recorded, action: Any, key: Array) -> StepResult:
         """One environment step with time limit, statistics, autoreset and capture.
@@ -360,11 +367,14 @@ class Recording(NamedTuple):
           with ``"disabled"`` nothing resets (call ``reset``).
         """
         _check_recorded(state, fns)
+        if fns.resets_itself:
+            out = fns.step(state.env_state, action, key)
+            _check_env_step(out)
+            return self._record(fns, state, out)
         mode = self.autoreset_mode
         step_key, reset_key = split_key(fns, key)
         out = fns.step(state.env_state, action, step_key)
-        if not isinstance(out, EnvStep):
-            raise TypeError(f"`fns.step` must return an EnvStep, got {type(out).__name__}")
+        _check_env_step(out)
         env_state = _keep_types(out.env_state, state.env_state)
         obs, reward, terminated, truncated = out.obs, out.reward, out.terminated, out.truncated
         steps = state.steps
@@ -388,44 +398,44 @@ class Recording(NamedTuple):
             info["final_state"] = env_state  # for renderers; unused outputs cost nothing in jit
             obs = select(ended.mask, fresh.obs, obs)
             env_state = select(ended.mask, fresh.env_state, env_state)
-        capture = self._capture(state.capture, ended, final_env_state, env_state)
+        capture = self._capture(fns, state.capture, ended, final_env_state, env_state)
         reward = jnp.broadcast_to(jnp.asarray(reward, jnp.float32), terminated.shape)
         history, last = self._history(state.history, ended), self._last(state, ended, info)
-        new_state = Recorded(env_state, stats, steps, capture, history, last)
+        new_state = Recorded(env_state, stats, steps, capture, history, last, state.key)
         return StepResult(new_state, obs, reward, terminated, truncated, info, ended)
 
-    def record(
-        self, state: Recorded, transition: EnvStep, final_env_state: Any = None
-    ) -> StepResult:
-        """Records one step of an env that resets itself (same-step autoreset, e.g. brax).
+    def _record(self, fns: EnvFns, state: Recorded, transition: EnvStep) -> StepResult:
+        """Records one step of an env that reset itself (same-step autoreset, e.g. brax)."""
+        self.check_resets_itself()
+        stats, steps, terminated, truncated, ended = self._count(
+            state.stats, transition.reward, transition.terminated, transition.truncated,
+            state.steps,
+        )  # fmt: skip
+        final_env_state = transition.final_env_state
+        if self.capture is not None and final_env_state is None:
+            raise ValueError(
+                "`capture` needs the env state before the env's own reset, which this env's "
+                "step does not give (EnvStep.final_env_state is None)"
+            )
+        capture = self._capture(fns, state.capture, ended, final_env_state, transition.env_state)
+        reward = jnp.broadcast_to(jnp.asarray(transition.reward, jnp.float32), terminated.shape)
+        info = {**transition.info, **ended.to_info()}
+        history, last = self._history(state.history, ended), self._last(state, ended, info)
+        new_state = Recorded(transition.env_state, stats, steps, capture, history, last, state.key)
+        return StepResult(new_state, transition.obs, reward, terminated, truncated, info, ended)
 
-        Args:
-          state: the Recorded state before the step.
-          transition: the env's step result, its `env_state` already reset where an episode
-            ended.
-          final_env_state: the env state before that reset (the final frame); needed with capture.
-
-        Returns:
-          A StepResult (``info`` holds the env's info and the finished episodes).
-        """
-        _check_recorded(state)
+    def check_resets_itself(self) -> None:
+        """Raises unless this recording fits an env that resets itself (same step, no limit)."""
         if self.autoreset_mode != "same_step":
             raise ValueError(
                 "an env that resets itself resets on the done step: `statistics` must use "
                 f"autoreset_mode='same_step', got {self.autoreset_mode!r}"
             )
-        stats, steps, terminated, truncated, ended = self._count(
-            state.stats, transition.reward, transition.terminated, transition.truncated,
-            state.steps,
-        )  # fmt: skip
-        if self.capture is not None and final_env_state is None:
-            raise ValueError("`final_env_state` is needed to capture episodes, got None")
-        capture = self._capture(state.capture, ended, final_env_state, transition.env_state)
-        reward = jnp.broadcast_to(jnp.asarray(transition.reward, jnp.float32), terminated.shape)
-        info = {**transition.info, **ended.to_info()}
-        history, last = self._history(state.history, ended), self._last(state, ended, info)
-        new_state = Recorded(transition.env_state, stats, steps, capture, history, last)
-        return StepResult(new_state, transition.obs, reward, terminated, truncated, info, ended)
+        if self.max_episode_steps is not None:
+            raise ValueError(
+                "`max_episode_steps` needs fnrec to reset the env, but the env resets itself: "
+                "set the env's own time limit, or give the env without its autoreset wrapper"
+            )
 
     def reset(
         self, fns: EnvFns, state: Recorded, key: Array, mask: ArrayLike | None = None
@@ -452,14 +462,12 @@ class Recording(NamedTuple):
         env_state = select(mask, fresh.env_state, state.env_state)
         capture = state.capture
         if self.capture is not None:
-            capture = self.capture.reset(capture, env_state, mask)
-        recorded = Recorded(
+            capture = self.capture.reset(capture, _viewed(fns.view, env_state), mask)
+        recorded = state._replace(
             env_state=env_state,
             stats=self.statistics.reset(state.stats, mask),
             steps=jnp.where(mask, 0, state.steps),
             capture=capture,
-            history=state.history,
-            last_episode=state.last_episode,
         )
         return recorded, fresh.obs
 
@@ -509,6 +517,7 @@ class Recording(NamedTuple):
 
     def _capture(
         self,
+        fns: EnvFns,
         capture: CaptureState | None,
         ended: EpisodeEnded,
         final_env_state: Any,
@@ -516,7 +525,18 @@ class Recording(NamedTuple):
     ) -> CaptureState | None:
         if self.capture is None:
             return capture
+        final_env_state, env_state = (_viewed(fns.view, x) for x in (final_env_state, env_state))
         return self.capture.step(capture, ended, final_env_state, env_state, self.autoreset_mode)
+
+
+def _viewed(view: Any, env_state: Any) -> Any:
+    """What capture sees of `env_state` (``EnvFns.view``)."""
+    return env_state if view is None else view(env_state)
+
+
+def _check_env_step(out: Any) -> None:
+    if not isinstance(out, EnvStep):
+        raise TypeError(f"`fns.step` must return an EnvStep, got {type(out).__name__}")
 
 
 def _check_recorded(state: Any, fns: EnvFns | None = None) -> None:
@@ -563,7 +583,7 @@ def _keep_types(new: Any, old: Any) -> Any:
         ) from None
 
 
-def check_env(env: Any, methods: tuple[str, ...], kind: str) -> None:
+def check_methods(env: Any, methods: tuple[str, ...], kind: str) -> None:
     """Raises a TypeError naming `kind` unless `env` has every method in `methods`."""
     if not all(callable(getattr(env, name, None)) for name in methods):
         raise TypeError(
@@ -600,49 +620,6 @@ class RecordingView:
     def autoreset_mode(self) -> str:
         """The statistics' autoreset mode."""
         return self.recording.autoreset_mode
-
-
-class Wrapper(RecordingView):
-    """Base of the duck-typed adapters: checks the env, holds the Recording, passes attributes.
-
-    Args:
-      env: the wrapped environment, with ``reset`` and ``step`` methods.
-      recording: what is recorded (statistics, capture, time limit).
-    """
-
-    kind = "environment"
-    num_envs: int | None = None  # set by adapters that batch their env (num_envs=N)
-    step_key_optional = False  # whether step takes key=None (an env that never resets itself)
-
-    def __init__(self, env: Any, recording: Recording) -> None:
-        check_env(env, ("reset", "step"), self.kind)
-        self.env = env
-        self.recording = recording.check()
-
-    def checked_reset(self, key: Array) -> Array:
-        """Checks a reset's key for this adapter's layout (one key with ``num_envs``)."""
-        _checks.check_batch_driver(type(self).__name__, self.num_envs, key, [])
-        return key
-
-    def checked_step(self, state: Any, action: Any, key: Any) -> Any:
-        """Checks a step's state, action and key for this adapter's layout.
-
-        Returns:
-          The action to step with: host numbers (lists too) as a numpy array of a dtype JAX
-          keeps exact.
-        """
-        return checked_action(
-            type(self).__name__, self.num_envs, state, action, key, self.step_key_optional
-        )
-
-    def init_from(self, fresh: EnvReset) -> tuple[Recorded, Any]:
-        """``(state, obs)``: a Recorded state around fresh env states, and their observation."""
-        return self.recording.init(fresh.env_state, self.num_envs), fresh.obs
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("env", "recording"):  # not set yet (e.g. while unpickling): no recursion
-            raise AttributeError(name)
-        return getattr(self.env, name)
 
 
 def checked_action(

@@ -1,19 +1,18 @@
-"""Statistics and capture over craftax (gymnax's API), with its time limit read as truncation.
+"""craftax envs as a recorder (gymnax's API), with craftax's time limit read as truncation.
 
-craftax envs have gymnax 0.0.x's signatures (``reset(key, params)``, ``step(key, state, action,
-params) -> (obs, state, reward, done, info)``, and ``step_env``/``reset_env``), so they go
-through ``GymnaxAdapter`` and the core. Their ``done`` merges the time limit with the end of
-the game (death, lava, the final boss), and their ``info["discount"]`` is 0 for both, so
-neither tells a truncation from a termination. ``CraftaxAdapter`` reads it off craftax's own
-fields: an episode is truncated when it is done, ``state.timestep >= params.max_timesteps``,
-and the env's own ``is_terminal`` with the time limit lifted says the game did not end; every
-other done is a termination (so one that dies on its last allowed step reads as terminated).
+craftax envs have gymnax 0.0.x's signatures and ``step_env``/``reset_env``, so they go through
+the gymnax family. Their ``done`` merges the time limit with the end of the game (death, lava,
+the final boss), and their ``info["discount"]`` is 0 for both, so neither tells a truncation
+from a termination. This module reads it off craftax's own fields: an episode is truncated when
+it is done, ``state.timestep >= params.max_timesteps``, and the env's own ``is_terminal`` with
+the time limit lifted says the game did not end; every other done is a termination (so one
+that dies on its last allowed step reads as terminated).
 
-``GymnaxAdapter`` then does the rest: the adapter calls ``step_env``/``reset_env`` (both
-craftax's auto-reset and no-auto-reset classes have them) and does gymnax's same-step autoreset
-with gymnax's keys, as craftax's own auto-reset ``step`` does; capture keeps craftax's
-``EnvState``; ``num_envs=N`` gives one shared queue, ``jax.vmap`` one queue per env. craftax is
-not imported: the adapter duck-types the env.
+``recorder(env, recording, num_envs, params)`` is the family's entry: gymnax's same-step
+autoreset with gymnax's keys (as craftax's own auto-reset ``step`` does), capture of craftax's
+``EnvState``. For gymnax's signatures (craftax_baselines' LogWrapper swap), use
+``fnrec.adapters.GymnaxAdapter(with_truncation(env), ...)``. craftax is not imported: the
+family duck-types the env.
 
 Example (craftax classic with a 20-step limit: every episode is truncated)::
 
@@ -21,13 +20,13 @@ Example (craftax classic with a 20-step limit: every episode is truncated)::
     >>> from craftax.craftax_env import make_craftax_env_from_name
     >>> env = make_craftax_env_from_name("Craftax-Classic-Symbolic-v1", auto_reset=False)
     >>> params = env.default_params.replace(max_timesteps=20)
-    >>> env = fnrec.adapters.CraftaxAdapter(env, num_envs=2)
-    >>> obs, state = env.reset(jax.random.key(0), params)
-    >>> step = jax.jit(env.step)
+    >>> rec = fnrec.adapters.craftax.recorder(env, num_envs=2, params=params)
+    >>> state, obs = rec.init(jax.random.key(0))
+    >>> step = jax.jit(rec.step)
     >>> for t in range(20):
-    ...     obs, state, reward, done, info = step(jax.random.key(t), state, jnp.zeros(2, int),
-    ...                                           params)
-    >>> info["truncated"].tolist(), info["terminated"].tolist()
+    ...     out = step(state, jnp.zeros(2, int))
+    ...     state = out.state
+    >>> out.truncated.tolist(), out.terminated.tolist()
     ([True, True], [False, False])
 """
 
@@ -38,16 +37,18 @@ from typing import Any
 import jax.numpy as jnp
 from jax import Array
 
-from fnrec.adapters.gymnax import GymnaxAdapter
-from fnrec.capture import EpisodeCapture
-from fnrec.history import EpisodeHistory
-from fnrec.stats import EpisodeStatistics
+from fnrec.adapters import gymnax
+from fnrec.adapters.core import Recording
+from fnrec.recorders import Recorder
 
 NO_LIMIT = 2**31 - 1  # max_timesteps for craftax's is_terminal without its time limit
 
 
 class _ReadsTruncation:
-    """A craftax env whose ``step_env`` adds ``info["truncated"]`` (read from craftax's fields)."""
+    """A craftax env whose ``step_env`` adds ``info["truncated"]`` (read from craftax's fields).
+
+    A class of its own (not an instance attribute) so gymnax's duck-typing sees ``step_env``.
+    """
 
     def __init__(self, env: Any) -> None:
         self.env = env
@@ -81,33 +82,32 @@ def truncated(env: Any, state: Any, params: Any) -> Array:
     return timed_out & ~jnp.asarray(game_over, bool)
 
 
-class CraftaxAdapter(GymnaxAdapter):
-    """``GymnaxAdapter`` over a craftax env, with its time limit reported as truncation.
+def recorder(
+    env: Any, recording: Recording | None = None, num_envs: int | None = None, params: Any = None
+) -> Recorder:
+    """A craftax env as a ``fnrec.Recorder`` (the family's entry), its time limit as truncation.
 
     Args:
       env: a craftax env (``make_craftax_env_from_name(name, auto_reset=...)``).
-      statistics, capture, history, num_envs, log_wrapper_info: as ``GymnaxAdapter``'s.
+      recording: what is recorded (default ``fnrec.Recording()``; ``"same_step"`` statistics).
+      num_envs: None for one env, or N for a batch with one shared queue.
+      params: the env params (None: ``env.default_params``).
+
+    Returns:
+      The Recorder (gymnax's, over craftax's transition with truncation read).
     """
+    rec = gymnax.recorder(with_truncation(env), recording, num_envs, params)
+    return rec._replace(spec=rec.spec._replace(name=f"craftax({type(env).__name__})"))
 
-    kind = "craftax environment"
 
-    def __init__(
-        self,
-        env: Any,
-        statistics: EpisodeStatistics | None = None,
-        capture: EpisodeCapture | None = None,
-        history: EpisodeHistory | None = None,
-        num_envs: int | None = None,
-        log_wrapper_info: bool = False,
-    ) -> None:
-        methods = ("step_env", "reset_env", "is_terminal")
-        has_methods = all(callable(getattr(type(env), name, None)) for name in methods)
-        if not has_methods or not hasattr(getattr(env, "default_params", None), "max_timesteps"):
-            raise TypeError(
-                "`env` must be a craftax environment (with step_env, reset_env, is_terminal and "
-                f"params.max_timesteps), got {type(env).__name__}"
-            )
-        super().__init__(
-            _ReadsTruncation(env), statistics, capture, history, "done", num_envs,
-            log_wrapper_info,
-        )  # fmt: skip
+def with_truncation(env: Any) -> Any:
+    """`env` with its ``step_env`` reporting ``info["truncated"]`` (for gymnax's signatures:
+    ``fnrec.adapters.GymnaxAdapter(with_truncation(env), ...)`` is the LogWrapper swap)."""
+    methods = ("step_env", "reset_env", "is_terminal")
+    has_methods = all(callable(getattr(type(env), name, None)) for name in methods)
+    if not has_methods or not hasattr(getattr(env, "default_params", None), "max_timesteps"):
+        raise TypeError(
+            "`env` must be a craftax environment (with step_env, reset_env, is_terminal and "
+            f"params.max_timesteps), got {type(env).__name__}"
+        )
+    return _ReadsTruncation(env)

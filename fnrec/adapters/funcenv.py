@@ -26,7 +26,6 @@ Example::
 from __future__ import annotations
 
 import inspect
-import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -39,9 +38,9 @@ from jax import Array
 from fnrec import _checks
 from fnrec.adapters import core
 from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recorded, Recording, StepResult
-from fnrec.capture import EpisodeCapture
-from fnrec.history import EpisodeHistory
-from fnrec.stats import EpisodeStatistics, episode_statistics
+from fnrec.recorders import Recorder
+from fnrec.recorders import recorder as make_recorder
+from fnrec.stats import episode_statistics
 
 
 class _EnvFns(NamedTuple):
@@ -87,43 +86,32 @@ def _bind(fn: Callable, rng_index: int, params: Any) -> Callable:
 class FuncEnvAdapter(core.RecordingView, FuncEnv):
     """A FuncEnv whose state carries episode statistics, a step counter and the capture.
 
+    A thin shell over the family's recorder (``recorder`` here) for code that wants the
+    ``FuncEnv`` protocol itself; ``step`` is the recorder's step with ``params``.
+
     Args:
       env: any ``gymnasium.experimental.functional.FuncEnv`` with JAX functions (pytree states
         such as NamedTuples are fine). Use it untransformed: vmap the adapter, or pass `num_envs`.
-      statistics: an ``fnrec.stats.episode_statistics(...)`` (default: 100 episodes,
-        ``"same_step"``); its autoreset mode is what ``step`` does after an episode ends:
-        ``"same_step"`` (as gymnax/brax), ``"next_step"`` (Gymnasium's vector default) or
-        ``"disabled"``.
-      capture: None, or an ``fnrec.capture.episode_capture(...)`` that keeps chosen episodes.
-      max_episode_steps: None, or truncate episodes after this many steps.
-      history: None, or an ``fnrec.history.episode_history(...)`` that keeps (or streams) every
-        finished episode's statistics.
-      log_wrapper_info: add LogWrapper's info keys to ``step``'s info (see ``core.Recording``).
+      recording: what is recorded (default ``fnrec.Recording()``: 100 episodes, same-step
+        autoreset); its statistics' autoreset mode is what ``step`` does after an episode ends.
       num_envs: None for one env (vmap it yourself for per-env queues), or N: every method then
         takes and returns a batch of N (one rng in, split inside) with one shared queue.
     """
 
     def __init__(
-        self,
-        env: FuncEnv,
-        statistics: EpisodeStatistics | None = None,
-        capture: EpisodeCapture | None = None,
-        max_episode_steps: int | None = None,
-        num_envs: int | None = None,
-        history: EpisodeHistory | None = None,
-        log_wrapper_info: bool = False,
+        self, env: FuncEnv, recording: Recording | None = None, num_envs: int | None = None
     ) -> None:
         _checks.check_num_envs(num_envs)
-        core.check_env(
-            env, ("initial", "transition", "observation", "reward", "terminal"), "FuncEnv"
-        )
-        statistics = episode_statistics() if statistics is None else statistics
-        self.recording = Recording(
-            statistics, capture, max_episode_steps, history, log_wrapper_info
-        ).check()
+        check_func_env(env)
+        recording = Recording() if recording is None else recording
+        if not isinstance(recording, Recording):
+            raise TypeError(
+                f"`recording` must be a fnrec.Recording, got {type(recording).__name__}"
+            )
+        self.recording = recording.check()
         # The FuncEnv protocol's `transition` never resets: the same recording, autoreset off.
         self._transition_recording = self.recording._replace(
-            statistics=episode_statistics(statistics.buffer_length, "disabled")
+            statistics=episode_statistics(recording.statistics.buffer_length, "disabled")
         )
         self.env = env
         self.num_envs = num_envs
@@ -134,40 +122,10 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
 
     # ------------------------------------------------------------------ bound env functions
     def _fns(self, params: Any, batched: bool = True) -> _EnvFns:
-        env = self.env
-        params = self.default_params if params is None else params
-        transition = _bind(env.transition, 2, params)
-        fns = _EnvFns(
-            initial=None,  # set below, it needs `transition` to fix the state's types
-            transition=transition,
-            observation=_bind(env.observation, 1, params),
-            reward=_bind(env.reward, 3, params),
-            terminal=_bind(env.terminal, 1, params),
-            transition_info=lambda s, a, n: env.transition_info(s, a, n, params),
-        )
-        fns = fns._replace(initial=self._typed_initial(_bind(env.initial, 0, params), transition))
+        fns = _bound_fns(self.env, self.default_params if params is None else params)
         if self.num_envs is None or not batched:
             return fns
         return _batch(fns, self.num_envs)
-
-    def _typed_initial(self, initial: Callable, transition: Callable) -> Callable:
-        """`initial` with its leaves cast to the shapes/dtypes `transition` gives back.
-
-        A scan carry needs fixed types, and Gymnasium's envs start with Python ints and bools
-        (Blackjack) or scalars that later become [1] arrays (CliffWalking's ``fallen``).
-        """
-        space = self.action_space
-        dtype = jax.dtypes.canonicalize_dtype(space.dtype if space.dtype is not None else "int32")
-        action = jax.ShapeDtypeStruct(tuple(space.shape or ()), dtype)
-
-        def typed(rng: Array) -> Any:
-            state = initial(rng)
-            template = jax.eval_shape(transition, state, action, rng)
-            return jax.tree.map(
-                lambda x, t: jnp.broadcast_to(jnp.asarray(x, t.dtype), t.shape), state, template
-            )
-
-        return typed
 
     def _check_action(self, action: Any, rng: Any) -> Any:
         _checks.check_batch_driver(
@@ -189,26 +147,13 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
         return action
 
     def _core_fns(self, params: Any) -> EnvFns:
-        """The ``EnvFns`` that ``fnrec.adapters.core`` drives (one env's, batched by the core)."""
-        fns = self._fns(params, batched=False)
+        """The ``EnvFns`` the core drives (one env's, batched by the core)."""
+        fns = env_fns(self.env, self.default_params if params is None else params)
+        return fns if self.num_envs is None else core.vmapped(fns, self.num_envs)
 
-        def env_step(env_state: Any, action: Any, rng: Array) -> EnvStep:
-            next_state = fns.transition(env_state, action, rng)
-            return EnvStep(
-                env_state=next_state,
-                obs=fns.observation(next_state, rng),
-                reward=fns.reward(env_state, action, next_state, rng),
-                terminated=fns.terminal(next_state, rng),
-                truncated=False,
-                info=fns.transition_info(env_state, action, next_state),
-            )
-
-        def env_reset(rng: Array) -> EnvReset:
-            env_state = fns.initial(rng)
-            return EnvReset(env_state, fns.observation(env_state, rng))
-
-        one_env = EnvFns(env_step, env_reset)
-        return one_env if self.num_envs is None else core.vmapped(one_env, self.num_envs)
+    def recorder(self, params: Any = None) -> Recorder:
+        """The ``fnrec.Recorder`` of this adapter's env and recording, `params` bound."""
+        return recorder(self.env, self.recording, self.num_envs, params)
 
     # ------------------------------------------------------------------ the FuncEnv protocol
     def initial(self, rng: Array, params: Any = None) -> Recorded:
@@ -305,33 +250,95 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
         state, _ = self.recording.reset(self._core_fns(params), state, reset_key, mask)
         return state, self.observation(state, obs_key, params)
 
-    # ------------------------------------------------------------------ for drivers
-    def functions(self, params: Any = None, num_envs: int | None = None) -> core.AdapterFns:
-        """This adapter's ``core.AdapterFns`` (what fnrec's host envs drive), params bound."""
-        _check_same_batch(self.num_envs, num_envs)
 
-        def init(key: Array) -> tuple[Recorded, Any]:
-            init_key, obs_key = jax.random.split(key)
-            state = self.initial(init_key, params)
-            return state, self.observation(state, obs_key, params)
+def check_func_env(env: Any) -> None:
+    """Raises a TypeError unless `env` has the FuncEnv protocol's methods."""
+    core.check_methods(
+        env, ("initial", "transition", "observation", "reward", "terminal"), "FuncEnv"
+    )
 
-        return core.AdapterFns(
-            init=init,
-            step=lambda state, action, key: self.step(state, action, key, params),
-            reset=lambda state, key, mask: self.reset(state, key, params, mask),
-            stats=lambda state: state.stats,
-            env_state=lambda state: state.env_state,
-            num_envs=self.num_envs,
-            autoreset_mode=self.autoreset_mode,
-            name=f"FuncEnvAdapter({type(self.env).__name__})",
+
+def env_fns(env: FuncEnv, params: Any = None) -> EnvFns:
+    """A FuncEnv as the core's ``EnvFns`` (one env), `params` bound (None: its defaults).
+
+    The initial state is cast to the types ``transition`` gives back (a scan carry keeps them).
+    """
+    check_func_env(env)
+    params = getattr(env, "default_params", None) if params is None else params
+    fns = _bound_fns(env, params)
+
+    def env_step(env_state: Any, action: Any, rng: Array) -> EnvStep:
+        next_state = fns.transition(env_state, action, rng)
+        return EnvStep(
+            env_state=next_state,
+            obs=fns.observation(next_state, rng),
+            reward=fns.reward(env_state, action, next_state, rng),
+            terminated=fns.terminal(next_state, rng),
+            truncated=False,
+            info=fns.transition_info(env_state, action, next_state),
         )
 
+    def env_reset(rng: Array) -> EnvReset:
+        env_state = fns.initial(rng)
+        return EnvReset(env_state, fns.observation(env_state, rng))
 
-def _check_same_batch(own: int | None, asked: int | None) -> None:
-    if asked is not None and asked != own:
-        raise ValueError(
-            f"`num_envs` must be the adapter's own ({own}; set it on the adapter), got {asked}"
+    return EnvFns(env_step, env_reset)
+
+
+def recorder(
+    env: FuncEnv,
+    recording: Recording | None = None,
+    num_envs: int | None = None,
+    params: Any = None,
+) -> Recorder:
+    """A Gymnasium ``FuncEnv`` as a ``fnrec.Recorder`` (the family's entry).
+
+    Args:
+      env: a FuncEnv with JAX functions (``gymnasium.envs.phys2d.CartPoleFunctional()``, ...).
+      recording: what is recorded (default ``fnrec.Recording()``); any autoreset mode.
+      num_envs: None for one env, or N for a batch with one shared queue.
+      params: the env params (None: ``env.default_params``).
+
+    Returns:
+      The Recorder; its spec has the FuncEnv's spaces.
+    """
+    return make_recorder(
+        env_fns(env, params), recording, num_envs, name=f"FuncEnv({type(env).__name__})",
+        observation_space=env.observation_space, action_space=env.action_space,
+    )  # fmt: skip
+
+
+def _bound_fns(env: FuncEnv, params: Any) -> _EnvFns:
+    """The FuncEnv's functions with `params` bound (rng dropped where a function takes none)."""
+    transition = _bind(env.transition, 2, params)
+    return _EnvFns(
+        initial=_typed_initial(env, _bind(env.initial, 0, params), transition),
+        transition=transition,
+        observation=_bind(env.observation, 1, params),
+        reward=_bind(env.reward, 3, params),
+        terminal=_bind(env.terminal, 1, params),
+        transition_info=lambda s, a, n: env.transition_info(s, a, n, params),
+    )
+
+
+def _typed_initial(env: FuncEnv, initial: Callable, transition: Callable) -> Callable:
+    """`initial` with its leaves cast to the shapes/dtypes `transition` gives back.
+
+    A scan carry needs fixed types, and Gymnasium's envs start with Python ints and bools
+    (Blackjack) or scalars that later become [1] arrays (CliffWalking's ``fallen``).
+    """
+    space = env.action_space
+    dtype = jax.dtypes.canonicalize_dtype(space.dtype if space.dtype is not None else "int32")
+    action = jax.ShapeDtypeStruct(tuple(space.shape or ()), dtype)
+
+    def typed(rng: Array) -> Any:
+        state = initial(rng)
+        template = jax.eval_shape(transition, state, action, rng)
+        return jax.tree.map(
+            lambda x, t: jnp.broadcast_to(jnp.asarray(x, t.dtype), t.shape), state, template
         )
+
+    return typed
 
 
 def _batch(fns: _EnvFns, num_envs: int) -> _EnvFns:
@@ -343,24 +350,4 @@ def _batch(fns: _EnvFns, num_envs: int) -> _EnvFns:
         reward=core.keyed_vmap(fns.reward, num_envs),
         terminal=core.keyed_vmap(fns.terminal, num_envs),
         transition_info=jax.vmap(fns.transition_info),
-    )
-
-
-def RecordEpisodeStatistics(
-    env: FuncEnv,
-    max_episode_steps: int | None = None,
-    buffer_length: int = 100,
-    autoreset_mode: str = "same_step",
-    num_envs: int | None = None,
-) -> FuncEnvAdapter:
-    """Deprecated: use ``FuncEnvAdapter(env, statistics=episode_statistics(...), ...)``."""
-    warnings.warn(
-        "fnrec.adapters.RecordEpisodeStatistics is deprecated; use fnrec.adapters.FuncEnvAdapter("
-        "env, statistics=fnrec.stats.episode_statistics(buffer_length, autoreset_mode), "
-        "max_episode_steps=..., num_envs=...)",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return FuncEnvAdapter(
-        env, episode_statistics(buffer_length, autoreset_mode), None, max_episode_steps, num_envs
     )

@@ -1,8 +1,8 @@
 """Statistics and capture over jumanji environments (``reset(key)``, ``step(state, action)``).
 
-``JumanjiAdapter(env)`` reads jumanji's ``TimeStep`` as dm_env defines it: a ``LAST`` step with
-discount 0 is a termination, a ``LAST`` step with discount > 0 a truncation (the env's own time
-limit, as ``LevelBasedForaging`` reports it; Snake and Maze end their time limit with discount 0,
+``recorder(env, recording, num_envs)`` (the family's entry) reads jumanji's ``TimeStep`` as
+dm_env defines it: a ``LAST`` step with discount 0 is a termination, a ``LAST`` step with
+discount > 0 a truncation (the env's own time limit, as ``LevelBasedForaging`` reports it; Snake and Maze end their time limit with discount 0,
 so their ``TimeStep`` says termination and fnrec reports what it says).
 
 Two paths, chosen from `env`:
@@ -11,25 +11,25 @@ Two paths, chosen from `env`:
   fnrec adds its time limit (``max_episode_steps``), the autoreset in any of the statistics'
   modes (new episodes from fnrec's key, ``jax.random.split`` per step as for every adapter) and
   capture. ``num_envs=N`` batches it with ``core.vmapped`` (one shared queue); without it,
-  ``jax.vmap`` the adapter for one queue per env. Wrappers that do not reset
+  ``jax.vmap`` the recorder for one queue per env. Wrappers that do not reset
   (``MultiToSingleWrapper``) may sit in between.
 - **An env that resets itself** (``AutoResetWrapper``, ``VmapAutoResetWrapper``,
-  ``VmapWrapper(AutoResetWrapper(env))``) is recorded as it steps (``Recording.record``), with
+  ``VmapWrapper(AutoResetWrapper(env))``) is recorded as it steps (``EnvFns.resets_itself``), with
   jumanji's same-step autoreset: statistics only, since jumanji replaces the final state before
   returning it (capture and ``max_episode_steps`` raise). A vmapped one needs ``num_envs``.
 
 Every step returns a ``core.StepResult``; ``info["timestep"]`` is the env's own ``TimeStep`` of
-the transition (before fnrec's reset, for a bare env). jumanji is not imported: the adapter
+the transition (before fnrec's reset, for a bare env). jumanji is not imported: the family
 duck-types the env and its ``TimeStep``.
 
 Example (Snake with a 20-step time limit, fnrec's autoreset, 4 envs in one queue)::
 
     >>> import jax, jax.numpy as jnp, fnrec
     >>> from jumanji.environments import Snake
-    >>> env = fnrec.adapters.JumanjiAdapter(Snake(num_rows=6, num_cols=6), num_envs=4,
-    ...                                     max_episode_steps=20)
-    >>> state, obs = env.reset(jax.random.key(0))
-    >>> step = jax.jit(env.step)
+    >>> rec = fnrec.adapters.jumanji.recorder(Snake(num_rows=6, num_cols=6),
+    ...                                       fnrec.Recording(max_episode_steps=20), num_envs=4)
+    >>> state, obs = rec.init(jax.random.key(0))
+    >>> step = jax.jit(rec.step)
     >>> for t in range(20):
     ...     out = step(state, jnp.zeros(4, jnp.int32), jax.random.key(t))
     ...     state = out.state
@@ -41,17 +41,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from fnrec import _checks
 from fnrec.adapters import core
-from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recorded, Recording, StepResult
-from fnrec.capture import EpisodeCapture
-from fnrec.history import EpisodeHistory
-from fnrec.stats import EpisodeStatistics, episode_statistics
+from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recording
+from fnrec.recorders import Recorder
+from fnrec.recorders import recorder as make_recorder
 
 LAST = 2  # dm_env's StepType.LAST (jumanji's and XLand-MiniGrid's)
 
@@ -80,131 +77,87 @@ def wrappers(env: Any) -> list[str]:
     return names
 
 
-class JumanjiAdapter(core.Wrapper):
-    """Records episode statistics (and captures episodes) of a jumanji environment.
+def env_fns(env: Any, num_envs: int | None = None) -> EnvFns:
+    """A jumanji env as the core's ``EnvFns``: a bare env's transition, or an env that resets
+    itself (``AutoResetWrapper``; batched by ``VmapAutoResetWrapper``, then of `num_envs`)."""
+    if not callable(getattr(env, "reset", None)) or getattr(type(env), "action_spec", None) is None:
+        raise TypeError(
+            f"`env` must be a jumanji Environment (with reset, step, action_spec), got "
+            f"{type(env).__name__}"
+        )
+    names = wrappers(env)
+    resets_itself = any("AutoReset" in name for name in names)
+    prebatched = any(name.startswith("Vmap") for name in names)
+    if prebatched and not resets_itself:
+        raise ValueError(
+            "`env` is vmapped but does not reset itself: pass the env without VmapWrapper "
+            "and num_envs=N (fnrec batches and resets it), or wrap it in "
+            "VmapAutoResetWrapper"
+        )
+    if prebatched and num_envs is None:
+        raise ValueError(
+            f"`num_envs` must be the batch size of the vmapped env {type(env).__name__}, got None"
+        )
 
-    Args:
-      env: a jumanji ``Environment``, bare or behind wrappers (see the module docstring).
-      statistics: an ``fnrec.stats.episode_statistics(...)``; default 100 episodes,
-        ``"same_step"`` (jumanji's ``AutoResetWrapper`` convention; an env that resets itself
-        needs it). A bare env takes any mode.
-      capture: None, or an ``fnrec.capture.episode_capture(...)`` over jumanji's State (bare env
-        only). Its ``key`` is kept too: reset with ``jax.random.PRNGKey`` (uint32 keys) or pass
-        ``content=`` to the capture if the export must turn states into numpy.
-      history: None, or an ``fnrec.history.episode_history(...)``.
-      max_episode_steps: None, or fnrec's time limit on top of the env's own (bare env only).
-      num_envs: None for one env; N for a batch of N with one shared queue (a bare env is
-        vmapped here; a vmapped jumanji env must have batch N).
-    """
+    def env_step(env_state: Any, action: Any, key: Array) -> EnvStep:
+        del key  # jumanji's step takes none
+        return _transition(*env.step(env_state, action))
 
-    kind = "jumanji Environment"
-    step_key_optional = True  # an env that resets itself steps without a key
-
-    def __init__(
-        self,
-        env: Any,
-        statistics: EpisodeStatistics | None = None,
-        capture: EpisodeCapture | None = None,
-        history: EpisodeHistory | None = None,
-        max_episode_steps: int | None = None,
-        num_envs: int | None = None,
-    ) -> None:
-        statistics = episode_statistics() if statistics is None else statistics
-        super().__init__(env, Recording(statistics, capture, max_episode_steps, history))
-        if getattr(type(env), "action_spec", None) is None:
-            raise TypeError(
-                f"`env` must be a jumanji Environment (with reset, step, action_spec), got "
-                f"{type(env).__name__}"
-            )
-        _checks.check_num_envs(num_envs)
-        names = wrappers(env)
-        self.resets_itself = any("AutoReset" in name for name in names)
-        self.prebatched = any(name.startswith("Vmap") for name in names)
-        self.num_envs = num_envs
-        if self.prebatched and not self.resets_itself:
-            raise ValueError(
-                "`env` is vmapped but does not reset itself: pass the env without VmapWrapper "
-                "and num_envs=N (fnrec batches and resets it), or wrap it in "
-                "VmapAutoResetWrapper"
-            )
-        if self.prebatched and num_envs is None:
-            raise ValueError(
-                f"`num_envs` must be the batch size of the vmapped env {type(env).__name__}, "
-                "got None"
-            )
-        if self.resets_itself:
-            where = f"`env` ({type(env).__name__}) resets itself"
-            if statistics.autoreset_mode != "same_step":
-                raise ValueError(
-                    f"{where} on the done step: `statistics` must use autoreset_mode="
-                    f"'same_step', got {statistics.autoreset_mode!r}"
-                )
-            if capture is not None:
-                raise ValueError(
-                    f"`capture` needs the state before jumanji's autoreset, which {where} "
-                    "replaces: pass the env without AutoResetWrapper (fnrec resets it)"
-                )
-            if max_episode_steps is not None:
-                raise ValueError(
-                    f"`max_episode_steps` needs fnrec to reset the env, but {where}: pass the "
-                    "env without AutoResetWrapper, or set the env's own time limit"
-                )
-        fns = EnvFns(self._env_step, self._env_reset)
-        self.fns = fns if num_envs is None else core.vmapped(fns, num_envs)
-
-    def _env_step(self, env_state: Any, action: Any, key: Array) -> EnvStep:
-        """jumanji's step (it takes no key) as the core's transition."""
-        del key
-        return _transition(*self.env.step(env_state, action))
-
-    def _env_reset(self, key: Array) -> EnvReset:
-        env_state, timestep = self.env.reset(key)
+    def env_reset(key: Array) -> EnvReset:
+        if prebatched:
+            key = core.env_keys(key, num_envs)
+        env_state, timestep = env.reset(key)
         return EnvReset(env_state, timestep.observation)
 
-    def reset(self, key: Array) -> tuple[Recorded, Any]:
-        """Fresh episodes and statistics.
+    return EnvFns(
+        env_step, env_reset, num_envs=num_envs if prebatched else None,
+        resets_itself=resets_itself, uses_key=not resets_itself,
+    )  # fmt: skip
 
-        Args:
-          key: one PRNG key (split per env with ``num_envs``).
 
-        Returns:
-          ``(state, obs)``: the Recorded state and the first observation(s).
-        """
-        self.checked_reset(key)
-        if not self.resets_itself:
-            return self.init_from(self.fns.reset(key))
-        if self.prebatched:
-            env_state, timestep = self.env.reset(jax.random.split(key, self.num_envs))
-        elif self.num_envs is not None:
-            env_state, timestep = jax.vmap(self.env.reset)(jax.random.split(key, self.num_envs))
-        else:
-            env_state, timestep = self.env.reset(key)
-        return self.recording.init(env_state, self.num_envs), timestep.observation
+def recorder(
+    env: Any, recording: Recording | None = None, num_envs: int | None = None, params: Any = None
+) -> Recorder:
+    """A jumanji env as a ``fnrec.Recorder`` (the family's entry).
 
-    def step(self, state: Recorded, action: Any, key: Array | None = None) -> StepResult:
-        """One recorded step.
+    Args:
+      env: a jumanji ``Environment``, bare (fnrec resets it: any autoreset mode, capture, a time
+        limit) or resetting itself (``AutoResetWrapper``, ``VmapAutoResetWrapper``: same-step
+        statistics only, since jumanji replaces the final state before returning it).
+      recording: what is recorded (default ``fnrec.Recording()``).
+      num_envs: None for one env, or N for a batch with one shared queue (a vmapped jumanji env
+        must have batch N).
+      params: unused (jumanji envs hold their settings); must be None.
 
-        Args:
-          state: the Recorded state.
-          action: the action(s) (a leading [N] axis with ``num_envs``).
-          key: one PRNG key for fnrec's resets of a bare env (required there); unused by an env
-            that resets itself.
+    Returns:
+      The Recorder; ``info["timestep"]`` of each step is the env's own TimeStep.
+    """
+    from fnrec.adapters.spaces import known_spaces
 
-        Returns:
-          A ``core.StepResult``; ``info["timestep"]`` is the env's own TimeStep.
-        """
-        action = self.checked_step(state, action, key)
-        if not self.resets_itself:
-            if key is None:
-                raise ValueError(
-                    "`key` is needed over a bare jumanji env (fnrec starts the new episodes "
-                    "with it), got None"
-                )
-            return self.recording.step(self.fns, state, action, key)
-        step = self.env.step
-        if self.num_envs is not None and not self.prebatched:
-            step = jax.vmap(step)
-        return self.recording.record(state, _transition(*step(state.env_state, action)))
+    if params is not None:
+        raise ValueError("`params` must be None for jumanji (its env holds its settings)")
+    fns = env_fns(env, num_envs)
+    recording = Recording() if recording is None else recording
+    if fns.resets_itself and isinstance(recording, Recording) and recording.capture is not None:
+        raise ValueError(
+            f"`recording.capture` needs the state before jumanji's autoreset, which "
+            f"{type(env).__name__} replaces: pass the env without AutoResetWrapper (fnrec "
+            "resets it)"
+        )
+    spaces = known_spaces(_spec(env, "observation_spec"), _spec(env, "action_spec"))
+    return make_recorder(
+        fns, recording, num_envs, name=f"jumanji({type(env).__name__})",
+        observation_space=spaces[0], action_space=spaces[1],
+    )  # fmt: skip
+
+
+def _spec(env: Any, name: str) -> Any:
+    """jumanji's spec (a property in recent jumanji, a method in older ones), or None."""
+    try:
+        spec = getattr(env, name, None)
+        return spec() if callable(spec) and not hasattr(spec, "shape") else spec
+    except Exception:
+        return None
 
 
 def _transition(env_state: Any, timestep: Any) -> EnvStep:

@@ -4,7 +4,8 @@
 ``lax.scan`` over updates, each a rollout of ``num_steps`` steps of ``num_envs`` envs then
 ``update_epochs`` epochs of clipped-surrogate minibatch updates with Adam. The env is any set of
 pure functions ``reset(key) -> (state, obs)`` and ``step(state, action, key) -> StepResult``
-(an fnrec adapter's ``functions()``): statistics and capture ride along in the env state.
+(a ``fnrec.Recorder``'s ``init`` and ``step``): statistics and capture ride along in the env
+state.
 
 The same learner drives the demo (fnrec's CartPole) and ``benchmarks/training_overhead.py``
 (gymnax CartPole, LogWrapper-style statistics against fnrec's, same seed, same results).

@@ -2,7 +2,7 @@
 
 One ``jax.jit``-compiled program trains a small PPO (``fnrec.demo.ppo``, pure JAX) on a batch of
 fnrec's flax-free functional CartPole (``fnrec.demo.CartPole``) through
-``fnrec.adapters.FuncEnvAdapter``, which carries, inside the program:
+``fnrec.adapters.funcenv.recorder``, which carries, inside the program:
 
 - the statistics (one shared queue of the last 100 episodes, ``fnrec.stats``),
 - the capture of chosen episodes by global id (the capped cubic schedule by default, so the
@@ -158,17 +158,15 @@ def run_demo(
     env_steps_per_update = num_envs * steps_per_update
     total_steps = env_steps_per_update * num_updates
     trigger = None if every is None else fnrec.schedules.every(every)
-    env = fnrec.adapters.FuncEnvAdapter(
-        CartPole(),
+    recording = fnrec.Recording(
         statistics=fnrec.stats.episode_statistics(buffer_length=100),
         capture=fnrec.capture.episode_capture(
             max_episode_steps, max_episodes=max_videos, watch=None, trigger=trigger
         ),
         history=fnrec.history.episode_history(total_steps // _SHORTEST_EPISODE + num_envs),
         max_episode_steps=max_episode_steps,
-        num_envs=num_envs,
     )
-    fns = env.functions()
+    fns = fnrec.adapters.funcenv.recorder(CartPole(), recording, num_envs)
     config = PPOConfig(num_envs=num_envs, num_steps=steps_per_update, num_updates=num_updates)
 
     def metrics(state: Any) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """``check_env``: what breaks jitting and recording in a functional env, found before training.
 
 The counterpart of ``gymnasium.utils.env_checker.check_env`` for functional JAX envs (a Gymnasium
-``FuncEnv``: ``initial``, ``transition``, ``observation``, ``reward``, ``terminal``; or any fnrec
-adapter, through its ``functions()``). It runs the env, invasively:
+``FuncEnv``: ``initial``, ``transition``, ``observation``, ``reward``, ``terminal``; or a
+``fnrec.Recorder`` of any family). It runs the env, invasively:
 
 1. every function under ``jax.jit`` (no Python control flow on traced values);
 2. the same key twice gives the same result (no hidden state, no Python or numpy randomness);
@@ -28,14 +28,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnrec.host.spaces import single_spaces
 from fnrec.recorders import Recorder
 
 
 def _spaces(env: Any, params: Any) -> tuple[Any, Any]:
-    """ONE env's observation and action spaces: a recorder's spec's, or read off the env."""
+    """ONE env's observation and action spaces: a recorder's spec's, or a FuncEnv's."""
+    del params
     if not isinstance(env, Recorder):
-        return single_spaces(env, params)
+        return env.observation_space, env.action_space
     spec = env.spec
     if spec.observation_space is None or spec.action_space is None:
         raise ValueError(
@@ -83,9 +83,9 @@ class _Fns:
     def __init__(self, env: Any, params: Any) -> None:
         self.env = env
         self.batch: tuple[int, ...] = ()
-        if isinstance(env, Recorder) or hasattr(env, "functions"):  # a recorder or an adapter
-            fns = env if isinstance(env, Recorder) else env.functions(params)
-            num_envs = fns.spec.num_envs if isinstance(env, Recorder) else fns.num_envs
+        if isinstance(env, Recorder):
+            fns = env
+            num_envs = fns.spec.num_envs
             self.batch = () if num_envs is None else (num_envs,)
             self.init = lambda key: fns.init(key)[0]
 
@@ -95,8 +95,7 @@ class _Fns:
 
             self.step = step
             self.first_obs = lambda key: fns.init(key)[1]
-            kind = "" if isinstance(env, Recorder) else "functions()"
-            self.names = {"init": f"{kind}.init".lstrip("."), "step": f"{kind}.step".lstrip(".")}
+            self.names = {"init": "init", "step": "step"}
             return
         missing = [
             name
@@ -106,7 +105,8 @@ class _Fns:
         if missing:
             raise TypeError(
                 "`env` must be a functional env (a Gymnasium FuncEnv with initial, transition, "
-                "observation, reward and terminal) or an fnrec adapter (with functions()); "
+                "observation, reward and terminal) or a fnrec.Recorder (fnrec.adapters.<family>."
+                "recorder(env, ...)); "
                 f"{type(env).__name__} lacks {', '.join(missing)}"
             )
         extra = () if params is None else (params,)
@@ -338,8 +338,7 @@ def check_env(
     """Checks a functional env for what breaks jitting and recording (see the module docstring).
 
     Args:
-      env: a ``fnrec.Recorder`` (its spec with spaces), a Gymnasium ``FuncEnv`` or an fnrec
-        adapter (``functions()``).
+      env: a ``fnrec.Recorder`` (its spec with spaces) or a Gymnasium ``FuncEnv``.
       params: the env params (None: the env's defaults).
       seed: the seed of the keys and sampled actions.
       steps: steps run per check.

@@ -1,8 +1,9 @@
-"""Gymnasium ``Env`` and ``VectorEnv`` over any fnrec adapter, with Gymnasium's episode statistics.
+"""Gymnasium ``Env`` and ``VectorEnv`` over any fnrec recorder, with Gymnasium's episode statistics.
 
-Host side. The envs drive an adapter's ``AdapterFns`` (``fnrec.adapters.core``): a FuncEnv
-(the convenience constructor wraps it in ``FuncEnvAdapter``), a ``GymnaxAdapter``, a
-``BraxAdapter``, or any adapter of your own that has ``functions()``. Each env step is one jitted
+Host side. The envs drive a ``fnrec.Recorder`` of any family (``fnrec.adapters.<family>.recorder``,
+or ``fnrec.recorder`` for a family of your own); a Gymnasium FuncEnv is made one here, as a
+convenience. The host never looks at a family's classes: the recorder's spec says the batch, the
+autoreset mode, the queue length and the spaces. Each env step is one jitted
 call that also splits the PRNG key; the host converts the results to numpy with one
 ``jax.device_get`` and measures wall-clock episode time. The jitted functions are compiled at the
 first ``reset()``, before any episode clock starts, so ``t`` never includes compile time. The
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import numbers
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
@@ -29,10 +29,9 @@ from gymnasium.vector.utils import batch_space
 
 import fnrec
 from fnrec import _checks
-from fnrec.adapters.core import AdapterFns
 from fnrec.host.export import FuncEnvRenderer
 from fnrec.host.frames import tile
-from fnrec.host.spaces import check_action, single_spaces
+from fnrec.host.spaces import check_action
 from fnrec.recorders import Recorder
 from fnrec.utils.seeding import key_from_seed
 
@@ -85,51 +84,19 @@ def _host_action(
     return array
 
 
-def _adapter(
-    env: Any, num_envs: int | None, statistics: Any, max_episode_steps: int | None,
-    legacy: dict[str, Any], default_mode: str,
-) -> Any:  # fmt: skip
-    """`env` itself if it is an adapter; a FuncEnvAdapter around it if it is a FuncEnv."""
-    from fnrec.adapters import FuncEnvAdapter
-
-    if callable(getattr(env, "functions", None)):
-        if statistics is not None or max_episode_steps is not None or legacy:
-            raise ValueError(
-                "`statistics`, `max_episode_steps`, `buffer_length` and `autoreset_mode` are "
-                f"bound in the adapter ({type(env).__name__}); pass them to it, not to the host env"
-            )
-        return env
-    if legacy:
-        warnings.warn(
-            f"{', '.join(f'`{k}`' for k in legacy)}: pass statistics=fnrec.stats."
-            "episode_statistics(buffer_length, autoreset_mode) instead",
-            DeprecationWarning,
-            stacklevel=4,
-        )
-        if statistics is not None:
-            raise ValueError("pass either `statistics` or `buffer_length`/`autoreset_mode`")
-    if statistics is None:
-        statistics = fnrec.stats.episode_statistics(
-            legacy.get("buffer_length", 100), legacy.get("autoreset_mode", default_mode)
-        )
-    return FuncEnvAdapter(env, statistics, max_episode_steps=max_episode_steps, num_envs=num_envs)
-
-
 class _Driver:
-    """What both host envs have: the jitted adapter functions, the key, the clocks, the queues.
+    """What both host envs have: the jitted recorder functions, the key, the clocks, the queues.
 
     Args:
-      fns: the adapter's functions (params bound).
-      shape: () for one env, (N,) for a batch.
+      recorder: the recorder (its spec: batch, autoreset mode, buffer length, masked resets).
       action_space: ONE env's action space (its dtype and shape; discrete actions are checked).
-      buffer_length: how many finished episodes' times ``time_queue`` keeps (the statistics').
     """
 
-    def __init__(
-        self, fns: AdapterFns, shape: tuple[int, ...], action_space: gym.Space, buffer_length: int
-    ) -> None:
-        self.fns = fns
-        self.time_queue: deque[float] = deque(maxlen=buffer_length)
+    def __init__(self, recorder: Recorder, action_space: gym.Space) -> None:
+        self.recorder = recorder
+        self.spec = spec = recorder.spec
+        shape = () if spec.num_envs is None else (spec.num_envs,)
+        self.time_queue: deque[float] = deque(maxlen=spec.buffer_length)
         self._step = jax.jit(self._keyed_step)
         self._init = jax.jit(self._keyed_init)
         self._reset = jax.jit(self._keyed_reset)
@@ -152,21 +119,21 @@ class _Driver:
     # jitted functions --------------------------------------------------------------------
     def _keyed_init(self, key: jax.Array) -> tuple[Any, Any, jax.Array]:
         key, sub = jax.random.split(key)
-        state, obs = self.fns.init(sub)
+        state, obs = self.recorder.init(sub)
         return state, obs, key
 
     def _keyed_reset(self, state: Any, key: jax.Array, mask: jax.Array) -> tuple[Any, Any, Any]:
         key, sub = jax.random.split(key)
-        state, obs = self.fns.reset(state, sub, mask)
+        state, obs = self.recorder.reset(state, sub, mask)
         return state, obs, key
 
     def _keyed_step(self, state: Any, action: Any, key: jax.Array) -> _Stepped:
         key, sub = jax.random.split(key)
-        out = self.fns.step(state, action, sub)
+        out = self.recorder.step(state, action, sub)
         # Statistics' info is rebuilt on the host with "t"; the final env states stay on the device.
         skip = ("episode", "_episode", "final_state")
         extra = {k: v for k, v in out.info.items() if k not in skip}
-        prev_done = self.fns.stats(out.state).prev_done
+        prev_done = out.state.stats.prev_done
         host = (out.obs, out.reward, out.terminated, out.truncated, extra, out.ended, prev_done)
         return _Stepped(out.state, key, out.info.get("final_state"), host)
 
@@ -180,9 +147,9 @@ class _Driver:
             self.state, _, _ = self._init(jax.random.PRNGKey(0))
         full = np.ones(self._start.shape, bool)
         mask = full if mask is None else mask
-        if not self.fns.masked_reset and not mask.all():
+        if not self.spec.masked_reset and not mask.all():
             raise ValueError(
-                f"`reset_mask`: {self.fns.name} resets every env at once (its library has no "
+                f"`reset_mask`: {self.spec.name} resets every env at once (its library has no "
                 f"per-env reset); got {mask.tolist()}"
             )
         self.state, obs, self._key = self._reset(self.state, self._key, mask)
@@ -217,13 +184,13 @@ class _Driver:
         if self.state is None:
             raise gym.error.ResetNeeded("Call `reset()` before `step()`.")
         action = _host_action(
-            action, self._action_space, self._action_dtype, self._action_shape, self.fns.num_envs
+            action, self._action_space, self._action_dtype, self._action_shape, self.spec.num_envs
         )
         out = self._step(self.state, action, self._key)
         self.state, self._key = out.state, out.key
         obs, reward, terminated, truncated, extra, ended, prev_done = jax.device_get(out.host)
         now = time.perf_counter()
-        if self.fns.autoreset_mode != "same_step":
+        if self.spec.autoreset_mode != "same_step":
             self._start = np.where(self._prev_done, now, self._start)
         done = np.asarray(ended.mask)
         elapsed = now - self._start
@@ -232,7 +199,7 @@ class _Driver:
             info["episode"]["r"] = info["episode"]["r"].astype(np.float64)
         for index in np.flatnonzero(done):
             self.time_queue.append(float(np.round(np.reshape(elapsed, -1)[index], 6)))
-        if self.fns.autoreset_mode == "same_step":
+        if self.spec.autoreset_mode == "same_step":
             self._start = np.where(done, now, self._start)
         self._prev_done = np.asarray(prev_done)
         self.last_ended = ended
@@ -242,7 +209,7 @@ class _Driver:
     # statistics ---------------------------------------------------------------------------
     @property
     def stats(self) -> fnrec.EpisodeStats | None:
-        return None if self.state is None else self.fns.stats(self.state)
+        return None if self.state is None else self.state.stats
 
     def queues(self) -> dict[str, np.ndarray]:
         if self.state is None:
@@ -334,8 +301,7 @@ class _Statistics:
 
 
 class _HostSetup(NamedTuple):
-    adapter: Any
-    fns: AdapterFns
+    recorder: Recorder
     driver: _Driver
     observation_space: gym.Space
     action_space: gym.Space
@@ -346,9 +312,7 @@ class _HostSetup(NamedTuple):
 def _setup(
     env: Any,
     num_envs: int | None,
-    statistics: Any,
-    max_episode_steps: int | None,
-    legacy: dict[str, Any],
+    recording: Any,
     default_mode: str,
     render_mode: str | None,
     render: Callable[[Any], Any] | None,
@@ -356,64 +320,43 @@ def _setup(
     params: Any,
     spaces: tuple[Any, Any] = (None, None),
 ) -> _HostSetup:
-    """The adapter, its functions, the driver, the spaces and the renderer of a host env."""
+    """The recorder, the driver, the spaces and the renderer of a host env."""
     if render_mode not in (None, "rgb_array"):
         raise ValueError(f"`render_mode` must be None or 'rgb_array', got {render_mode!r}")
     if render is not None and not callable(render):
         raise TypeError(f"`render` must be None or a callable, got {type(render).__name__}")
-    unknown = set(legacy) - {"buffer_length", "autoreset_mode"}
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s) {sorted(unknown)}")
     for name, space in zip(("observation_space", "action_space"), spaces, strict=True):
         if space is not None and not isinstance(space, gym.Space):
             raise TypeError(f"`{name}` must be None or a gymnasium.Space, got {space!r}")
+    meta: dict[str, Any] = {}
     if isinstance(env, Recorder):
-        if statistics is not None or max_episode_steps is not None or legacy or params is not None:
+        if recording is not None or params is not None:
             raise ValueError(
-                "`statistics`, `max_episode_steps` and `params` are bound in the recorder "
-                f"({env.spec.name}): pass them to fnrec.Recording / the family's recorder"
+                "`recording` and `params` are bound in the recorder "
+                f"({env.spec.name}): pass them to the family's recorder"
             )
-        return _recorder_setup(env, num_envs, render_mode, render, metadata, spaces)
-    adapter = _adapter(env, num_envs, statistics, max_episode_steps, legacy, default_mode)
-    params = getattr(adapter, "default_params", None) if params is None else params
-    fns = adapter.functions(params, num_envs if fns_need_batch(adapter) else None)
-    if num_envs is not None and fns.num_envs != num_envs:
-        raise ValueError(
-            f"`num_envs` must match the adapter's batch ({fns.num_envs}), got {num_envs}"
+        recorder = env
+    elif _is_func_env(env):
+        from fnrec.adapters import funcenv
+
+        if recording is None:
+            recording = fnrec.Recording(fnrec.stats.episode_statistics(autoreset_mode=default_mode))
+        recorder = funcenv.recorder(env, recording, num_envs, params)
+        if render_mode == "rgb_array" and render is None:
+            render = FuncEnvRenderer(
+                env, getattr(env, "default_params", None) if params is None else params
+            )
+        meta = {
+            **dict(getattr(type(env), "metadata", {}) or {}),
+            **dict(getattr(env, "metadata", {}) or {}),
+        }
+    else:
+        shell = callable(getattr(env, "recorder", None))
+        raise TypeError(
+            "`env` must be a fnrec.Recorder (fnrec.adapters.<family>.recorder(env, recording, "
+            f"num_envs)) or a Gymnasium FuncEnv, got {type(env).__name__}"
+            + (": pass its .recorder()" if shell else "")
         )
-    observation_space, action_space = single_spaces(adapter, params)
-    observation_space = spaces[0] if spaces[0] is not None else observation_space
-    action_space = spaces[1] if spaces[1] is not None else action_space
-    shape = () if fns.num_envs is None else (fns.num_envs,)
-    driver = _Driver(fns, shape, action_space, adapter.statistics.buffer_length)
-    images = render
-    func_env = getattr(adapter, "env", None)
-    if render_mode == "rgb_array" and images is None:
-        if not callable(getattr(func_env, "render_image", None)):
-            raise ValueError(
-                f"render_mode='rgb_array' needs `render` (a renderer of one env state) for "
-                f"{fns.name}"
-            )
-        images = FuncEnvRenderer(func_env, params)
-    meta = {
-        **dict(getattr(type(func_env), "metadata", {}) or {}),
-        **dict(getattr(func_env, "metadata", {}) or {}),
-        **(metadata or {}),
-        "render_modes": ["rgb_array"],
-        "jax": True,
-    }
-    return _HostSetup(adapter, fns, driver, observation_space, action_space, images, meta)
-
-
-def _recorder_setup(
-    recorder: Recorder,
-    num_envs: int | None,
-    render_mode: str | None,
-    render: Callable[[Any], Any] | None,
-    metadata: dict[str, Any] | None,
-    spaces: tuple[Any, Any],
-) -> _HostSetup:
-    """A host env's setup over a Recorder: its spec gives the batch, mode, queue and spaces."""
     spec = recorder.spec
     if num_envs is not None and num_envs != spec.num_envs:
         raise ValueError(
@@ -430,28 +373,14 @@ def _recorder_setup(
         raise ValueError(
             f"render_mode='rgb_array' needs `render` (a renderer of one env state) for {spec.name}"
         )
-    fns = AdapterFns(
-        init=recorder.init,
-        step=recorder.step,
-        reset=recorder.reset,
-        stats=lambda state: state.stats,
-        env_state=lambda state: state.env_state,
-        num_envs=spec.num_envs,
-        autoreset_mode=spec.autoreset_mode,
-        masked_reset=spec.masked_reset,
-        name=spec.name,
-    )
-    shape = () if spec.num_envs is None else (spec.num_envs,)
-    driver = _Driver(fns, shape, action_space, spec.buffer_length)
-    meta = {**(metadata or {}), "render_modes": ["rgb_array"], "jax": True}
-    return _HostSetup(recorder, fns, driver, observation_space, action_space, render, meta)
+    driver = _Driver(recorder, action_space)
+    meta = {**meta, **(metadata or {}), "render_modes": ["rgb_array"], "jax": True}
+    return _HostSetup(recorder, driver, observation_space, action_space, render, meta)
 
 
-def fns_need_batch(adapter: Any) -> bool:
-    """Whether the adapter learns its batch size from the host env (brax: from the reset keys)."""
-    from fnrec.adapters import BraxAdapter
-
-    return isinstance(adapter, BraxAdapter)
+def _is_func_env(env: Any) -> bool:
+    methods = ("initial", "transition", "observation", "reward", "terminal")
+    return all(callable(getattr(env, name, None)) for name in methods)
 
 
 class _HostEnv(_Statistics):
@@ -460,7 +389,7 @@ class _HostEnv(_Statistics):
     closed = False
 
     def _adopt(self, setup: _HostSetup, render_mode: str | None, batched: bool) -> None:
-        self.adapter = setup.adapter
+        self.recorder = setup.recorder
         self._driver = setup.driver
         self._images = setup.images
         self.render_mode = render_mode
@@ -482,7 +411,9 @@ class _HostEnv(_Statistics):
         ]
 
     def _current_env_state(self) -> Any:
-        return self._driver.fns.env_state(self._driver.state)
+        view = self._driver.spec.view
+        env_state = self._driver.state.env_state
+        return env_state if view is None else view(env_state)
 
     def _check_render(self) -> None:
         if self.render_mode != "rgb_array":
@@ -509,44 +440,39 @@ class FunctionalEnv(_HostEnv, gym.Env):
     until ``reset()`` is called.
 
     Args:
-      env: an unbatched ``fnrec.Recorder`` (any family, your own too), an unbatched adapter
-        (``FuncEnvAdapter``, ``GymnaxAdapter``, ``BraxAdapter``, ..., anything with
-        ``functions()``), or a FuncEnv, wrapped in a ``FuncEnvAdapter`` here with
-        `statistics` (default: 100 episodes, ``"disabled"`` autoreset) and `max_episode_steps`.
-      statistics: for a FuncEnv only: its ``fnrec.stats.episode_statistics(...)``.
-      max_episode_steps: for a FuncEnv only: truncate episodes after this many steps.
+      env: an unbatched ``fnrec.Recorder`` (any family: ``fnrec.adapters.<family>.recorder(env,
+        recording)``, your own too), or a Gymnasium FuncEnv, made a recorder here with
+        `recording`.
+      recording: for a FuncEnv only: what is recorded (default: 100 episodes, ``"disabled"``
+        autoreset, no time limit).
       render_mode: None or ``"rgb_array"``.
       render: a renderer of one env state (host numpy in, HxWx3 out); default the FuncEnv's
         ``render_image``.
       metadata: extra metadata; ``render_fps`` is carried over from the FuncEnv.
       params: the env params (None for its defaults).
-      observation_space: ONE env's observation space, where the recorder's spec (or the
-        adapter) has none.
+      observation_space: ONE env's observation space, where the recorder's spec has none.
       action_space: ONE env's action space, likewise.
-      **deprecated: ``buffer_length``/``autoreset_mode`` (use `statistics`).
     """
 
     def __init__(
         self,
         env: Any,
-        statistics: Any = None,
-        max_episode_steps: int | None = None,
+        recording: fnrec.Recording | None = None,
         render_mode: str | None = None,
         render: Callable[[Any], Any] | None = None,
         metadata: dict[str, Any] | None = None,
         params: Any = None,
         observation_space: gym.Space | None = None,
         action_space: gym.Space | None = None,
-        **deprecated: Any,
     ) -> None:
         setup = _setup(
-            env, None, statistics, max_episode_steps, deprecated, "disabled", render_mode, render,
-            metadata, params, (observation_space, action_space),
+            env, None, recording, "disabled", render_mode, render, metadata, params,
+            (observation_space, action_space),
         )  # fmt: skip
-        if setup.fns.num_envs is not None:
+        if setup.driver.spec.num_envs is not None:
             raise ValueError(
-                f"FunctionalEnv needs an unbatched adapter (num_envs=None), got num_envs="
-                f"{setup.fns.num_envs}: use FunctionalVectorEnv"
+                f"FunctionalEnv needs an unbatched recorder (num_envs=None), got num_envs="
+                f"{setup.driver.spec.num_envs}: use FunctionalVectorEnv"
             )
         self._adopt(setup, render_mode, batched=False)
         self.observation_space = setup.observation_space
@@ -598,57 +524,51 @@ class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
     ``render_grid()`` give one env's frame and all envs tiled. With same-step autoreset and
     ``render_mode="rgb_array"``, ``step()`` renders the final frame of every env that finished into
     ``info["final_frame"]`` (an object array, None for the others; mask ``info["_final_frame"]``),
-    so that ``fnrec.RecordVideo`` records episodes to their last frame (adapters whose step gives
-    ``info["final_state"]``: FuncEnv, bare gymnax).
+    so that ``fnrec.RecordVideo`` records episodes to their last frame (recorders whose step
+    gives ``info["final_state"]``: those fnrec resets).
 
     Args:
-      env: a batched ``fnrec.Recorder`` (any family, your own too: ``fnrec.recorder(fns,
-        recording, num_envs=N)``), a batched adapter (``FuncEnvAdapter``/``GymnaxAdapter`` with
-        ``num_envs=N``, a ``BraxAdapter`` over a ``VmapWrapper``-batched env, ...), or a FuncEnv,
-        wrapped here in a
-        ``FuncEnvAdapter`` with `num_envs`, `statistics` (default: 100 episodes, ``"next_step"``,
-        Gymnasium's default) and `max_episode_steps`.
-      num_envs: the batch size (required for a FuncEnv and for brax; else the adapter's).
-      statistics: for a FuncEnv only. Its autoreset mode: ``"next_step"``, ``"same_step"``
-        (final observation in ``info["final_obs"]``) or ``"disabled"`` (reset with
+      env: a batched ``fnrec.Recorder`` (any family: ``fnrec.adapters.<family>.recorder(env,
+        recording, num_envs=N)``, your own too: ``fnrec.recorder(fns, recording, num_envs=N)``),
+        or a Gymnasium FuncEnv, made a recorder here with `num_envs` and `recording`.
+      num_envs: the batch size (required for a FuncEnv; else the recorder's).
+      recording: for a FuncEnv only: what is recorded (default: 100 episodes, ``"next_step"``,
+        Gymnasium's default). Its autoreset mode: ``"next_step"``, ``"same_step"`` (final
+        observation in ``info["final_obs"]``) or ``"disabled"`` (reset with
         ``options={"reset_mask": m}``).
-      max_episode_steps: for a FuncEnv only: truncate episodes after this many steps.
       render_mode: None or ``"rgb_array"``.
       render: a renderer of one env state; default the FuncEnv's ``render_image``.
       metadata: extra metadata; ``render_fps`` is carried over from the FuncEnv.
       params: the env params (None for the defaults).
-      observation_space: ONE env's observation space, where the recorder's spec (or the
-        adapter) has none.
+      observation_space: ONE env's observation space, where the recorder's spec has none.
       action_space: ONE env's action space, likewise.
-      **deprecated: ``buffer_length``/``autoreset_mode`` (use `statistics`).
     """
 
     def __init__(
         self,
         env: Any,
         num_envs: int | None = None,
-        statistics: Any = None,
-        max_episode_steps: int | None = None,
+        recording: fnrec.Recording | None = None,
         render_mode: str | None = None,
         render: Callable[[Any], Any] | None = None,
         metadata: dict[str, Any] | None = None,
         params: Any = None,
         observation_space: gym.Space | None = None,
         action_space: gym.Space | None = None,
-        **deprecated: Any,
     ) -> None:
         setup = _setup(
-            env, num_envs, statistics, max_episode_steps, deprecated, "next_step", render_mode,
-            render, metadata, params, (observation_space, action_space),
+            env, num_envs, recording, "next_step", render_mode, render, metadata, params,
+            (observation_space, action_space),
         )  # fmt: skip
-        if setup.fns.num_envs is None:
+        spec = setup.driver.spec
+        if spec.num_envs is None:
             raise ValueError(
-                "FunctionalVectorEnv needs a batch: pass `num_envs` (a FuncEnv or brax env), or a "
-                "recorder or adapter made with num_envs=N; for one env use FunctionalEnv"
+                "FunctionalVectorEnv needs a batch: pass `num_envs` (a FuncEnv), or a recorder "
+                "made with num_envs=N; for one env use FunctionalEnv"
             )
         self._adopt(setup, render_mode, batched=True)
-        self.num_envs = setup.fns.num_envs
-        self.metadata["autoreset_mode"] = _AUTORESET[setup.fns.autoreset_mode]
+        self.num_envs = spec.num_envs
+        self.metadata["autoreset_mode"] = _AUTORESET[spec.autoreset_mode]
         self.single_observation_space = setup.observation_space
         self.single_action_space = setup.action_space
         self.observation_space = batch_space(setup.observation_space, self.num_envs)

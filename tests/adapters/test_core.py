@@ -16,16 +16,14 @@ from fnrec.host.captured import read_capture
 MODES = ["same_step", "next_step", "disabled"]
 
 
-class Walk(core.Wrapper):
+class Walk:
     """A random walk that terminates past +-3 and truncates itself after 7 steps (its own limit).
 
-    The whole adapter of a toy family: two functions for the core, and reset/step.
+    A toy family driven through the core directly: two functions, and reset/step.
     """
 
-    kind = "walk"
-
     def __init__(self, recording: core.Recording, num_envs: int | None) -> None:
-        super().__init__(self, recording)  # the env is the adapter itself here
+        self.recording = recording.check()
         fns = core.EnvFns(self.env_step, self.env_reset)
         self.fns = fns if num_envs is None else core.vmapped(fns, num_envs)
         self.num_envs = num_envs
@@ -168,10 +166,12 @@ def test_core_errors_name_the_argument():
         recording.step(bad, recording.init(jnp.zeros(())), 0, jax.random.key(0))
     with pytest.raises(TypeError, match="`state` must be the Recorded state"):
         recording.step(None, jnp.zeros(()), 0, jax.random.key(0))
+    resets_itself = core.EnvFns(None, None, resets_itself=True)
+    next_step = core.Recording(fnrec.stats.episode_statistics(autoreset_mode="next_step"))
     with pytest.raises(ValueError, match="resets on the done step"):
-        core.Recording(fnrec.stats.episode_statistics(autoreset_mode="next_step")).record(
-            recording.init(jnp.zeros(())), core.EnvStep(None, None, 0.0, False, False, {})
-        )
+        fnrec.recorder(resets_itself, next_step)
+    with pytest.raises(ValueError, match="`max_episode_steps` needs fnrec to reset the env"):
+        fnrec.recorder(resets_itself, fnrec.Recording(max_episode_steps=5))
     with pytest.raises(ValueError, match="`num_envs` must be None"):
         core.vmapped(core.EnvFns(None, None), 0)
 
