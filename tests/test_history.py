@@ -84,9 +84,8 @@ def test_until_n_episodes_in_a_while_loop():
     history = fnrec.history.episode_history(30)
     env = fnrec.adapters.FuncEnvAdapter(
         pytest.importorskip("gymnasium.envs.phys2d.cartpole").CartPoleFunctional(),
-        max_episode_steps=50,
+        fnrec.Recording(max_episode_steps=50, history=history),
         num_envs=4,
-        history=history,
     )
 
     @jax.jit

@@ -132,7 +132,8 @@ def test_bad_arguments_name_the_argument():
         fnrec.FunctionalVectorEnv(make(2), 3, observation_space=OBSERVATION_SPACE,
                                   action_space=ACTION_SPACE)  # fmt: skip
     with pytest.raises(ValueError, match="bound in the recorder"):
-        fnrec.FunctionalVectorEnv(make(2), max_episode_steps=3, observation_space=OBSERVATION_SPACE,
+        fnrec.FunctionalVectorEnv(make(2), recording=fnrec.Recording(max_episode_steps=3),
+                                  observation_space=OBSERVATION_SPACE,
                                   action_space=ACTION_SPACE)  # fmt: skip
     with pytest.raises(TypeError, match=r"`action_space` must be None or a gymnasium\.Space"):
         fnrec.FunctionalVectorEnv(make(2), observation_space=OBSERVATION_SPACE, action_space=2)

@@ -29,7 +29,7 @@ def to_gymnasium(space: Any) -> gym.Space:
     if isinstance(space, gym.Space):
         return space
     kind = type(space).__name__
-    if kind in ("Discrete", "DiscreteArray") and not np.shape(getattr(space, "shape", ())):
+    if kind in ("Discrete", "DiscreteArray") and not tuple(getattr(space, "shape", ()) or ()):
         return gym.spaces.Discrete(int(getattr(space, "n", getattr(space, "num_values", 0))))
     if kind == "MultiDiscreteArray":
         return gym.spaces.MultiDiscrete(np.asarray(space.num_values))

@@ -19,7 +19,8 @@ import fnrec
 from fnrec.adapters import FuncEnvAdapter
 
 FUNC = CartPoleFunctional()
-NEXT_STEP = fnrec.stats.episode_statistics(autoreset_mode="next_step")  # obs: the stepped state's
+# obs: the stepped state's
+NEXT_STEP = fnrec.Recording(fnrec.stats.episode_statistics(autoreset_mode="next_step"))
 
 
 def _adapter(num_envs: int | None = N) -> FuncEnvAdapter:

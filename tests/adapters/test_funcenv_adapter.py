@@ -31,7 +31,8 @@ MODES = ["same_step", "next_step"]
 
 def make(env, max_episode_steps=None, buffer_length=100, autoreset_mode="same_step", num_envs=None):
     statistics = fnrec.stats.episode_statistics(buffer_length, autoreset_mode)
-    return FuncEnvAdapter(env, statistics, max_episode_steps=max_episode_steps, num_envs=num_envs)
+    recording = fnrec.Recording(statistics, max_episode_steps=max_episode_steps)
+    return FuncEnvAdapter(env, recording, num_envs=num_envs)
 
 
 def vmapped_rollout(env, sample, num_envs, num_steps, seed=0):
@@ -209,26 +210,39 @@ def test_errors_name_the_argument():
 def test_core_errors_name_the_argument():
     import fnrec.adapters.core as core
 
-    recording = core.Recording(fnrec.stats.episode_statistics())
-    state = recording.init(jnp.zeros((3, 4)), num_envs=3)
     step = core.EnvStep(None, None, jnp.ones(3), jnp.zeros((3, 1), bool), False, {})
+    reset = core.EnvReset(jnp.zeros((3, 4)), None)
+    # An env that resets itself: its steps are recorded as they come (shapes checked).
+    fns = core.EnvFns(lambda x, a, k: step, lambda k: reset, num_envs=3, resets_itself=True)
+    rec = fnrec.recorder(fns, core.Recording(fnrec.stats.episode_statistics()))
+    state, _ = rec.init(jax.random.key(0))
     with pytest.raises(ValueError, match=r"`terminated` must have shape \(3,\).*\(3, 1\)"):
-        recording.record(state, step)
+        rec.step(state, jnp.zeros(3), jax.random.key(1))
     with pytest.raises(TypeError, match="`statistics` must be an EpisodeStatistics"):
-        FuncEnvAdapter(CartPoleFunctional(), statistics=100)
+        FuncEnvAdapter(CartPoleFunctional(), fnrec.Recording(statistics=100))
     with pytest.raises(TypeError, match="`capture` must be None or an EpisodeCapture"):
-        FuncEnvAdapter(CartPoleFunctional(), capture=lambda x: x)
+        FuncEnvAdapter(CartPoleFunctional(), fnrec.Recording(capture=lambda x: x))
     env = make(CartPoleFunctional())
     with pytest.raises(TypeError, match="`state` must be the Recorded state"):
         env.step(jnp.zeros(4), 0, jax.random.key(0))
 
 
-def test_deprecated_name_still_works():
-    with pytest.warns(DeprecationWarning, match="use fnrec.adapters.FuncEnvAdapter"):
-        env = fnrec.adapters.RecordEpisodeStatistics(
-            CartPoleFunctional(), max_episode_steps=7, buffer_length=3, autoreset_mode="next_step"
-        )
-    assert isinstance(env, FuncEnvAdapter)
+def test_removed_names_are_gone():
+    # Deprecated and replaced names are removed, not kept as aliases.
+    import fnrec.adapters.core as core
+
+    assert not hasattr(fnrec.adapters, "RecordEpisodeStatistics")
+    assert not hasattr(FuncEnvAdapter, "functions")
+    for name in ("AdapterFns", "Wrapper", "check_env"):
+        assert not hasattr(core, name), name
+    assert not hasattr(core.Recording, "record")
+    # The recording settings are one Recording now, not keyword arguments.
+    with pytest.raises(TypeError):
+        FuncEnvAdapter(CartPoleFunctional(), max_episode_steps=7)
+    env = FuncEnvAdapter(
+        CartPoleFunctional(),
+        fnrec.Recording(fnrec.stats.episode_statistics(3, "next_step"), max_episode_steps=7),
+    )
     assert env.statistics.buffer_length == 3 and env.autoreset_mode == "next_step"
     assert env.max_episode_steps == 7
 

@@ -102,7 +102,7 @@ def test_counters_pass_2_to_the_32_exactly(per_env, x64):
 
 def test_a_million_step_episode_keeps_its_return_within_1e_6(x64):
     steps = 1_000_000
-    env = FuncEnvAdapter(Ticker(period=steps), max_episode_steps=None)
+    env = FuncEnvAdapter(Ticker(period=steps), fnrec.Recording(max_episode_steps=None))
     state = env.initial(jax.random.key(0))
 
     def body(state, key):

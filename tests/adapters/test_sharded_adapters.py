@@ -16,8 +16,9 @@ from fnrec.demo import CartPole
 
 def cartpole(per_env: bool, n: int, watch=(0,)) -> sharding_check.Layout:
     capture = fnrec.capture.episode_capture(60, max_episodes=4, watch=watch)
+    recording = fnrec.Recording(capture=capture, max_episode_steps=40)
     if per_env:
-        env = fnrec.adapters.FuncEnvAdapter(CartPole(), capture=capture, max_episode_steps=40)
+        env = fnrec.adapters.FuncEnvAdapter(CartPole(), recording)
 
         def init(key):
             return jax.vmap(env.initial)(jax.random.split(key, n))
@@ -26,9 +27,7 @@ def cartpole(per_env: bool, n: int, watch=(0,)) -> sharding_check.Layout:
             actions = jnp.zeros(n, jnp.int32)
             return jax.vmap(env.step)(state, actions, jax.random.split(key, n)).state
     else:
-        env = fnrec.adapters.FuncEnvAdapter(
-            CartPole(), capture=capture, max_episode_steps=40, num_envs=n
-        )
+        env = fnrec.adapters.FuncEnvAdapter(CartPole(), recording, num_envs=n)
         init = env.initial
 
         def step(state, key):

@@ -1,4 +1,4 @@
-"""fnrec.adapters.GymnaxAdapter with real gymnax 1.0.1 (jit + vmap + scan).
+"""fnrec.adapters.GymnaxAdapter (the shell over gymnax's recorder) with real gymnax 1.0.1.
 
 Run in the gymnax environment (gymnax==1.0.1, six, gymnasium<1.4).
 """
@@ -51,7 +51,7 @@ def rollout(wrapper, env, params, num_envs, num_steps, seed=0):
 @pytest.mark.parametrize("name", ENVS)
 def test_matches_reference_and_log_wrapper(name, x64):
     env, params = make(name)
-    wrapper = GymnaxAdapter(LogWrapper(env), fnrec.stats.episode_statistics(16))
+    wrapper = GymnaxAdapter(LogWrapper(env), fnrec.Recording(fnrec.stats.episode_statistics(16)))
     num_envs, num_steps = 4, 150
     state, (_, _, reward, term, trunc, info) = rollout(wrapper, env, params, num_envs, num_steps)
     reward, term, trunc = np.asarray(reward), np.asarray(term), np.asarray(trunc)
@@ -144,10 +144,10 @@ def test_errors():
         GymnaxAdapter(env, step_api="v2")
     with pytest.raises(TypeError, match="gymnax environment"):
         GymnaxAdapter(object())
-    wrapper = GymnaxAdapter(OldStepAPI(env, False), step_api="terminated_truncated")
+    # The output step API is the caller's choice, whatever the env's own is.
+    wrapper = GymnaxAdapter(OldStepAPI(env, True), step_api="terminated_truncated")
     _, state = wrapper.reset(jax.random.key(0), params)
-    with pytest.raises(ValueError, match="returned 5 values"):
-        wrapper.step(jax.random.key(1), state, 0, params)
+    assert len(wrapper.step(jax.random.key(1), state, 0, params)) == 6
     with pytest.raises(TypeError, match="Recorded state"):
         wrapper.step(jax.random.key(1), state.env_state, 0, params)
     assert GymnaxAdapter(env).num_actions == env.num_actions  # passed through
@@ -158,7 +158,8 @@ def test_num_envs_gives_one_shared_queue_in_env_order(x64):
     """With num_envs=N the wrapper vmaps gymnax itself and keeps one Gymnasium-style queue."""
     env, params = make("CartPole-v1")
     num_envs, num_steps, buffer_length = 6, 200, 10
-    wrapper = GymnaxAdapter(env, fnrec.stats.episode_statistics(buffer_length), num_envs=num_envs)
+    recording = fnrec.Recording(fnrec.stats.episode_statistics(buffer_length))
+    wrapper = GymnaxAdapter(env, recording, num_envs=num_envs)
     _, state = wrapper.reset(jax.random.key(0), params)
 
     def body(state, key):
@@ -198,9 +199,6 @@ def test_layout_mistakes_name_the_fix():
         jax.vmap(lambda k: shared.step(k, state, jnp.zeros(4, jnp.int32), params))(
             jax.random.split(jax.random.key(1), 2)
         )
-    single = GymnaxAdapter(env)
-    _, one = single.reset(jax.random.key(0), params)
-    with pytest.raises(ValueError, match="a batched env under statistics for one env"):
-        single.recording.record(
-            one, fnrec.adapters.EnvStep(None, None, jnp.ones(4), jnp.zeros(4, bool), False, {})
-        )
+    _, one = GymnaxAdapter(env).reset(jax.random.key(0), params)
+    with pytest.raises(ValueError, match=r"`state` must hold num_envs=4 envs .* made for one env"):
+        shared.step(jax.random.key(1), one, jnp.zeros(4, jnp.int32), params)

@@ -12,7 +12,7 @@ from conftest import decode  # noqa: E402
 from gymnasium.utils.env_checker import check_env  # noqa: E402
 
 import fnrec  # noqa: E402
-from fnrec.adapters import GymnaxAdapter  # noqa: E402
+from fnrec.adapters.gymnax import recorder  # noqa: E402
 
 
 def cartpole(limit=30):
@@ -22,7 +22,7 @@ def cartpole(limit=30):
 
 def test_vector_env_over_gymnax_reports_what_the_adapter_records():
     env, params = cartpole()
-    envs = fnrec.FunctionalVectorEnv(GymnaxAdapter(env, num_envs=4), params=params)
+    envs = fnrec.FunctionalVectorEnv(recorder(env, num_envs=4, params=params))
     assert envs.num_envs == 4 and envs.single_action_space == gym.spaces.Discrete(2)
     assert envs.single_observation_space.shape == (4,)
     assert envs.metadata["autoreset_mode"] == gym.vector.AutoresetMode.SAME_STEP
@@ -44,15 +44,14 @@ def test_vector_env_over_gymnax_reports_what_the_adapter_records():
 
 def test_single_env_passes_gymnasiums_checker():
     env, params = cartpole()
-    single = fnrec.FunctionalEnv(GymnaxAdapter(env), params=params)
+    single = fnrec.FunctionalEnv(recorder(env, params=params))
     check_env(single, skip_render_check=True)
 
 
 def test_record_video_over_gymnax_keeps_final_frames(tmp_path):
     env, params = cartpole(limit=12)
     envs = fnrec.FunctionalVectorEnv(
-        GymnaxAdapter(env, num_envs=2),
-        params=params,
+        recorder(env, num_envs=2, params=params),
         render_mode="rgb_array",
         render=jax.jit(fnrec.render.cartpole),  # gymnax's EnvState, drawn by fnrec
         metadata={"render_fps": 50},
@@ -73,11 +72,16 @@ def test_record_video_over_gymnax_keeps_final_frames(tmp_path):
 
 def test_host_errors_name_the_argument():
     env, params = cartpole()
-    with pytest.raises(ValueError, match="bound in the adapter"):
-        fnrec.FunctionalVectorEnv(GymnaxAdapter(env, num_envs=2), max_episode_steps=5)
+    with pytest.raises(ValueError, match="bound in the recorder"):
+        fnrec.FunctionalVectorEnv(recorder(env, num_envs=2), recording=fnrec.Recording())
+    with pytest.raises(ValueError, match="bound in the recorder"):
+        fnrec.FunctionalVectorEnv(recorder(env, num_envs=2), params=params)
     with pytest.raises(ValueError, match="needs a batch"):
-        fnrec.FunctionalVectorEnv(GymnaxAdapter(env), params=params)
-    with pytest.raises(ValueError, match="unbatched adapter"):
-        fnrec.FunctionalEnv(GymnaxAdapter(env, num_envs=2), params=params)
+        fnrec.FunctionalVectorEnv(recorder(env, params=params))
+    with pytest.raises(ValueError, match="unbatched recorder"):
+        fnrec.FunctionalEnv(recorder(env, num_envs=2, params=params))
     with pytest.raises(ValueError, match="needs `render`"):
-        fnrec.FunctionalEnv(GymnaxAdapter(env), params=params, render_mode="rgb_array")
+        fnrec.FunctionalEnv(recorder(env, params=params), render_mode="rgb_array")
+    # A shell is not a recorder: the message names the fix.
+    with pytest.raises(TypeError, match=r"must be a fnrec\.Recorder .*pass its \.recorder\(\)"):
+        fnrec.FunctionalVectorEnv(fnrec.adapters.GymnaxAdapter(env, num_envs=2))

@@ -18,7 +18,7 @@ from fnrec.counter import Counter64  # noqa: E402
 def test_counters_pass_2_to_the_32_exactly_in_a_cartpole_run(x64):
     env, params = gymnax.make("CartPole-v1")
     n, buffer_length = 8, 16
-    adapter = GymnaxAdapter(env, fnrec.stats.episode_statistics(buffer_length), num_envs=n)
+    adapter = GymnaxAdapter(env, fnrec.Recording(fnrec.stats.episode_statistics(buffer_length)), n)
     _, state = adapter.reset(jax.random.key(0), params)
 
     def run(state, seed, steps):

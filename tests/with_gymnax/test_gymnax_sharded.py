@@ -22,7 +22,7 @@ def cartpole(per_env: bool, n: int) -> sharding_check.Layout:
     env, params = gymnax.make("CartPole-v1")
     params = params.replace(max_steps_in_episode=LIMIT)
     capture = fnrec.capture.episode_capture(LIMIT, max_episodes=3)
-    adapter = GymnaxAdapter(env, capture=capture, num_envs=None if per_env else n)
+    adapter = GymnaxAdapter(env, fnrec.Recording(capture=capture), None if per_env else n)
 
     def actions(key):
         return jax.random.randint(key, (n,), 0, 2)

@@ -47,7 +47,7 @@ def test_statistics_and_truncation_on_0_0(name, wrapped):
     env, params = gymnax.make(name)
     params = params.replace(max_steps_in_episode=30)
     inner = LogWrapper(env) if wrapped else env
-    adapter = GymnaxAdapter(inner, fnrec.stats.episode_statistics(64), num_envs=4)
+    adapter = GymnaxAdapter(inner, fnrec.Recording(fnrec.stats.episode_statistics(64)), 4)
     assert adapter.bare == (not wrapped)
     state, (reward, term, trunc, done, ended) = run(adapter, params)
     np.testing.assert_array_equal(np.asarray(term) | np.asarray(trunc), done)
@@ -69,7 +69,7 @@ def test_capture_on_a_bare_0_0_env():
     env, params = gymnax.make("CartPole-v1")
     params = params.replace(max_steps_in_episode=30)
     capture = fnrec.capture.episode_capture(30, 8, watch=(0,), trigger=lambda i: i >= 0)
-    adapter = GymnaxAdapter(env, capture=capture, num_envs=4)
+    adapter = GymnaxAdapter(env, fnrec.Recording(capture=capture), 4)
     state, (_, _, _, _, ended) = run(adapter, params, steps=100)
     episodes = read_capture(state.capture).episodes
     lengths = np.asarray(ended.length)[:, 0][np.asarray(ended.mask)[:, 0]]
