@@ -75,15 +75,14 @@ def _captures() -> dict[str, fnrec.capture.EpisodeCapture | None]:
 def make_rollout(num_envs: int, capture, layout: str):
     """A jitted STEPS-step rollout; returns a function of a key and the capture's bytes."""
     base = CartPoleFunctional()
+    recording = fnrec.Recording(capture=capture, max_episode_steps=LIMIT)
     if layout == "shared":
-        env = fnrec.adapters.FuncEnvAdapter(
-            base, capture=capture, max_episode_steps=LIMIT, num_envs=num_envs
-        )
+        env = fnrec.adapters.FuncEnvAdapter(base, recording, num_envs=num_envs)
         initial = env.initial
         step = env.step
         observe = lambda state: env.observation(state, None)  # noqa: E731
     else:
-        env = fnrec.adapters.FuncEnvAdapter(base, capture=capture, max_episode_steps=LIMIT)
+        env = fnrec.adapters.FuncEnvAdapter(base, recording)
         initial = lambda key: jax.vmap(env.initial)(jax.random.split(key, num_envs))  # noqa: E731
         step = lambda s, a, key: jax.vmap(env.step)(s, a, jax.random.split(key, num_envs))  # noqa: E731
         observe = lambda state: jax.vmap(lambda s: env.observation(s, None))(state)  # noqa: E731
@@ -154,7 +153,7 @@ def bench_export(rounds: int) -> list[str]:
     num_episodes, length = 6, 200
     capture = fnrec.capture.episode_capture(length, num_episodes, trigger=lambda i: i >= 0)
     env = fnrec.adapters.FuncEnvAdapter(
-        CartPoleFunctional(), capture=capture, max_episode_steps=length
+        CartPoleFunctional(), fnrec.Recording(capture=capture, max_episode_steps=length)
     )
     state = env.initial(jax.random.key(0))
 

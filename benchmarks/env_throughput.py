@@ -26,7 +26,8 @@ REPEATS = 5
 
 def fnrec_rollout(num_envs: int, num_steps: int):
     """A jitted lax.scan of `num_steps` batched steps (random actions drawn in-graph)."""
-    env = FuncEnvAdapter(CartPoleFunctional(), max_episode_steps=500, num_envs=num_envs)
+    recording = fnrec.Recording(max_episode_steps=500)
+    env = FuncEnvAdapter(CartPoleFunctional(), recording, num_envs=num_envs)
 
     @jax.jit
     def run(key):
@@ -81,8 +82,8 @@ def main() -> None:
         "## Env throughput: FuncEnv CartPole + fnrec statistics vs Gymnasium sync vector env",
         "",
         "Env-steps per second (median of 5 timed runs after 1 warm-up, one process). fnrec: "
-        "`fnrec.adapters.FuncEnvAdapter(CartPoleFunctional(), max_episode_steps=500, "
-        "num_envs=N)`, `step` in one jitted `lax.scan` with in-graph random actions (one shared "
+        "`fnrec.adapters.FuncEnvAdapter(CartPoleFunctional(), "
+        "fnrec.Recording(max_episode_steps=500), num_envs=N)`, `step` in one jitted `lax.scan` with in-graph random actions (one shared "
         "queue, same-step autoreset; compile excluded by the warm-up). Gymnasium: "
         '`RecordEpisodeStatistics(make_vec("CartPole-v1", num_envs=N, '
         'vectorization_mode="sync"))`, a Python loop over precomputed random actions.',

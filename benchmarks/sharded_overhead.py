@@ -63,8 +63,9 @@ def bare():
     return init, step
 
 def shared(capture=None):
-    env = fnrec.adapters.FuncEnvAdapter(cartpole, max_episode_steps=500, num_envs=n,
-                                        capture=capture or fnrec.capture.episode_capture(500))
+    capture = capture or fnrec.capture.episode_capture(500)
+    recording = fnrec.Recording(capture=capture, max_episode_steps=500)
+    env = fnrec.adapters.FuncEnvAdapter(cartpole, recording, num_envs=n)
     return env.initial, lambda s, k: env.step(s, actions(s.env_state), k).state
 
 def shared_global():
@@ -72,8 +73,8 @@ def shared_global():
     return shared(fnrec.capture.episode_capture(500, 64, watch=None, trigger=every))
 
 def per_env():
-    env = fnrec.adapters.FuncEnvAdapter(cartpole, max_episode_steps=500,
-                                        capture=fnrec.capture.episode_capture(500))
+    recording = fnrec.Recording(capture=fnrec.capture.episode_capture(500), max_episode_steps=500)
+    env = fnrec.adapters.FuncEnvAdapter(cartpole, recording)
     init = lambda k: jax.vmap(env.initial)(jax.random.split(k, n))
     step = lambda s, k: jax.vmap(env.step)(s, actions(s.env_state), jax.random.split(k, n)).state
     return init, step

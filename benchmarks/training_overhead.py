@@ -69,8 +69,8 @@ def variants(num_envs: int) -> dict[str, tuple[Any, Any]]:
     """name -> (reset, step) of the batch, each with its own way of keeping statistics."""
     bare, params = gymnax.make("CartPole-v1")
     env = FlattenObservationWrapper(bare)  # purejaxrl's chain
-    shared = fnrec.adapters.GymnaxAdapter(env, num_envs=num_envs).functions(params)
-    core = fnrec.adapters.GymnaxAdapter(bare, num_envs=num_envs).functions(params)
+    shared = fnrec.adapters.GymnaxAdapter(env, num_envs=num_envs).recorder(params)
+    core = fnrec.adapters.GymnaxAdapter(bare, num_envs=num_envs).recorder(params)
     return {
         "gymnax LogWrapper (vmap)": vmapped(LogWrapper(env), params, num_envs),
         "fnrec per-env (vmap)": vmapped(fnrec.adapters.GymnaxAdapter(env), params, num_envs),

@@ -83,8 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
         warnings.simplefilter("ignore", UserWarning)
         brax_env = envs.get_environment("inverted_pendulum", backend=args.backend)
     every_kth = fnrec.schedules.every(every)
-    env = fnrec.adapters.BraxAdapter(
-        envs.training.wrap(brax_env, episode_length=limit),
+    recording = fnrec.Recording(
         statistics=fnrec.stats.episode_statistics(buffer_length=100),  # same-step autoreset
         capture=fnrec.capture.episode_capture(
             limit,
@@ -94,6 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
             content=as_cartpole,  # keep 4 numbers per frame, not the whole physics state
         ),
     )
+    env = fnrec.adapters.BraxAdapter(envs.training.wrap(brax_env, episode_length=limit), recording)
 
     @jax.jit
     def rollout(key: jax.Array):

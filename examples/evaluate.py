@@ -66,8 +66,10 @@ def main(argv: list[str] | None = None) -> dict:
     num_eval_episodes = args.episodes
     env = fnrec.FunctionalEnv(
         CartPole(),
-        max_episode_steps=args.max_episode_steps,
-        statistics=fnrec.stats.episode_statistics(num_eval_episodes, "disabled"),
+        fnrec.Recording(
+            fnrec.stats.episode_statistics(num_eval_episodes, "disabled"),
+            max_episode_steps=args.max_episode_steps,
+        ),
         render_mode="rgb_array",  # CartPole's render_image: fnrec.render.cartpole, jitted
         metadata={"render_fps": 50},
     )

@@ -71,8 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
     gymnax_env, params = gymnax.make("CartPole-v1")
     params = params.replace(max_steps_in_episode=args.max_episode_steps)
     every_kth = fnrec.schedules.every(every)
-    env = fnrec.adapters.GymnaxAdapter(
-        gymnax_env,
+    recording = fnrec.Recording(
         statistics=fnrec.stats.episode_statistics(buffer_length=100),  # same-step autoreset
         capture=fnrec.capture.episode_capture(
             args.max_episode_steps,
@@ -80,8 +79,8 @@ def main(argv: list[str] | None = None) -> dict:
             watch=None,  # global ids over the batch
             trigger=lambda i: every_kth(i) & (i < every * num_videos),
         ),
-        num_envs=num_envs,
     )
+    env = fnrec.adapters.GymnaxAdapter(gymnax_env, recording, num_envs=num_envs)
 
     @jax.jit
     def rollout(key: jax.Array):

@@ -59,8 +59,7 @@ def main(argv: list[str] | None = None) -> dict:
     num_envs, episodes, every = args.envs, args.episodes, args.every
     every_kth = fnrec.schedules.every(every)
     slots = math.ceil(episodes / every)  # ids 0, K, 2K, ... below E
-    env = fnrec.adapters.FuncEnvAdapter(
-        CartPole(),
+    recording = fnrec.Recording(
         statistics=fnrec.stats.episode_statistics(buffer_length=100),
         capture=fnrec.capture.episode_capture(
             args.max_episode_steps,
@@ -70,8 +69,8 @@ def main(argv: list[str] | None = None) -> dict:
         ),
         history=fnrec.history.episode_history(episodes + num_envs),
         max_episode_steps=args.max_episode_steps,
-        num_envs=num_envs,
     )
+    rec = fnrec.adapters.funcenv.recorder(CartPole(), recording, num_envs)
 
     @jax.jit
     def train(key: jax.Array):
@@ -81,12 +80,11 @@ def main(argv: list[str] | None = None) -> dict:
         def step(carry):
             state, obs, key = carry
             key, act_key, step_key = jax.random.split(key, 3)
-            out = env.step(state, policy(obs, act_key), step_key)
+            out = rec.step(state, policy(obs, act_key), step_key)
             return out.state, out.obs, key
 
         init_key, key = jax.random.split(key)
-        state = env.initial(init_key)
-        obs = env.observation(state, None)
+        state, obs = rec.init(init_key)
         return jax.lax.while_loop(not_done, step, (state, obs, key))[0]
 
     start = time.perf_counter()

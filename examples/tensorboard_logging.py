@@ -1,7 +1,7 @@
 """Episode statistics from inside a jitted training run, written to TensorBoard (tensorboardX).
 
 PPO (``fnrec.demo.ppo``, pure JAX) learns fnrec's functional CartPole (``fnrec.demo.CartPole``)
-through ``fnrec.adapters.FuncEnvAdapter`` in ONE jitted program. After every update, inside the
+through ``fnrec.adapters.funcenv.recorder`` in ONE jitted program. After every update, inside the
 program, ``fnrec.stats.summary`` reads the statistics queue (the last 100 episodes: mean, min and
 max return, mean length, terminated fraction) and the history counts the episodes so far; a
 ``jax.debug.callback`` hands these scalars to the host, which writes them to TensorBoard while
@@ -86,14 +86,12 @@ def main(argv: list[str] | None = None) -> dict:
     num_envs, num_updates = args.envs, args.updates
     env_steps_per_update = num_envs * args.steps_per_update
     total_steps = env_steps_per_update * num_updates
-    env = fnrec.adapters.FuncEnvAdapter(
-        CartPole(),
+    recording = fnrec.Recording(
         statistics=fnrec.stats.episode_statistics(buffer_length=100),
         history=fnrec.history.episode_history(total_steps // _SHORTEST_EPISODE + num_envs),
         max_episode_steps=args.max_episode_steps,
-        num_envs=num_envs,
     )
-    fns = env.functions()
+    rec = fnrec.adapters.funcenv.recorder(CartPole(), recording, num_envs)
 
     def metrics(state: Any) -> dict[str, Any]:  # traced: runs inside the jitted program
         return {**fnrec.stats.summary(state.stats), "episodes": state.history.count}
@@ -103,7 +101,7 @@ def main(argv: list[str] | None = None) -> dict:
     writer = tensorboardX.SummaryWriter(logdir=str(args.logdir))
     logger = TensorBoardLogger(writer, env_steps_per_update)
     config = PPOConfig(num_envs=num_envs, num_steps=args.steps_per_update, num_updates=num_updates)
-    train = make_train(config, fns.init, fns.step, 4, 2, metrics_fn=metrics, on_update=logger)
+    train = make_train(config, rec.init, rec.step, 4, 2, metrics_fn=metrics, on_update=logger)
 
     start = time.perf_counter()
     result = jax.block_until_ready(jax.jit(train)(jax.random.key(args.seed)))

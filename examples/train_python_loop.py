@@ -65,8 +65,10 @@ def main(argv: list[str] | None = None) -> dict:
     training_period = args.every
     env = fnrec.FunctionalEnv(
         CartPole(),
-        max_episode_steps=args.max_episode_steps,
-        statistics=fnrec.stats.episode_statistics(buffer_length=100, autoreset_mode="disabled"),
+        fnrec.Recording(
+            fnrec.stats.episode_statistics(buffer_length=100, autoreset_mode="disabled"),
+            max_episode_steps=args.max_episode_steps,
+        ),
         render_mode="rgb_array",
         metadata={"render_fps": 50},
     )

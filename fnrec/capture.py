@@ -17,14 +17,14 @@ Two ways to choose episodes:
   episode is kept in a row of its own until then (in env order, split with the env axis when the
   batch is sharded).
 
-Memory is fixed at init. Every tracked env owns a *row* of ``max_episode_steps + 1`` items and
+Memory is fixed at init. Every tracked env owns a *row* of ``max_length + 1`` items and
 the store holds ``max_episodes`` episodes, so the buffers hold
-``(tracked envs + max_episodes) * (max_episode_steps + 1)`` items. When a triggered episode ends,
+``(tracked envs + max_episodes) * (max_length + 1)`` items. When a triggered episode ends,
 its row is handed to the store (no copy) and the env takes a free row; with global ids over a
 batch the rows stay with their envs instead, in env order (``items``), so that a sharded env
 axis splits them, and a stored episode is copied out into the store's own rows
 (``stored_items``): one row copy per stored episode. A triggered episode that finds
-the store full, or that is longer than ``max_episode_steps``, is dropped and counted
+the store full, or that is longer than ``max_length``, is dropped and counted
 (``dropped_full``, ``dropped_too_long``); the export reports both. ``clear`` empties the store
 (after an export) so that a long run can be captured chunk by chunk.
 
@@ -35,7 +35,7 @@ as a ``CapturedEpisode`` of numpy arrays (see ``fnrec.host.export.VideoStream``)
 Example (a bare statistics loop over a batch of 4 envs whose state is one float each)::
 
     >>> import jax, jax.numpy as jnp, fnrec
-    >>> capture = fnrec.capture.episode_capture(max_episode_steps=10, max_episodes=4,
+    >>> capture = fnrec.capture.episode_capture(max_length=10, max_episodes=4,
     ...                                         watch=None, trigger=lambda episode_id: True)
     >>> env_state = jnp.zeros(4)
     >>> stats, cap = fnrec.stats.init(4), capture.init(env_state, num_envs=4)
@@ -95,7 +95,7 @@ class CaptureState(NamedTuple):
     """What ``episode_capture`` keeps between steps. ``T`` tracked envs, ``C`` store slots.
 
     Attributes:
-      items: pytree like ``content(env_state)`` with leaves ``[T + C, max_episode_steps + 1, ...]``,
+      items: pytree like ``content(env_state)`` with leaves ``[T + C, max_length + 1, ...]``,
         the rows of items (the buffers); with global ids over a batch ``[T, ...]``, row t for
         env t.
       stored_items: like `items`, the store's rows ``[C, ...]`` with global ids over a batch
@@ -114,6 +114,9 @@ class CaptureState(NamedTuple):
       env_axes: bool[*E, 0], holds no data: its shape records the env axes the state was made
         for (``()`` for one env, ``(N,)`` for a batch).
       watched: bool[], True when ids count each watched env's own episodes (False: global ids).
+      settings: bool[0, ...], holds no data: its shape records the capture's settings (row
+        length, store size, autoreset mode, watched envs), so a state stepped, reset or cleared
+        by a capture with other settings is refused.
     """
 
     items: Any
@@ -130,13 +133,14 @@ class CaptureState(NamedTuple):
     dropped_too_long: Array
     env_axes: Array
     watched: Array
+    settings: Array
 
 
 class CapturedEpisode(NamedTuple):
     """One chosen episode as the streaming callback receives it (numpy arrays on the host).
 
     Attributes:
-      items: pytree with leaves ``[max_episode_steps + 1, ...]``; the first ``length + 1`` are
+      items: pytree with leaves ``[max_length + 1, ...]``; the first ``length + 1`` are
         the episode's frames.
       episode_id: the episode id.
       env: the env index.
@@ -165,17 +169,19 @@ class EpisodeCapture(NamedTuple):
     Attributes:
       init: ``(env_state, num_envs=None) -> CaptureState``; every env starts an episode at
         `env_state` (batched over N envs when `num_envs` is N).
-      step: ``(state, ended, final_env_state, env_state, autoreset_mode="same_step") ->
-        CaptureState``; see ``episode_capture``.
+      step: ``(state, ended, final_env_state, env_state) -> CaptureState``; see
+        ``episode_capture``.
       reset: ``(state, env_state, mask=None) -> CaptureState``; the masked envs drop their
         partial episode and start a new one at `env_state`.
       clear: ``(state) -> CaptureState``; empties the store and the drop counters.
       watch: the watched env indices, or None for global ids.
-      max_episode_steps: the longest episode a row holds.
+      max_length: the longest episode a row holds.
       max_episodes: store slots (0 when streaming).
       trigger: the jittable function of episode ids that chooses episodes.
       content: what is kept of an env state (None: the whole state).
       stream: the host callable that receives streamed episodes, or None.
+      autoreset_mode: the statistics' autoreset mode the capture follows; None: not bound yet
+        (a ``fnrec.Recording`` binds its statistics' mode; alone, ``"same_step"``).
     """
 
     init: Callable[..., CaptureState]
@@ -183,11 +189,31 @@ class EpisodeCapture(NamedTuple):
     reset: Callable[..., CaptureState]
     clear: Callable[[CaptureState], CaptureState]
     watch: tuple[int, ...] | None
-    max_episode_steps: int
+    max_length: int
     max_episodes: int
     trigger: Trigger
     content: Content | None
     stream: Callable[[CapturedEpisode], None] | None
+    autoreset_mode: AutoresetMode | None = None
+
+    def following(self, autoreset_mode: AutoresetMode) -> EpisodeCapture:
+        """This capture bound to the statistics' `autoreset_mode` (what a Recording does).
+
+        Raises:
+          ValueError: the capture was made with another autoreset mode.
+        """
+        if self.autoreset_mode == autoreset_mode:
+            return self
+        if self.autoreset_mode is not None:
+            raise ValueError(
+                f"`capture` was made with autoreset_mode={self.autoreset_mode!r} but the "
+                f"statistics use {autoreset_mode!r}: a capture follows the statistics (leave "
+                "the capture's autoreset_mode out)"
+            )
+        return episode_capture(
+            self.max_length, max(self.max_episodes, 1), self.watch, self.trigger, self.content,
+            self.stream, autoreset_mode,
+        )  # fmt: skip
 
 
 def _check_watch(watch: Any) -> tuple[int, ...] | None:
@@ -215,17 +241,18 @@ def _check_watch(watch: Any) -> tuple[int, ...] | None:
 
 
 def episode_capture(
-    max_episode_steps: int,
+    max_length: int,
     max_episodes: int = 16,
     watch: int | tuple[int, ...] | None = (0,),
     trigger: Trigger | None = None,
     content: Content | None = None,
     stream: Callable[[CapturedEpisode], None] | None = None,
+    autoreset_mode: AutoresetMode | None = None,
 ) -> EpisodeCapture:
     """Chooses episodes by id inside jit and keeps what is needed to show them.
 
     Args:
-      max_episode_steps: the longest episode a row holds (its items: ``max_episode_steps + 1``);
+      max_length: the longest episode a row holds (its items: ``max_length + 1``);
         longer triggered episodes are dropped and counted. Usually the env's time limit.
       max_episodes: how many finished episodes the store holds; later triggered episodes are
         dropped and counted until ``clear``. Ignored when streaming.
@@ -239,25 +266,29 @@ def episode_capture(
         without `content`, every leaf must start with the env axis.
       stream: None to store episodes, or a host callable that receives each chosen episode as a
         ``CapturedEpisode`` when it ends (through ``jax.debug.callback``).
+      autoreset_mode: the statistics' autoreset mode; leave it None inside a
+        ``fnrec.Recording`` (it binds its statistics' mode); alone, None means ``"same_step"``.
 
     Returns:
-      An ``EpisodeCapture`` whose ``step(state, ended, final_env_state, env_state,
-      autoreset_mode)`` records one step: `ended` is the statistics' ``EpisodeEnded`` for the
-      step, `final_env_state` the env state after the step and before any autoreset (the
-      step's frame), `env_state` the state the next step starts from (with same-step autoreset,
-      the new episode's first frame where an episode ended), and `autoreset_mode` the one the
-      statistics use: with ``"next_step"`` the step after a done is a reset step (its
+      An ``EpisodeCapture`` whose ``step(state, ended, final_env_state, env_state)`` records one
+      step: `ended` is the statistics' ``EpisodeEnded`` for the step, `final_env_state` the env
+      state after the step and before any autoreset (the step's frame), `env_state` the state
+      the next step starts from (with same-step autoreset, the new episode's first frame where
+      an episode ended). With ``"next_step"`` the step after a done is a reset step (its
       `env_state` is the new episode's first frame and no frame is added); with ``"disabled"``
-      new episodes start with ``reset``.
+      new episodes start with ``reset``. A state made by a capture with other settings (row
+      length, store size, watched envs, autoreset mode) is refused, naming the setting.
     """
-    # A row holds max_episode_steps + 1 items, addressed by int32 positions.
-    max_episode_steps = _checks.check_int(
-        "max_episode_steps", max_episode_steps, 1, _checks.MAX_BUFFER_LENGTH - 1, "int32 positions"
+    # A row holds max_length + 1 items, addressed by int32 positions.
+    max_length = _checks.check_int(
+        "max_length", max_length, 1, _checks.MAX_BUFFER_LENGTH - 1, "int32 positions"
     )
     max_episodes = _checks.check_int(
         "max_episodes", max_episodes, 1, _checks.MAX_BUFFER_LENGTH, "int32 rows"
     )
     watch = _check_watch(watch)
+    mode: AutoresetMode = "same_step" if autoreset_mode is None else autoreset_mode
+    _checks.check_autoreset_mode(mode)
     if trigger is None:
         trigger = capped_cubic_video_schedule
     for name, fn in (("trigger", trigger), ("content", content), ("stream", stream)):
@@ -265,7 +296,8 @@ def episode_capture(
             raise TypeError(f"`{name}` must be None or a callable, got {type(fn).__name__}")
     if stream is not None:
         max_episodes = 0
-    row_length = max_episode_steps + 1
+    row_length = max_length + 1
+    settings = _Settings(row_length, max_episodes, mode, watch)
 
     def tracked(tree: Any, shape: tuple[int, ...], name: str) -> Any:
         """The tracked envs' slices of a per-env pytree, with a leading [T] axis."""
@@ -363,6 +395,7 @@ def episode_capture(
             dropped_too_long=jnp.zeros((), jnp.int32),
             env_axes=jnp.zeros((*shape, 0), jnp.bool_),
             watched=jnp.asarray(watch is not None),
+            settings=settings.encoded(),
         )
 
     def step(
@@ -370,10 +403,8 @@ def episode_capture(
         ended: EpisodeEnded,
         final_env_state: Any,
         env_state: Any,
-        autoreset_mode: AutoresetMode = "same_step",
     ) -> CaptureState:
-        _check_state(state)
-        _checks.check_autoreset_mode(autoreset_mode)
+        settings.check(state)
         if not isinstance(ended, EpisodeEnded):
             raise TypeError(
                 f"`ended` must be the EpisodeEnded of fnrec.stats.step, got {type(ended).__name__}"
@@ -386,7 +417,7 @@ def episode_capture(
             )
         mine = EpisodeEnded(*(tracked(x, shape, "ended") for x in ended))
         vmapped = _checks.is_vmapped(ended.mask)
-        reset = state.prev_done if autoreset_mode == "next_step" else jnp.zeros_like(mine.mask)
+        reset = state.prev_done if mode == "next_step" else jnp.zeros_like(mine.mask)
         # 1. The step's frame, except on a next-step reset step (the env reset instead).
         buffers = _write(
             state.items, kept(final_env_state, shape, "final_env_state"), state.row,
@@ -477,9 +508,9 @@ def episode_capture(
             num_stored, dropped_full, tie = state.num_stored, state.dropped_full, 0
 
         # 3. New episodes: same-step starts them now at `env_state`; next-step on a reset step.
-        if autoreset_mode == "same_step":
+        if mode == "same_step":
             starts = done
-        elif autoreset_mode == "next_step":
+        elif mode == "next_step":
             starts = reset
         else:
             starts = jnp.zeros_like(done)
@@ -510,7 +541,7 @@ def episode_capture(
         )
 
     def reset(state: CaptureState, env_state: Any, mask: Any = None) -> CaptureState:
-        _check_state(state)
+        settings.check(state)
         shape = _env_shape(state)
         if mask is None:
             starts = jnp.ones(state.row.shape, jnp.bool_)
@@ -527,7 +558,7 @@ def episode_capture(
         )
 
     def clear(state: CaptureState) -> CaptureState:
-        _check_state(state)
+        settings.check(state)
         num_rows = sum(jax.tree.leaves(x)[0].shape[0] for x in (state.items, state.stored_items))
         used = jnp.zeros(num_rows, jnp.bool_).at[state.row].set(True)
         free = jnp.argsort(used, stable=True)[:max_episodes].astype(jnp.int32)
@@ -542,12 +573,68 @@ def episode_capture(
         reset=reset,
         clear=clear,
         watch=watch,
-        max_episode_steps=max_episode_steps,
+        max_length=max_length,
         max_episodes=max_episodes,
         trigger=trigger,
         content=content,
         stream=stream,
+        autoreset_mode=autoreset_mode,
     )
+
+
+_MODES: tuple[AutoresetMode, ...] = ("same_step", "next_step", "disabled")
+
+
+class _Settings(NamedTuple):
+    """A capture's settings, kept in its state as the shape of an empty array (``settings``):
+    static under jit, vmap, sharding and checkpoints, and free."""
+
+    row_length: int
+    max_episodes: int
+    autoreset_mode: AutoresetMode
+    watch: tuple[int, ...] | None
+
+    def encoded(self) -> Array:
+        watch = () if self.watch is None else tuple(i + 1 for i in self.watch)
+        mode = _MODES.index(self.autoreset_mode) + 1
+        shape = (0, self.row_length, self.max_episodes + 1, mode, int(self.watch is None), *watch)
+        return jnp.zeros(shape, jnp.bool_)
+
+    def check(self, state: Any) -> None:
+        """Raises unless `state` was made by a capture with these settings, naming the first
+        setting that differs."""
+        _check_state(state)
+        made = decoded_settings(state)
+        for name, want, got in zip(self._fields, self, made, strict=True):
+            if want != got:
+                raise ValueError(
+                    f"`state` was made by a capture with other settings: {_SETTING_NAMES[name]} "
+                    f"{_shown(name, got)}, this capture has {_shown(name, want)} (step, clear and "
+                    "reset a capture state with the capture that made it)"
+                )
+
+
+_SETTING_NAMES = {
+    "row_length": "max_length",
+    "max_episodes": "max_episodes",
+    "autoreset_mode": "autoreset_mode",
+    "watch": "watch",
+}
+
+
+def _shown(name: str, value: Any) -> Any:
+    return value - 1 if name == "row_length" else repr(value)
+
+
+def decoded_settings(state: CaptureState) -> _Settings:
+    """The settings a capture state was made with (read off its ``settings`` field's shape)."""
+    shape = tuple(state.settings.shape)
+    shape = shape[shape.index(0) + 1 :]  # past any batch axes a vmap added
+    row_length, max_episodes, mode, global_ids, *watch = shape
+    return _Settings(
+        row_length, max_episodes - 1, _MODES[mode - 1],
+        None if global_ids else tuple(i - 1 for i in watch),
+    )  # fmt: skip
 
 
 def _when(

@@ -68,10 +68,10 @@ def streams(draw, num_envs):
 
 
 @functools.cache
-def cached_capture(max_episode_steps, max_episodes, watch, trigger):
+def cached_capture(max_length, max_episodes, watch, trigger):
     """One capture object per setting, so that its jitted functions compile once per shape."""
     return fnrec.capture.episode_capture(
-        max_episode_steps, max_episodes, watch=watch, trigger=TRIGGERS[trigger]
+        max_length, max_episodes, watch=watch, trigger=TRIGGERS[trigger]
     )
 
 
@@ -79,19 +79,17 @@ STATS_STEP = jax.jit(fnrec.stats.step, static_argnames="autoreset_mode")
 
 
 @functools.cache
-def jitted(capture):
-    return (
-        jax.jit(capture.step, static_argnames="autoreset_mode"),
-        jax.jit(capture.reset),
-    )
+def jitted(capture, mode):
+    capture = capture.following(mode)  # the capture follows the statistics' autoreset mode
+    return capture, jax.jit(capture.step), jax.jit(capture.reset)
 
 
 def run_stream(capture, num_envs, steps, mode, reference):
     """Steps a bare statistics loop with capture, jitted, and the reference beside it."""
+    capture, capture_step, capture_reset = jitted(capture, mode)
     stats = fnrec.stats.init(num_envs, 8)
     state = capture.init(env_states(num_envs, 0, -1.0), num_envs)
     reference.init(frame_ids(env_states(num_envs, 0, -1.0)))
-    capture_step, capture_reset = jitted(capture)
     prev_done = np.zeros(num_envs, bool)
     for t, (term, trunc, reset) in enumerate(steps, start=1):
         if reset is not None and mode == "disabled":
@@ -124,7 +122,7 @@ def run_stream(capture, num_envs, steps, mode, reference):
             final = after
         else:
             after = final
-        state = capture_step(state, ended, final, after, autoreset_mode=mode)
+        state = capture_step(state, ended, final, after)
         host_ended = jax.device_get(ended)
         reference.step(
             [tuple(np.asarray(f)[e].item() for f in host_ended) for e in range(num_envs)],
@@ -213,7 +211,7 @@ def test_episode_longer_than_a_row_is_dropped_and_counted():
 def test_single_env_vmap_and_scan_agree(mode, x64):
     """One env (num_envs=None) vmapped over 3 envs, in one lax.scan, equals three references."""
     num_envs, num_steps = 3, 25
-    capture = fnrec.capture.episode_capture(6, 3, trigger=lambda i: i % 2 == 0)
+    capture = fnrec.capture.episode_capture(6, 3, trigger=lambda i: i % 2 == 0, autoreset_mode=mode)
     rng = np.random.default_rng(1)
     term = rng.random((num_steps, num_envs)) < 0.3
     prev = np.zeros(num_envs, bool)
@@ -230,7 +228,7 @@ def test_single_env_vmap_and_scan_agree(mode, x64):
             stats, state = carry
             done, final, after = xs
             stats, ended = fnrec.stats.step(stats, 1.0, done, False, autoreset_mode=mode)
-            return (stats, capture.step(state, ended, final, after, autoreset_mode=mode)), None
+            return (stats, capture.step(state, ended, final, after)), None
 
         (_, state), _ = jax.lax.scan(body, (stats, state), (term_e, finals, afters))
         return state
@@ -325,7 +323,7 @@ def test_streaming_calls_nothing_when_nothing_ends():
 
 def test_bad_arguments_raise_clear_errors():
     with pytest.raises(
-        ValueError, match=r"`max_episode_steps` must be an int from 1 to 2147483646 .*, got 0"
+        ValueError, match=r"`max_length` must be an int from 1 to 2147483646 .*, got 0"
     ):
         fnrec.capture.episode_capture(0)
     with pytest.raises(ValueError, match=r"`watch` must be None .* got -1"):
@@ -379,3 +377,47 @@ def test_a_step_in_a_scan_never_copies_the_rows(watch):
     assert len(copies) <= 1, copies  # at most the one into the loop's carry, before it starts
     _, final = run((fnrec.stats.init(num_envs), state))
     assert int(final.num_stored) == (8 if watch is None else 2)  # env 0: episodes 0 and 3
+
+
+@pytest.mark.parametrize(
+    ("other", "setting"),
+    [
+        ({"max_length": 6}, r"max_length 6, this capture has 5"),
+        ({"max_episodes": 3}, r"max_episodes 3, this capture has 16"),
+        (
+            {"autoreset_mode": "next_step"},
+            r"autoreset_mode 'next_step', this capture has 'same_step'",
+        ),
+        ({"watch": (1,)}, r"watch \(1,\), this capture has \(0,\)"),
+        ({"watch": None}, r"watch None, this capture has \(0,\)"),
+    ],
+)
+def test_a_state_made_with_other_settings_is_refused_naming_the_setting(other, setting):
+    settings = {"max_length": 5, "max_episodes": 16, "watch": (0,), "autoreset_mode": None}
+    capture = fnrec.capture.episode_capture(**settings)
+    made_by = fnrec.capture.episode_capture(**{**settings, **other})
+    state = made_by.init(env_states(2, 0), 2)
+    _, ended = fnrec.stats.step(fnrec.stats.init(2), 1.0, np.array([True, False]), False)
+    match = rf"`state` was made by a capture with other settings: {setting}"
+    with pytest.raises(ValueError, match=match):
+        jax.jit(capture.step)(state, ended, env_states(2, 1), env_states(2, 1))
+    with pytest.raises(ValueError, match=match):
+        capture.clear(state)
+    with pytest.raises(ValueError, match=match):
+        capture.reset(state, env_states(2, 1))
+    # vmapped states carry the settings too (the batch axis is skipped)
+    one = fnrec.capture.episode_capture(5, 4, watch=(0,))
+    per_env = jax.vmap(one.init)(env_states(2, 0))
+    assert fnrec.capture.decoded_settings(per_env) == (6, 4, "same_step", (0,))
+
+
+def test_a_capture_follows_the_statistics_and_refuses_another_mode():
+    capture = fnrec.capture.episode_capture(5)
+    assert capture.autoreset_mode is None
+    recording = fnrec.Recording(fnrec.stats.episode_statistics(autoreset_mode="next_step"), capture)
+    assert recording.check().capture.autoreset_mode == "next_step"
+    explicit = fnrec.capture.episode_capture(5, autoreset_mode="same_step")
+    with pytest.raises(ValueError, match="made with autoreset_mode='same_step' but the statistics"):
+        fnrec.Recording(
+            fnrec.stats.episode_statistics(autoreset_mode="next_step"), explicit
+        ).check()

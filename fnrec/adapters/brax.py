@@ -134,6 +134,7 @@ def env_fns(env: Any, num_envs: int | None = None) -> EnvFns:
 
     def env_step(state: Any, action: Any, key: Any) -> EnvStep:
         del key  # brax steps take none
+        action = _checks.action_array("action", action)
         new, final = _pop_final(stepped.step(state, action))
         terminated, truncated = core.split_done(new.done, new.info.get("truncation", 0.0))
         final_state = new.replace(**{_physics_field(new): final})

@@ -317,6 +317,8 @@ class Recording(NamedTuple):
                 f"...), got {type(self.history).__name__}"
             )
         _checks.check_max_episode_steps(self.max_episode_steps)
+        if self.capture is not None:  # the capture follows the statistics' autoreset mode
+            return self._replace(capture=self.capture.following(self.autoreset_mode))
         return self
 
     def init(
@@ -341,7 +343,8 @@ class Recording(NamedTuple):
         stats = self.statistics.init(num_envs)
         capture = None
         if self.capture is not None:
-            capture = self.capture.init(_viewed(view, env_state), num_envs)
+            bound = self.capture.following(self.autoreset_mode)
+            capture = bound.init(_viewed(view, env_state), num_envs)
         history = None if self.history is None else self.history.init(num_envs)
         shape = stats.running_length.shape
         steps = jnp.zeros(shape, jnp.int32)
@@ -462,7 +465,8 @@ class Recording(NamedTuple):
         env_state = select(mask, fresh.env_state, state.env_state)
         capture = state.capture
         if self.capture is not None:
-            capture = self.capture.reset(capture, _viewed(fns.view, env_state), mask)
+            bound = self.capture.following(self.autoreset_mode)
+            capture = bound.reset(capture, _viewed(fns.view, env_state), mask)
         recorded = state._replace(
             env_state=env_state,
             stats=self.statistics.reset(state.stats, mask),
@@ -526,7 +530,8 @@ class Recording(NamedTuple):
         if self.capture is None:
             return capture
         final_env_state, env_state = (_viewed(fns.view, x) for x in (final_env_state, env_state))
-        return self.capture.step(capture, ended, final_env_state, env_state, self.autoreset_mode)
+        bound = self.capture.following(self.autoreset_mode)
+        return bound.step(capture, ended, final_env_state, env_state)
 
 
 def _viewed(view: Any, env_state: Any) -> Any:

@@ -1,22 +1,26 @@
-"""Statistics, capture, a time limit and autoreset for Gymnasium's functional envs (``FuncEnv``).
+"""Gymnasium's functional envs (``FuncEnv``) as a recorder, and ``FuncEnvAdapter``, a FuncEnv.
 
-``FuncEnvAdapter(func_env)`` is itself a ``FuncEnv`` (same method signatures, ``params``
-included) whose state is a ``Recorded``: the env state, the statistics, a step counter and the
-capture. Its ``step`` method is the one-call, pure, jittable step Gymnasium lacks.
+``recorder(env, recording, num_envs, params)`` is the family's entry, as every family's: a
+``fnrec.Recorder`` with fnrec's time limit, statistics, autoreset in any mode and capture, and
+the FuncEnv's spaces in its spec. ``FuncEnvAdapter(env, recording, num_envs)`` is a thin shell
+for code that wants the ``FuncEnv`` protocol itself: a ``FuncEnv`` (same method signatures,
+``params`` included) whose state is a ``Recorded``, with the one-call, pure, jittable ``step``
+Gymnasium lacks.
 
 ``num_envs=N`` batches the env functions inside (``core.vmapped``) and keeps ONE queue for all N
 envs, filled in env-index order (what Gymnasium's vector wrapper and fnrec's host VectorEnv
-show); without it, ``jax.vmap`` of the adapter gives one queue per env.
+show); without it, ``jax.vmap`` of the recorder gives one queue per env.
 
 Example::
 
     >>> import jax, fnrec
     >>> from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
-    >>> env = fnrec.adapters.FuncEnvAdapter(CartPoleFunctional(), max_episode_steps=500,
-    ...                                     num_envs=8)
-    >>> state = env.initial(jax.random.key(0))
+    >>> rec = fnrec.adapters.funcenv.recorder(
+    ...     CartPoleFunctional(), fnrec.Recording(max_episode_steps=500), num_envs=8
+    ... )
+    >>> state, obs = rec.init(jax.random.key(0))
     >>> def body(state, key):
-    ...     out = env.step(state, jax.numpy.zeros(8, int), key)   # always push left
+    ...     out = rec.step(state, jax.numpy.zeros(8, int), key)   # always push left
     ...     return out.state, out.info["_episode"]
     >>> state, done = jax.lax.scan(body, state, jax.random.split(jax.random.key(1), 100))
     >>> fnrec.stats.episode_count(state.stats) == int(done.sum()) > 0

@@ -35,7 +35,8 @@ def test_identical_to_phys2d_state_by_state(seed, actions):
 
 def test_through_the_adapter_equals_phys2d():
     def run(env):
-        adapter = fnrec.adapters.FuncEnvAdapter(env, max_episode_steps=50, num_envs=8)
+        recording = fnrec.Recording(max_episode_steps=50)
+        adapter = fnrec.adapters.FuncEnvAdapter(env, recording, num_envs=8)
         state = adapter.initial(jax.random.key(0))
 
         def body(state, key):

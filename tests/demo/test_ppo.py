@@ -12,12 +12,13 @@ from fnrec.demo.ppo import PPOConfig, greedy_action, make_train
 
 def test_learns_cartpole_and_is_deterministic():
     config = PPOConfig(num_envs=16, num_steps=64, num_updates=25)
-    env = fnrec.adapters.FuncEnvAdapter(CartPole(), max_episode_steps=500, num_envs=16)
-    fns = env.functions()
+    rec = fnrec.adapters.funcenv.recorder(
+        CartPole(), fnrec.Recording(max_episode_steps=500), num_envs=16
+    )
     seen = []
     train = jax.jit(
         make_train(
-            config, fns.init, fns.step, 4, 2,
+            config, rec.init, rec.step, 4, 2,
             metrics_fn=lambda s: fnrec.stats.summary(s.stats),
             on_update=lambda i, m: seen.append(int(i)),
         )

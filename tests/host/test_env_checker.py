@@ -15,10 +15,11 @@ from fnrec.utils import EnvCheckError, check_env  # loaded lazily from fnrec.hos
 pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
 
 
-def test_fnrec_cartpole_and_its_adapters_pass(recwarn):
+def test_fnrec_cartpole_and_its_recorders_pass(recwarn):
     check_env(CartPole())
-    check_env(fnrec.adapters.FuncEnvAdapter(CartPole(), max_episode_steps=50))
-    check_env(fnrec.adapters.FuncEnvAdapter(CartPole(), max_episode_steps=50, num_envs=3))
+    recording = fnrec.Recording(max_episode_steps=50)
+    check_env(fnrec.adapters.funcenv.recorder(CartPole(), recording))
+    check_env(fnrec.adapters.FuncEnvAdapter(CartPole(), recording, num_envs=3).recorder())
     assert not [w for w in recwarn if "observation" in str(w.message)]
 
 

@@ -24,9 +24,7 @@ def run(capture, mode="same_step", seed=0):
     """A jitted CartPole rollout with capture; returns the final state and per-step outputs."""
     env = fnrec.adapters.FuncEnvAdapter(
         phys2d.CartPoleFunctional(),
-        fnrec.stats.episode_statistics(1000, mode),
-        capture,
-        max_episode_steps=LIMIT,
+        fnrec.Recording(fnrec.stats.episode_statistics(1000, mode), capture, LIMIT),
         num_envs=NUM_ENVS,
     )
     state = env.initial(jax.random.key(seed))
@@ -120,7 +118,7 @@ def test_vmapped_capture_exports_every_env(tmp_path):
     """jax.vmap over unbatched adapters: one capture per env, ids are each env's own count."""
     capture = fnrec.capture.episode_capture(LIMIT, 4, trigger=lambda i: i == 1)
     env = fnrec.adapters.FuncEnvAdapter(
-        phys2d.CartPoleFunctional(), capture=capture, max_episode_steps=LIMIT
+        phys2d.CartPoleFunctional(), fnrec.Recording(capture=capture, max_episode_steps=LIMIT)
     )
     state = jax.vmap(env.initial)(jax.random.split(jax.random.key(0), 3))
 

@@ -26,6 +26,12 @@ class ZeroStartCartPole(CartPoleFunctional):
         return jnp.zeros(4, jnp.float32)
 
 
+def recording(mode, max_episode_steps=None, buffer_length=100):
+    """A Recording: `buffer_length` episodes, autoreset `mode`, an optional time limit."""
+    statistics = fnrec.stats.episode_statistics(buffer_length, mode)
+    return fnrec.Recording(statistics, max_episode_steps=max_episode_steps)
+
+
 def test_vector_parity_with_gymnasium_functional_jax_vector_env():
     """Same seeds and actions: returns, lengths, masks and queues equal Gymnasium's.
 
@@ -43,10 +49,7 @@ def test_vector_parity_with_gymnasium_functional_jax_vector_env():
         buffer_length,
     )
     ours = FunctionalVectorEnv(
-        ZeroStartCartPole(),
-        num_envs,
-        max_episode_steps=limit,
-        statistics=fnrec.stats.episode_statistics(buffer_length, "next_step"),
+        ZeroStartCartPole(), num_envs, recording("next_step", limit, buffer_length)
     )
     theirs.reset(seed=3)
     ours.reset(seed=3)
@@ -90,9 +93,7 @@ def test_vector_parity_with_gymnasium_functional_jax_vector_env():
 def test_single_env_parity_and_guide_script():
     """Gymnasium's single RecordEpisodeStatistics over its CartPoleJaxEnv, the guide's loop."""
     theirs = RecordEpisodeStatistics(FunctionalJaxEnv(ZeroStartCartPole()), buffer_length=4)
-    ours = FunctionalEnv(
-        ZeroStartCartPole(), statistics=fnrec.stats.episode_statistics(4, "disabled")
-    )
+    ours = FunctionalEnv(ZeroStartCartPole(), recording("disabled", buffer_length=4))
     rng = np.random.default_rng(1)
     for episode in range(6):
         theirs.reset(seed=episode)
@@ -116,7 +117,7 @@ def test_single_env_parity_and_guide_script():
 
 
 def test_time_limit_truncates_single_env():
-    env = FunctionalEnv(ZeroStartCartPole(), max_episode_steps=3)
+    env = FunctionalEnv(ZeroStartCartPole(), recording("disabled", 3))
     env.reset(seed=0)
     *_, trunc, info = env.step(0)
     assert not trunc and info == {}
@@ -127,9 +128,7 @@ def test_time_limit_truncates_single_env():
 
 @pytest.mark.parametrize("mode", ["next_step", "same_step"])
 def test_reset_clears_done_flags_and_drops_partial_episodes(mode):
-    env = FunctionalVectorEnv(
-        CartPoleFunctional(), 3, statistics=fnrec.stats.episode_statistics(autoreset_mode=mode)
-    )
+    env = FunctionalVectorEnv(CartPoleFunctional(), 3, recording(mode))
     env.reset(seed=0)
     for _ in range(200):  # always push left: every episode ends within ~10 steps
         _, _, term, trunc, info = env.step(np.zeros(3, int))
@@ -153,11 +152,7 @@ def test_reset_clears_done_flags_and_drops_partial_episodes(mode):
 
 
 def test_disabled_mode_resets_only_masked_envs():
-    env = FunctionalVectorEnv(
-        CartPoleFunctional(),
-        2,
-        statistics=fnrec.stats.episode_statistics(autoreset_mode="disabled"),
-    )
+    env = FunctionalVectorEnv(CartPoleFunctional(), 2, recording("disabled"))
     env.reset(seed=0)
     for _ in range(3):
         env.step(np.ones(2, int))
@@ -168,9 +163,7 @@ def test_disabled_mode_resets_only_masked_envs():
 
 
 def test_blackjack_pytree_state_vector_env():
-    env = FunctionalVectorEnv(
-        BlackjackFunctional(), 8, statistics=fnrec.stats.episode_statistics(1000, "next_step")
-    )
+    env = FunctionalVectorEnv(BlackjackFunctional(), 8, recording("next_step", buffer_length=1000))
     env.reset(seed=0)
     rewards, done_prev = [], np.zeros(8, bool)
     for _ in range(50):
@@ -214,10 +207,7 @@ def test_render_one_frame_per_env_as_gymnasium():
 
 def test_same_step_final_frames_are_rendered_from_the_final_states():
     env = FunctionalVectorEnv(
-        CartPoleFunctional(),
-        3,
-        statistics=fnrec.stats.episode_statistics(autoreset_mode="same_step"),
-        render_mode="rgb_array",
+        CartPoleFunctional(), 3, recording("same_step"), render_mode="rgb_array"
     )
     env.reset(seed=0)
     for _ in range(100):
@@ -237,11 +227,7 @@ def test_same_step_final_frames_are_rendered_from_the_final_states():
             info["final_obs"][index], render_state, func_env.default_params
         )
         np.testing.assert_array_equal(info["final_frame"][index], expected)
-    quiet = FunctionalVectorEnv(
-        CartPoleFunctional(),
-        3,
-        statistics=fnrec.stats.episode_statistics(autoreset_mode="same_step"),
-    )
+    quiet = FunctionalVectorEnv(CartPoleFunctional(), 3, recording("same_step"))
     quiet.reset(seed=0)
     for _ in range(100):
         _, _, term, trunc, info = quiet.step(np.zeros(3, int))
@@ -296,11 +282,7 @@ def test_episode_clock_starts_after_compilation(monkeypatch):
 
 
 def test_actions_and_masks_never_retrace():
-    env = FunctionalVectorEnv(
-        CartPoleFunctional(),
-        4,
-        statistics=fnrec.stats.episode_statistics(autoreset_mode="disabled"),
-    )
+    env = FunctionalVectorEnv(CartPoleFunctional(), 4, recording("disabled"))
     env.reset(seed=0)
     for actions in ([0, 1, 0, 1], np.array([1, 0, 1, 0]), np.int32([1, 1, 0, 0]), (0, 0, 1, 1)):
         obs, *_ = env.step(actions)
@@ -322,7 +304,7 @@ def test_actions_and_masks_never_retrace():
 
 
 def test_step_after_the_episode_ended_needs_reset():
-    env = FunctionalEnv(ZeroStartCartPole(), max_episode_steps=2)
+    env = FunctionalEnv(ZeroStartCartPole(), recording("disabled", 2))
     env.reset(seed=0)
     env.step(0)
     *_, truncated, _ = env.step(0)
@@ -397,11 +379,11 @@ def test_the_first_episode_time_excludes_the_renderer_compile(vector):
             time.sleep(0.5)  # as a first jitted render compiles
         return np.zeros((8, 8, 3), np.uint8)
 
-    kwargs = dict(max_episode_steps=5, render_mode="rgb_array", render=slow_first_render)
+    kwargs = dict(render_mode="rgb_array", render=slow_first_render)
     env = (
-        FunctionalVectorEnv(CartPole(), 2, **kwargs)
+        FunctionalVectorEnv(CartPole(), 2, recording("next_step", 5), **kwargs)
         if vector
-        else FunctionalEnv(CartPole(), **kwargs)
+        else FunctionalEnv(CartPole(), recording("disabled", 5), **kwargs)
     )
     env.reset(seed=0)
     assert len(calls) == 1  # rendered once, inside reset
@@ -512,9 +494,7 @@ def test_other_discrete_spaces_check_every_env(space, good, bad):
 
 def test_the_time_queue_keeps_buffer_length_entries_whatever_the_run():
     """Memory does not grow with the run: 64 envs, 5-step episodes, buffer_length=10."""
-    env = FunctionalVectorEnv(
-        CartPoleFunctional(), 64, fnrec.stats.episode_statistics(10), max_episode_steps=5
-    )
+    env = FunctionalVectorEnv(CartPoleFunctional(), 64, recording("same_step", 5, buffer_length=10))
     env.reset(seed=0)
     for _ in range(60):
         env.step(np.zeros(64, np.int64))

@@ -114,8 +114,11 @@ def test_running_attributes_follow_gymnasiums_record_episode_statistics():
         gym.make_vec("CartPole-v1", 2, vectorization_mode="sync",
                      wrappers=[lambda env: gym.wrappers.TimeLimit(env.unwrapped, 3)])
     )  # fmt: skip
-    ours = fnrec.FunctionalVectorEnv(CartPole(), 2, max_episode_steps=3)
-    single = fnrec.FunctionalEnv(CartPole(), max_episode_steps=3)
+    def limited(mode):  # the host envs' default statistics, a 3-step time limit
+        return fnrec.Recording(fnrec.stats.episode_statistics(100, mode), max_episode_steps=3)
+
+    ours = fnrec.FunctionalVectorEnv(CartPole(), 2, limited("next_step"))
+    single = fnrec.FunctionalEnv(CartPole(), limited("disabled"))
     assert ours.episode_returns.tolist() == [0.0, 0.0] and single.episode_lengths == 0
     theirs.reset(seed=0)
     ours.reset(seed=0)

@@ -276,7 +276,7 @@ def functional_vector_run(mode: str, steps: int, seed: int, wrap):
     base = fnrec.FunctionalVectorEnv(
         CartPoleFunctional(),
         4,
-        statistics=fnrec.stats.episode_statistics(autoreset_mode=mode),
+        fnrec.Recording(fnrec.stats.episode_statistics(autoreset_mode=mode)),
         render_mode="rgb_array",
     )
     envs = wrap(base)

@@ -64,7 +64,7 @@ def test_inverted_pendulum(batched, x64):
         env = training.wrap(env, episode_length=EPISODE_LENGTH)
     else:
         env = training.AutoResetWrapper(training.EpisodeWrapper(env, EPISODE_LENGTH, 1))
-    env = BraxAdapter(env, fnrec.stats.episode_statistics(1000))
+    env = BraxAdapter(env, fnrec.Recording(fnrec.stats.episode_statistics(1000)))
     num_envs = 4
     state, (info, done) = rollout(env, num_envs, 80, batched)
     mask = check_against_episode_wrapper(info, done)
@@ -98,10 +98,15 @@ def test_errors():
     with pytest.raises(TypeError, match="brax Env"):
         BraxAdapter(object())
     with pytest.raises(ValueError, match="buffer_length"):
-        BraxAdapter(env, fnrec.stats.episode_statistics(0))
+        BraxAdapter(env, fnrec.Recording(fnrec.stats.episode_statistics(0)))
+    with pytest.raises(ValueError, match="must reset itself: wrap it with brax.envs.training.wrap"):
+        BraxAdapter(env)
+    env = training.AutoResetWrapper(training.EpisodeWrapper(env, EPISODE_LENGTH, 1))
     state = env.reset(jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match="this wrapper's reset"):
         BraxAdapter(env).step(state, np.zeros(1))
+    with pytest.raises(ValueError, match="`params` must be None for brax"):
+        fnrec.adapters.brax.recorder(env, params={})
     adapter = BraxAdapter(env)
     for key in (None, 5, np.zeros(2, np.float32)):
         with pytest.raises(TypeError, match="`rng` must be a PRNG key"):
@@ -122,7 +127,7 @@ def test_mujoco_playground():
 
     env = registry.load("CartpoleBalance")
     env = wrapper.wrap_for_brax_training(env, episode_length=EPISODE_LENGTH)
-    env = BraxAdapter(env, fnrec.stats.episode_statistics(100))
+    env = BraxAdapter(env, fnrec.Recording(fnrec.stats.episode_statistics(100)))
     state, (info, done) = rollout(env, 2, 45, batched=True)
     mask = check_against_episode_wrapper(info, done)
     assert fnrec.stats.episode_count(state.info["episode_stats"]) == mask.sum() == 4

@@ -64,7 +64,7 @@ def test_capture_keeps_the_final_frame_and_exports(tmp_path):
     capture = fnrec.capture.episode_capture(
         LENGTH, 16, watch=None, trigger=trigger, content=cart_pole
     )
-    env = BraxAdapter(wrapped, capture=capture)
+    env = BraxAdapter(wrapped, fnrec.Recording(capture=capture))
     num_envs, num_steps = 4, 70
     rng = jax.random.split(jax.random.PRNGKey(0), num_envs)
     actions = jax.random.uniform(
@@ -109,10 +109,10 @@ def test_capture_keeps_the_final_frame_and_exports(tmp_path):
         assert_same_video(video.path, list(np.asarray(render(np.stack(want["frames"])))))
 
 
-def test_capture_needs_an_autoreset_wrapper():
+def test_an_autoreset_wrapper_outermost_is_needed():
     env = training.VmapWrapper(training.EpisodeWrapper(pendulum_env(), LENGTH, 1))
-    with pytest.raises(ValueError, match="`capture` needs an autoreset wrapper outermost"):
-        BraxAdapter(env, capture=fnrec.capture.episode_capture(LENGTH))
+    with pytest.raises(ValueError, match="must reset itself: .*autoreset wrapper outermost"):
+        BraxAdapter(env, fnrec.Recording(capture=fnrec.capture.episode_capture(LENGTH)))
 
 
 def test_mujoco_playground_capture():
@@ -123,7 +123,7 @@ def test_mujoco_playground_capture():
     capture = fnrec.capture.episode_capture(
         LENGTH, 4, watch=(1,), trigger=lambda i: i >= 0, content=lambda data: data.qpos
     )
-    env = BraxAdapter(env, capture=capture)
+    env = BraxAdapter(env, fnrec.Recording(capture=capture))
     state = jax.jit(env.reset)(jax.random.split(jax.random.PRNGKey(0), 2))
     first = np.asarray(state.data.qpos[1])
 
@@ -162,7 +162,7 @@ def test_streaming_inside_brax_ppo_train(tmp_path):
             stream=stream,
         )  # fmt: skip
         wrapped = training.wrap(env, episode_length, action_repeat, randomization_fn)
-        return BraxAdapter(wrapped, capture=capture, history=history)
+        return BraxAdapter(wrapped, fnrec.Recording(capture=capture, history=history))
 
     _, _, metrics = ppo.train(
         pendulum_env(),

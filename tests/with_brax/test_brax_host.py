@@ -1,4 +1,4 @@
-"""Gymnasium's vector env over the brax adapter: the guide's loop on a brax env."""
+"""Gymnasium's vector env over brax's recorder: the guide's loop on a brax env."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import fnrec  # noqa: E402
 
 def test_vector_env_over_brax():
     env = brax_envs.get_environment("inverted_pendulum", backend="generalized")
-    adapter = fnrec.adapters.BraxAdapter(training.wrap(env, episode_length=15))
-    envs = fnrec.FunctionalVectorEnv(adapter, num_envs=3)
+    recorder = fnrec.adapters.brax.recorder(training.wrap(env, episode_length=15), num_envs=3)
+    envs = fnrec.FunctionalVectorEnv(recorder)
     assert envs.single_action_space.shape == (1,) and envs.single_observation_space.shape == (4,)
     obs, _ = envs.reset(seed=1)
     assert obs.shape == (3, 4)
@@ -28,7 +28,12 @@ def test_vector_env_over_brax():
             lengths.extend(info["episode"]["l"][mask].tolist())
     assert 0 < len(lengths) == envs.episode_count
     assert max(lengths) <= 15
-    obs, _ = envs.reset()  # brax resets every env; the statistics carry over
+    obs, _ = envs.reset()  # new episodes; the statistics carry over
     assert envs.episode_count == len(lengths)
-    with pytest.raises(ValueError, match="resets every env at once"):
-        envs.reset(options={"reset_mask": [True, False, False]})
+    envs.step(np.zeros((3, 1), np.float32))
+    before = envs.recorder.spec, envs.state.env_state.pipeline_state.q
+    obs_masked, _ = envs.reset(options={"reset_mask": [True, False, False]})  # env 0 only
+    after = envs.state.env_state.pipeline_state.q
+    np.testing.assert_array_equal(np.asarray(after)[1:], np.asarray(before[1])[1:])
+    assert not np.array_equal(np.asarray(after)[0], np.asarray(before[1])[0])
+    assert int(envs.state.steps[0]) == 0 and (np.asarray(envs.state.steps)[1:] == 1).all()

@@ -31,7 +31,8 @@ def test_counters_pass_2_to_the_32_exactly_in_a_vmapped_pendulum_run(x64):
     n, length, steps, buffer_length = 4, 3, 30, 8  # every env ends an episode every 3 steps
     env = brax_envs.get_environment("inverted_pendulum", backend="generalized")
     adapter = BraxAdapter(
-        training.wrap(env, episode_length=length), fnrec.stats.episode_statistics(buffer_length)
+        training.wrap(env, episode_length=length),
+        fnrec.Recording(fnrec.stats.episode_statistics(buffer_length)),
     )
     state = jax.jit(adapter.reset)(jax.random.split(jax.random.PRNGKey(0), n))
     actions = jnp.zeros((steps, n, 1))

@@ -27,7 +27,9 @@ def pendulum(per_env: bool, n: int) -> sharding_check.Layout:
         env = training.AutoResetWrapper(training.EpisodeWrapper(env, LIMIT, 1))
     else:
         env = training.wrap(env, episode_length=LIMIT)
-    adapter = BraxAdapter(env, capture=fnrec.capture.episode_capture(LIMIT, max_episodes=3))
+    adapter = BraxAdapter(
+        env, fnrec.Recording(capture=fnrec.capture.episode_capture(LIMIT, max_episodes=3))
+    )
     reset, step = adapter.reset, adapter.step
     if per_env:
         reset, step = jax.vmap(reset), jax.vmap(step)

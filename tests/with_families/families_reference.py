@@ -1,4 +1,4 @@
-"""A plain-Python loop over a real env family, and the checks of an adapter's rollout against it.
+"""A plain-Python loop over a real env family, and the checks of a recorder's rollout against it.
 
 The loop steps the library's own env, one env at a time, reading the library's own fields for
 termination and truncation (each test passes its reading). It starts new episodes with the keys
@@ -59,8 +59,8 @@ def run_reference(
       reset: key -> env state (the library's reset, one env).
       step: (env state, action) -> (env state, reward, terminated, truncated), read off the
         library's own result by the test.
-      reset_key: the key the adapter's reset got.
-      step_keys: [T] keys, one per adapter step.
+      reset_key: the key the recorder's init got.
+      step_keys: [T] keys, one per recorder step.
       actions: [T, N] (or [T]) actions.
       num_envs: N, or None for one env.
       mode: the autoreset mode (the reference resets by hand, unless `self_resetting`).
@@ -105,12 +105,12 @@ def assert_matches(
     truncated: Any,
     ended: fnrec.EpisodeEnded | None = None,
 ) -> int:
-    """The adapter's flags, finished episodes and queue(s) equal the reference's.
+    """The recorder's flags, finished episodes and queue(s) equal the reference's.
 
     Args:
       reference: the plain loop's result.
-      stats: the adapter's final statistics (one shared queue, or vmapped per env).
-      terminated: the adapter's per-step terminated flags, [T, N] or [T].
+      stats: the recorder's final statistics (one shared queue, or vmapped per env).
+      terminated: the recorder's per-step terminated flags, [T, N] or [T].
       truncated: its truncated flags.
       ended: its stacked EpisodeEnded, or None.
 

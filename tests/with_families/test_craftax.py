@@ -1,4 +1,4 @@
-"""fnrec.adapters.CraftaxAdapter with real craftax (1.6.1): the time limit read as truncation."""
+"""fnrec.adapters.craftax.recorder with real craftax (1.6.1): the time limit read as truncation."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from conftest import decode
 from craftax.craftax_classic.constants import BLOCK_PIXEL_SIZE_AGENT
 from craftax.craftax_classic.renderer import make_craftax_pixel_renderer
 from craftax.craftax_env import make_craftax_env_from_name
-from families_reference import assert_matches, run_reference
+from families_reference import assert_matches, run_reference, scan_rollout
 
 import fnrec
-from fnrec.adapters import CraftaxAdapter
+from fnrec.adapters import GymnaxAdapter
+from fnrec.adapters.craftax import recorder, with_truncation
 
 N, T, LIMIT = 2, 45, 20
 NAME = "Craftax-Classic-Symbolic-v1"
@@ -29,7 +30,9 @@ def make(auto_reset=False, limit=LIMIT):
     return env, env.default_params.replace(max_timesteps=limit)
 
 
-def rollout(adapter, params, state, actions, keys):
+def gymnax_rollout(adapter, params, state, actions, keys):
+    """A scan of gymnax's ``step(key, state, action, params)`` (5 values, craftax's own)."""
+
     def body(state, xs):
         action, key = xs
         _, state, _, done, info = adapter.step(key, state, action, params)
@@ -38,32 +41,34 @@ def rollout(adapter, params, state, actions, keys):
     return jax.jit(lambda s: jax.lax.scan(body, s, (actions, keys)))(state)
 
 
-@pytest.mark.parametrize("layout", ["shared", "per_env"])
+@pytest.mark.parametrize("layout", ["shared", "per_env", "gymnax_signatures"])
 def test_equals_craftax_own_autoreset_loop(layout):
     """The reference steps craftax's own auto-reset env; a done is a truncation when the step
-    reached max_timesteps with the player alive (read off the state before the step)."""
+    reached max_timesteps with the player alive (read off the state before the step).
+
+    "gymnax_signatures" steps ``GymnaxAdapter(with_truncation(env))`` (craftax_baselines'
+    LogWrapper swap) with craftax's own ``step(key, state, action, params)``: its ``done`` is
+    terminated or truncated, the two apart in its info."""
     env, params = make()
     own, _ = make(auto_reset=True)
-    adapter = CraftaxAdapter(env, num_envs=N if layout == "shared" else None)
     reset_key, keys = jax.random.key(1), jax.random.split(jax.random.key(2), T)
     actions = jnp.asarray(np.random.default_rng(0).integers(0, 17, (T, N)), jnp.int32)
-    if layout == "shared":
+    if layout == "gymnax_signatures":
+        adapter = GymnaxAdapter(with_truncation(env), num_envs=N, step_api="done")
         _, state = adapter.reset(reset_key, params)
-        state, (terminated, truncated, done) = rollout(adapter, params, state, actions, keys)
+        state, (terminated, truncated, done) = gymnax_rollout(adapter, params, state, actions, keys)
+    elif layout == "shared":
+        rec = recorder(env, num_envs=N, params=params)
+        state, _ = rec.init(reset_key)
+        state, terminated, truncated, ended = scan_rollout(rec.step, state, actions, keys)
+        done = ended.mask
     else:
-        _, state = jax.vmap(adapter.reset, in_axes=(0, None))(
-            jax.random.split(reset_key, N), params
-        )
-        vmapped = jax.vmap(adapter.step, in_axes=(0, 0, 0, None))
-
-        def body(state, xs):
-            action, key = xs
-            _, state, _, done, info = vmapped(jax.random.split(key, N), state, action, params)
-            return state, (info["terminated"], info["truncated"], done)
-
-        state, (terminated, truncated, done) = jax.jit(
-            lambda s: jax.lax.scan(body, s, (actions, keys))
-        )(state)
+        rec = recorder(env, params=params)
+        state, _ = jax.vmap(rec.init)(jax.random.split(reset_key, N))
+        vmapped = jax.vmap(rec.step)
+        step = lambda s, a, k: vmapped(s, a, jax.random.split(k, N))  # noqa: E731
+        state, terminated, truncated, ended = scan_rollout(step, state, actions, keys)
+        done = ended.mask
     own_step, own_reset = jax.jit(own.step), jax.jit(own.reset)
 
     def step(state, action, key):
@@ -82,13 +87,13 @@ def test_equals_craftax_own_autoreset_loop(layout):
 
 
 def test_time_limit_is_truncation_and_death_is_termination():
-    """Without the adapter's reading every done would be a termination (gymnax 0.0.x rule)."""
+    """Without the recorder's reading every done would be a termination (gymnax 0.0.x rule)."""
     env, params = make()
-    adapter = CraftaxAdapter(env, num_envs=N)
-    _, state = adapter.reset(jax.random.key(0), params)
+    rec = recorder(env, num_envs=N, params=params)
+    state, _ = rec.init(jax.random.key(0))
     noop = jnp.zeros((LIMIT, N), jnp.int32)
-    state, (terminated, truncated, _) = rollout(
-        adapter, params, state, noop, jax.random.split(jax.random.key(1), LIMIT)
+    state, terminated, truncated, _ = scan_rollout(
+        rec.step, state, noop, jax.random.split(jax.random.key(1), LIMIT)
     )
     queue = fnrec.stats.queues(state.stats)
     assert queue["length_queue"].tolist() == [LIMIT] * N
@@ -101,20 +106,20 @@ def test_time_limit_is_truncation_and_death_is_termination():
             timestep=jnp.full(N, steps_before, jnp.int32),
         )
         # jitted: fnrec's core cannot cast craftax's typed-key state_rng eagerly (see notes)
-        _, _, _, done, info = jax.jit(adapter.step)(
-            jax.random.key(2), state._replace(env_state=env_state), jnp.zeros(N, jnp.int32), params
+        out = jax.jit(rec.step)(
+            state._replace(env_state=env_state), jnp.zeros(N, jnp.int32), jax.random.key(2)
         )
-        assert np.asarray(done).all() and np.asarray(info["terminated"]).all()
-        assert not np.asarray(info["truncated"]).any()
+        assert np.asarray(out.ended.mask).all() and np.asarray(out.terminated).all()
+        assert not np.asarray(out.truncated).any()
 
 
 def test_capture_and_export_with_craftax_renderer(tmp_path):
     env, params = make(limit=10)
     capture = fnrec.capture.episode_capture(10, max_episodes=2, watch=(0,), trigger=lambda i: i < 2)
-    adapter = CraftaxAdapter(env, capture=capture, num_envs=N)
-    _, state = adapter.reset(jax.random.PRNGKey(0), params)
+    rec = recorder(env, fnrec.Recording(capture=capture), num_envs=N, params=params)
+    state, _ = rec.init(jax.random.PRNGKey(0))
     actions = jnp.asarray(np.random.default_rng(1).integers(0, 17, (25, N)), jnp.int32)
-    state, _ = rollout(adapter, params, state, actions, jax.random.split(jax.random.PRNGKey(1), 25))
+    state, *_ = scan_rollout(rec.step, state, actions, jax.random.split(jax.random.PRNGKey(1), 25))
     pixels = make_craftax_pixel_renderer(BLOCK_PIXEL_SIZE_AGENT)  # craftax's smallest textures
     result = fnrec.export_videos(state.capture, tmp_path, lambda s: pixels(s).astype(jnp.uint8))
     assert [(v.episode_id, v.length, v.truncated) for v in result.videos] == [
@@ -128,15 +133,18 @@ def test_capture_and_export_with_craftax_renderer(tmp_path):
 def test_bad_input_names_the_argument():
     import gymnax
 
+    cartpole = gymnax.make("CartPole-v1")[0]
     with pytest.raises(TypeError, match="`env` must be a craftax environment"):
-        CraftaxAdapter(gymnax.make("CartPole-v1")[0])
+        recorder(cartpole)
+    with pytest.raises(TypeError, match="`env` must be a craftax environment"):
+        with_truncation(cartpole)
     env, params = make()
-    adapter = CraftaxAdapter(env, num_envs=2)
-    _, state = adapter.reset(jax.random.key(0), params)
+    rec = recorder(env, num_envs=2, params=params)
+    state, _ = rec.init(jax.random.key(0))
     with pytest.raises(
         ValueError, match=r"`action` must have one entry per env, shape \(2, \.\.\.\)"
     ):
-        adapter.step(jax.random.key(1), state, jnp.zeros(3, jnp.int32), params)
+        rec.step(state, jnp.zeros(3, jnp.int32), jax.random.key(1))
 
 
 def test_docstring_example():

@@ -1,8 +1,8 @@
-"""Long runs through the family adapters: counters past 2**32, million-step episodes.
+"""Long runs through the family recorders: counters past 2**32, million-step episodes.
 
 Counters: every env ends an episode every 3 steps (time limits of 3, actions that end nothing
-earlier), both layouts. Not craftax, whose compile dominates: CraftaxAdapter counts through
-GymnaxAdapter, whose counters tests/with_gymnax/test_gymnax_long_runs.py checks.
+earlier), both layouts. Not craftax, whose compile dominates: craftax's recorder counts through
+gymnax's, whose counters tests/with_gymnax/test_gymnax_long_runs.py checks.
 
 Million-step episodes (x64 off: each takes 6-13 s on a 2-core CPU), time limits raised to 10**6
 with actions that never end them: jumanji's Sokoban pushing into a wall (its dense reward, -0.1
@@ -36,39 +36,37 @@ def sokoban():
     return Sokoban(generator=ToyGenerator(), time_limit=2**31 - 1)
 
 
-def adapter_for(family, per_env, time_limit=LENGTH, statistics=None):
-    """(reset(key) -> state, step(state, key) -> (state, reward)) with a fixed action."""
+def recorder_for(family, per_env, time_limit=LENGTH, statistics=None):
+    """(init(key) -> state, step(state, key) -> (state, reward)) with a fixed action."""
     num_envs = None if per_env else N
+    # None: the family's default statistics (navix's: "next_step")
+    recording = None if statistics is None else fnrec.Recording(statistics)
     if family == "jumanji":
-        env = fnrec.adapters.JumanjiAdapter(
-            sokoban(), statistics, max_episode_steps=time_limit, num_envs=num_envs
-        )
-        reset, step = (lambda key: env.reset(key)[0]), env.step
+        recording = (recording or fnrec.Recording())._replace(max_episode_steps=time_limit)
+        rec = fnrec.adapters.jumanji.recorder(sokoban(), recording, num_envs)
     elif family == "navix":
         import navix
 
         navix_env = navix.make(
             "Navix-Empty-5x5-v0", max_steps=time_limit, reward_fn=navix.rewards.time_cost
         )
-        env = fnrec.adapters.NavixAdapter(navix_env, statistics, num_envs=num_envs)
-        reset, step = (lambda key: env.reset(key)[0]), env.step
+        rec = fnrec.adapters.navix.recorder(navix_env, recording, num_envs)
     else:
         import xminigrid
 
         xminigrid_env, params = xminigrid.make("MiniGrid-Empty-5x5")
         params = params.replace(max_steps=time_limit)
-        env = fnrec.adapters.XMiniGridAdapter(xminigrid_env, statistics, num_envs=num_envs)
-        reset = lambda key: env.reset(params, key)[0]  # noqa: E731
-        step = lambda state, action, key: env.step(params, state, action, key)  # noqa: E731
+        rec = fnrec.adapters.xminigrid.recorder(xminigrid_env, recording, num_envs, params)
+    init = lambda key: rec.init(key)[0]  # noqa: E731
     action = {"jumanji": 0, "navix": 0, "xminigrid": 1}[family]  # up (into a wall), turns
 
     def fixed_step(state, key):
-        out = step(state, jnp.full(() if per_env else (N,), action, jnp.int32), key)
+        out = rec.step(state, jnp.full(() if per_env else (N,), action, jnp.int32), key)
         return out.state, out.reward
 
     if per_env:
-        return jax.vmap(reset), jax.vmap(fixed_step)
-    return reset, fixed_step
+        return jax.vmap(init), jax.vmap(fixed_step)
+    return init, fixed_step
 
 
 def near_limit(stats, below: int):
@@ -98,7 +96,7 @@ CASES = [
 )
 def test_counters_pass_2_to_the_32_exactly(family, per_env, x64):
     pytest.importorskip(family)
-    reset, step = adapter_for(family, per_env, statistics=fnrec.stats.episode_statistics(BUFFER))
+    init, step = recorder_for(family, per_env, statistics=fnrec.stats.episode_statistics(BUFFER))
 
     def keys(seed):
         split = jax.random.split(jax.random.key(seed), STEPS)
@@ -106,7 +104,7 @@ def test_counters_pass_2_to_the_32_exactly(family, per_env, x64):
 
     run = jax.jit(lambda s, k: jax.lax.scan(lambda s, k: (step(s, k)[0], None), s, k)[0])
     start = jax.random.split(jax.random.key(0), N) if per_env else jax.random.key(0)
-    state = run(jax.jit(reset)(start), keys(1))  # the queues are full
+    state = run(jax.jit(init)(start), keys(1))  # the queues are full
     limit = jax.vmap(lambda s: near_limit(s, 5)) if per_env else lambda s: near_limit(s, 5)
     state = run(state._replace(stats=limit(state.stats)), keys(2))
     episodes = STEPS // LENGTH
@@ -130,8 +128,8 @@ def test_counters_pass_2_to_the_32_exactly(family, per_env, x64):
 def test_a_million_step_episode_keeps_its_return_within_1e_6(family):
     pytest.importorskip(family)
     steps = 1_000_000
-    reset, step = adapter_for(family, per_env=True, time_limit=steps)  # one env, vmapped
-    state = jax.jit(reset)(jax.random.split(jax.random.key(0), 1))
+    init, step = recorder_for(family, per_env=True, time_limit=steps)  # one env, vmapped
+    state = jax.jit(init)(jax.random.split(jax.random.key(0), 1))
     keys = jax.random.split(jax.random.key(1), (steps, 1))
     state, rewards = jax.jit(lambda s: jax.lax.scan(step, s, keys))(state)
     (queue,) = fnrec.stats.queues(state.stats)

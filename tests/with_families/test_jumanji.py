@@ -1,4 +1,4 @@
-"""fnrec.adapters.JumanjiAdapter with real jumanji (1.1.2): bare envs and AutoResetWrapper."""
+"""fnrec.adapters.jumanji.recorder with real jumanji (1.1.2): bare envs and AutoResetWrapper."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from jumanji.wrappers import (  # noqa: E402
 )
 
 import fnrec  # noqa: E402
-from fnrec.adapters import JumanjiAdapter  # noqa: E402
+from fnrec.adapters.jumanji import recorder  # noqa: E402
 
 N, T = 3, 60
 
@@ -68,17 +68,18 @@ def test_bare_env_equals_plain_loop(make, layout, mode):
     env = make()
     limit = 12 if make is snake else None  # fnrec's time limit on top of Snake's own
     stats = fnrec.stats.episode_statistics(8, autoreset_mode=mode)
-    adapter = JumanjiAdapter(
-        env, stats, max_episode_steps=limit, num_envs=N if layout == "shared" else None
-    )
+    rec = recorder(
+        env, fnrec.Recording(stats, max_episode_steps=limit),
+        num_envs=N if layout == "shared" else None,
+    )  # fmt: skip
     reset_key, step_keys = jax.random.key(1), jax.random.split(jax.random.key(2), T)
     actions = actions_for(env, N)
     if layout == "shared":
-        state, _ = adapter.reset(reset_key)
-        step = adapter.step
+        state, _ = rec.init(reset_key)
+        step = rec.step
     else:
-        state, _ = jax.vmap(adapter.reset)(jax.random.split(reset_key, N))
-        vmapped = jax.vmap(adapter.step)
+        state, _ = jax.vmap(rec.init)(jax.random.split(reset_key, N))
+        vmapped = jax.vmap(rec.step)
         step = lambda s, a, k: vmapped(s, a, jax.random.split(k, N))  # noqa: E731
     state, terminated, truncated, ended = scan_rollout(step, state, actions, step_keys)
     ref = run_reference(
@@ -90,11 +91,11 @@ def test_bare_env_equals_plain_loop(make, layout, mode):
 
 def test_env_time_limit_reads_as_truncation():
     """LBF's time limit: LAST with discount 1. Misread as termination, this test fails."""
-    adapter = JumanjiAdapter(lbf(), num_envs=2)
-    state, _ = adapter.reset(jax.random.key(0))
+    rec = recorder(lbf(), num_envs=2)
+    state, _ = rec.init(jax.random.key(0))
     zeros = jnp.zeros((T, 2, 2), jnp.int32)  # stay put: nothing is eaten, the limit ends it
     state, terminated, truncated, _ = scan_rollout(
-        adapter.step, state, zeros, jax.random.split(jax.random.key(1), T)
+        rec.step, state, zeros, jax.random.split(jax.random.key(1), T)
     )
     queue = fnrec.stats.queues(state.stats)
     assert len(queue["length_queue"]) >= 8
@@ -110,16 +111,17 @@ def test_autoreset_wrapper_equals_plain_loop(layout):
     base = lbf() if layout != "per_env" else snake()
     env = VmapAutoResetWrapper(base) if layout == "vmap_wrapper" else AutoResetWrapper(base)
     num_envs = None if layout in ("unbatched", "per_env") else N
-    adapter = JumanjiAdapter(env, num_envs=num_envs)
-    assert adapter.resets_itself
+    rec = recorder(env, num_envs=num_envs)
+    assert fnrec.adapters.jumanji.env_fns(env, num_envs).resets_itself
     reset_key, step_keys = jax.random.key(3), jax.random.split(jax.random.key(4), T)
     actions = actions_for(base, None if layout == "unbatched" else N, seed=1)
+    # stepped without a key: a jumanji env that resets itself draws from none
     if layout == "per_env":
-        state, _ = jax.vmap(adapter.reset)(jax.random.split(reset_key, N))
-        step = lambda s, a, k: jax.vmap(adapter.step)(s, a)  # noqa: E731
+        state, _ = jax.vmap(rec.init)(jax.random.split(reset_key, N))
+        step = lambda s, a, k: jax.vmap(rec.step)(s, a)  # noqa: E731
     else:
-        state, _ = adapter.reset(reset_key)
-        step = lambda s, a, k: adapter.step(s, a)  # noqa: E731
+        state, _ = rec.init(reset_key)
+        step = lambda s, a, k: rec.step(s, a)  # noqa: E731
     state, terminated, truncated, ended = scan_rollout(step, state, actions, step_keys)
     ref_env = AutoResetWrapper(base)
     ref = run_reference(
@@ -135,12 +137,12 @@ def test_capture_and_export_with_jumanji_viewer(tmp_path):
     capture = fnrec.capture.episode_capture(
         limit, max_episodes=3, watch=(0,), trigger=lambda i: i < 3
     )
-    adapter = JumanjiAdapter(env, capture=capture, num_envs=2)
+    rec = recorder(env, fnrec.Recording(capture=capture), num_envs=2)
     # PRNGKey: uint32 keys in jumanji's State, so the captured states convert to numpy
-    state, _ = adapter.reset(jax.random.PRNGKey(0))
+    state, _ = rec.init(jax.random.PRNGKey(0))
     actions = actions_for(env, 2, seed=3)
     state, _, _, ended = scan_rollout(
-        adapter.step, state, actions, jax.random.split(jax.random.PRNGKey(1), T)
+        rec.step, state, actions, jax.random.split(jax.random.PRNGKey(1), T)
     )
     viewer = SnakeViewer(render_mode="rgb_array")
     result = fnrec.export_videos(
@@ -163,30 +165,40 @@ def test_bad_input_names_the_argument():
         def step(self, state, action): ...
 
     with pytest.raises(TypeError, match="`env` must be a jumanji Environment"):
-        JumanjiAdapter(NotJumanji())
+        recorder(NotJumanji())
     with pytest.raises(ValueError, match="`num_envs` must be the batch size"):
-        JumanjiAdapter(VmapAutoResetWrapper(snake()))
+        recorder(VmapAutoResetWrapper(snake()))
     with pytest.raises(ValueError, match="vmapped but does not reset itself"):
-        JumanjiAdapter(VmapWrapper(snake()), num_envs=2)
-    with pytest.raises(ValueError, match="`capture` needs the state before jumanji's autoreset"):
-        JumanjiAdapter(AutoResetWrapper(snake()), capture=fnrec.capture.episode_capture(10))
+        recorder(VmapWrapper(snake()), num_envs=2)
+    with pytest.raises(
+        ValueError, match=r"`recording\.capture` needs the state before jumanji's autoreset"
+    ):
+        recorder(
+            AutoResetWrapper(snake()), fnrec.Recording(capture=fnrec.capture.episode_capture(10))
+        )
     with pytest.raises(ValueError, match="`max_episode_steps` needs fnrec to reset"):
-        JumanjiAdapter(AutoResetWrapper(snake()), max_episode_steps=10)
-    next_step = fnrec.stats.episode_statistics(autoreset_mode="next_step")
+        recorder(AutoResetWrapper(snake()), fnrec.Recording(max_episode_steps=10))
+    next_step = fnrec.Recording(fnrec.stats.episode_statistics(autoreset_mode="next_step"))
     with pytest.raises(ValueError, match="autoreset_mode='same_step'"):
-        JumanjiAdapter(AutoResetWrapper(snake()), next_step)
-    adapter = JumanjiAdapter(snake(), num_envs=3)
-    state, _ = adapter.reset(jax.random.key(0))
+        recorder(AutoResetWrapper(snake()), next_step)
+    with pytest.raises(ValueError, match="`params` must be None for jumanji"):
+        recorder(snake(), params={"time_limit": 3})
+    rec = recorder(snake(), num_envs=3)
+    state, _ = rec.init(jax.random.key(0))
     with pytest.raises(
         ValueError, match=r"`action` must have one entry per env, shape \(3, \.\.\.\)"
     ):
-        adapter.step(state, jnp.zeros(2, jnp.int32), jax.random.key(1))
-    with pytest.raises(ValueError, match="`key` is needed over a bare jumanji env"):
-        adapter.step(state, jnp.zeros(3, jnp.int32))
+        rec.step(state, jnp.zeros(2, jnp.int32), jax.random.key(1))
+    # A bare env needs a key for its resets: without one, the step draws from the state's own,
+    # and a state that carries none names the fix.
+    out = rec.step(state, jnp.zeros(3, jnp.int32))
+    assert not np.array_equal(jax.random.key_data(out.state.key), jax.random.key_data(state.key))
+    with pytest.raises(ValueError, match="`key` is None and `state` carries no key"):
+        rec.step(state._replace(key=None), jnp.zeros(3, jnp.int32))
     with pytest.raises(ValueError, match="`key` must be ONE PRNG key"):
-        adapter.reset(jax.random.split(jax.random.key(0), 3))
+        rec.init(jax.random.split(jax.random.key(0), 3))
     with pytest.raises(TypeError, match="`state` must be the Recorded state"):
-        adapter.step(state.env_state, jnp.zeros(3, jnp.int32), jax.random.key(1))
+        rec.step(state.env_state, jnp.zeros(3, jnp.int32), jax.random.key(1))
 
 
 def test_docstring_example():

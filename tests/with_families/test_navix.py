@@ -1,4 +1,4 @@
-"""fnrec.adapters.NavixAdapter with real navix (0.7.4): step types, both layouts, capture."""
+"""fnrec.adapters.navix.recorder with real navix (0.7.4): step types, both layouts, capture."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ from conftest import decode  # noqa: E402
 from families_reference import assert_matches, run_reference, scan_rollout  # noqa: E402
 
 import fnrec  # noqa: E402
-from fnrec.adapters import NavixAdapter  # noqa: E402
-from fnrec.adapters.navix import render  # noqa: E402
+from fnrec.adapters.navix import recorder, render  # noqa: E402
 
 N, T = 3, 60
 ENVS = ["Navix-Empty-Random-5x5-v0", "Navix-Dynamic-Obstacles-5x5-Random-v0"]
@@ -46,16 +45,17 @@ def test_equals_plain_loop(name, layout, mode):
     env = navix.make(name, max_steps=9)
     stats = fnrec.stats.episode_statistics(8, autoreset_mode=mode)
     limit = 7 if mode == "same_step" else None  # fnrec's time limit under navix's own
-    adapter = NavixAdapter(
-        env, stats, max_episode_steps=limit, num_envs=N if layout == "shared" else None
-    )
+    rec = recorder(
+        env, fnrec.Recording(stats, max_episode_steps=limit),
+        num_envs=N if layout == "shared" else None,
+    )  # fmt: skip
     reset_key, step_keys = jax.random.key(1), jax.random.split(jax.random.key(2), T)
     if layout == "shared":
-        state, _ = adapter.reset(reset_key)
-        step = jax.jit(adapter.step)
+        state, _ = rec.init(reset_key)
+        step = jax.jit(rec.step)
     else:
-        state, _ = jax.vmap(adapter.reset)(jax.random.split(reset_key, N))
-        step = lambda s, a, k: jax.vmap(adapter.step)(s, a, jax.random.split(k, N))  # noqa: E731
+        state, _ = jax.vmap(rec.init)(jax.random.split(reset_key, N))
+        step = lambda s, a, k: jax.vmap(rec.step)(s, a, jax.random.split(k, N))  # noqa: E731
     acts = actions(N)
     state, terminated, truncated, ended = scan_rollout(step, state, acts, step_keys)
     ref = run_reference(
@@ -70,10 +70,11 @@ def test_next_step_autoreset_steps_as_navix_own_step():
     """In "next_step" mode the step after a done resets (reward 0, not counted), as navix's own
     step does; every other step is navix's own step from the same Timestep."""
     env = navix.make("Navix-Empty-Random-5x5-v0", max_steps=6)
-    adapter = NavixAdapter(env)
-    state, _ = adapter.reset(jax.random.PRNGKey(0))  # uint32 keys: comparable leaves
+    rec = recorder(env)  # navix's default: "next_step" statistics
+    assert rec.spec.autoreset_mode == "next_step"
+    state, _ = rec.init(jax.random.PRNGKey(0))  # uint32 keys: comparable leaves
     own_step = jax.jit(env.step)
-    step = jax.jit(adapter.step)
+    step = jax.jit(rec.step)
     dones = 0
     for t in range(30):
         action = jnp.int32(t % 3)
@@ -98,11 +99,11 @@ def test_next_step_autoreset_steps_as_navix_own_step():
 def test_max_steps_reads_as_truncation():
     """navix's own time limit (step type 1). Misread as termination, this test fails."""
     env = navix.make("Navix-Empty-5x5-v0", max_steps=5)  # turning only: never at the goal
-    adapter = NavixAdapter(env, num_envs=2)
-    state, _ = adapter.reset(jax.random.key(0))
+    rec = recorder(env, num_envs=2)
+    state, _ = rec.init(jax.random.key(0))
     turn = jnp.zeros((T, 2), jnp.int32)
     state, terminated, truncated, _ = scan_rollout(
-        adapter.step, state, turn, jax.random.split(jax.random.key(1), T)
+        rec.step, state, turn, jax.random.split(jax.random.key(1), T)
     )
     queue = fnrec.stats.queues(state.stats)
     assert len(queue["length_queue"]) == 2 * (T // 6)  # 5 steps, then the reset step
@@ -113,12 +114,11 @@ def test_max_steps_reads_as_truncation():
 def test_capture_and_export_with_navix_renderer(tmp_path):
     env = navix.make("Navix-Empty-Random-5x5-v0", max_steps=12)
     capture = fnrec.capture.episode_capture(12, max_episodes=3, watch=(1,), trigger=lambda i: i < 3)
-    adapter = NavixAdapter(
-        env, fnrec.stats.episode_statistics(autoreset_mode="same_step"), capture, num_envs=2
-    )
-    state, _ = adapter.reset(jax.random.PRNGKey(0))  # uint32 keys: the states convert to numpy
+    recording = fnrec.Recording(fnrec.stats.episode_statistics(autoreset_mode="same_step"), capture)
+    rec = recorder(env, recording, num_envs=2)
+    state, _ = rec.init(jax.random.PRNGKey(0))  # uint32 keys: the states convert to numpy
     state, _, _, ended = scan_rollout(
-        adapter.step, state, actions(2, seed=5), jax.random.split(jax.random.PRNGKey(1), T)
+        rec.step, state, actions(2, seed=5), jax.random.split(jax.random.PRNGKey(1), T)
     )
     result = fnrec.export_videos(state.capture, tmp_path, render, fps=10)
     assert [v.episode_id for v in result.videos] == [0, 1, 2]
@@ -133,10 +133,13 @@ def test_capture_and_export_with_navix_renderer(tmp_path):
     capture = fnrec.capture.episode_capture(
         12, max_episodes=2, content=render, trigger=lambda i: i < 2
     )
-    adapter = NavixAdapter(env, capture=capture, num_envs=2)
-    state, _ = adapter.reset(jax.random.key(0))
+    recording = fnrec.Recording(
+        fnrec.stats.episode_statistics(autoreset_mode="next_step"), capture=capture
+    )  # navix's default mode, as the recorder's default Recording for navix
+    rec = recorder(env, recording, num_envs=2)
+    state, _ = rec.init(jax.random.key(0))
     state, *_ = scan_rollout(
-        adapter.step, state, actions(2, seed=6), jax.random.split(jax.random.key(1), T)
+        rec.step, state, actions(2, seed=6), jax.random.split(jax.random.key(1), T)
     )
     result = fnrec.export_videos(state.capture, tmp_path / "frames")
     assert len(result.videos) == 2
@@ -152,19 +155,21 @@ class OtherFamilyEnv:
 
 def test_bad_input_names_the_argument():
     with pytest.raises(TypeError, match="`env` must be a navix Environment"):
-        NavixAdapter(OtherFamilyEnv())
-    adapter = NavixAdapter(navix.make("Navix-Empty-5x5-v0"), num_envs=3)
-    state, _ = adapter.reset(jax.random.key(0))
+        recorder(OtherFamilyEnv())
+    with pytest.raises(ValueError, match="`params` must be None for navix"):
+        recorder(navix.make("Navix-Empty-5x5-v0"), params={"max_steps": 3})
+    rec = recorder(navix.make("Navix-Empty-5x5-v0"), num_envs=3)
+    state, _ = rec.init(jax.random.key(0))
     with pytest.raises(
         ValueError, match=r"`action` must have one entry per env, shape \(3, \.\.\.\)"
     ):
-        adapter.step(state, jnp.zeros(2, jnp.int32), jax.random.key(1))
+        rec.step(state, jnp.zeros(2, jnp.int32), jax.random.key(1))
     with pytest.raises(ValueError, match=r"do not jax\.vmap it"):
-        jax.vmap(adapter.step, in_axes=(None, 0, None))(
+        jax.vmap(rec.step, in_axes=(None, 0, None))(
             state, jnp.zeros((2, 3), jnp.int32), jax.random.key(1)
         )
     with pytest.raises(TypeError, match="`state` must be the Recorded state"):
-        adapter.step(state.env_state, jnp.zeros(3, jnp.int32), jax.random.key(1))
+        rec.step(state.env_state, jnp.zeros(3, jnp.int32), jax.random.key(1))
 
 
 def test_docstring_example():

@@ -1,4 +1,4 @@
-"""fnrec.adapters.XMiniGridAdapter with real XLand-MiniGrid (xminigrid 0.9.3)."""
+"""fnrec.adapters.xminigrid.recorder with real XLand-MiniGrid (xminigrid 0.9.3)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from families_reference import assert_matches, run_reference, scan_rollout  # no
 from xminigrid.wrappers import GymAutoResetWrapper  # noqa: E402
 
 import fnrec  # noqa: E402
-from fnrec.adapters import XMiniGridAdapter  # noqa: E402
+from fnrec.adapters.xminigrid import recorder  # noqa: E402
 
 N, T = 3, 60
 
@@ -50,19 +50,18 @@ def test_equals_plain_loop(layout, mode):
     env, params = make()
     stats = fnrec.stats.episode_statistics(8, autoreset_mode=mode)
     limit = 7 if mode == "next_step" else None  # fnrec's time limit under the env's own
-    adapter = XMiniGridAdapter(
-        env, stats, max_episode_steps=limit, num_envs=N if layout == "shared" else None
-    )
+    rec = recorder(
+        env, fnrec.Recording(stats, max_episode_steps=limit),
+        num_envs=N if layout == "shared" else None, params=params,
+    )  # fmt: skip
     reset_key, step_keys = jax.random.key(1), jax.random.split(jax.random.key(2), T)
     if layout == "shared":
-        state, _ = adapter.reset(params, reset_key)
-        step = lambda s, a, k: adapter.step(params, s, a, k)  # noqa: E731
+        state, _ = rec.init(reset_key)
+        step = rec.step
     else:
-        state, _ = jax.vmap(adapter.reset, in_axes=(None, 0))(
-            params, jax.random.split(reset_key, N)
-        )
-        vmapped = jax.vmap(adapter.step, in_axes=(None, 0, 0, 0))
-        step = lambda s, a, k: vmapped(params, s, a, jax.random.split(k, N))  # noqa: E731
+        state, _ = jax.vmap(rec.init)(jax.random.split(reset_key, N))
+        vmapped = jax.vmap(rec.step)
+        step = lambda s, a, k: vmapped(s, a, jax.random.split(k, N))  # noqa: E731
     acts = actions(N)
     state, terminated, truncated, ended = scan_rollout(step, state, acts, step_keys)
     reset = jax.jit(env.reset)
@@ -77,12 +76,11 @@ def test_equals_plain_loop(layout, mode):
 def test_max_steps_reads_as_truncation():
     """params.max_steps: LAST with discount 1. Misread as termination, this test fails."""
     env, params = make("MiniGrid-Empty-8x8", max_steps=6)
-    adapter = XMiniGridAdapter(env, num_envs=2)
-    state, _ = adapter.reset(params, jax.random.key(0))
+    rec = recorder(env, num_envs=2, params=params)
+    state, _ = rec.init(jax.random.key(0))
     turn = jnp.ones((T, 2), jnp.int32)  # turning only: never at the goal
-    step = lambda s, a, k: adapter.step(params, s, a, k)  # noqa: E731
     state, terminated, truncated, _ = scan_rollout(
-        step, state, turn, jax.random.split(jax.random.key(1), T)
+        rec.step, state, turn, jax.random.split(jax.random.key(1), T)
     )
     queue = fnrec.stats.queues(state.stats)
     assert len(queue["length_queue"]) == 2 * (T // 6)
@@ -93,11 +91,10 @@ def test_max_steps_reads_as_truncation():
 def test_capture_and_export_with_xminigrid_renderer(tmp_path):
     env, params = make(max_steps=12)
     capture = fnrec.capture.episode_capture(12, max_episodes=3, watch=(0,), trigger=lambda i: i < 3)
-    adapter = XMiniGridAdapter(env, capture=capture, num_envs=2)
-    state, _ = adapter.reset(params, jax.random.PRNGKey(0))  # uint32 keys: numpy-convertible
-    step = lambda s, a, k: adapter.step(params, s, a, k)  # noqa: E731
+    rec = recorder(env, fnrec.Recording(capture=capture), num_envs=2, params=params)
+    state, _ = rec.init(jax.random.PRNGKey(0))  # uint32 keys: numpy-convertible
     state, _, _, ended = scan_rollout(
-        step, state, actions(2, seed=4), jax.random.split(jax.random.PRNGKey(1), T)
+        rec.step, state, actions(2, seed=4), jax.random.split(jax.random.PRNGKey(1), T)
     )
     result = fnrec.export_videos(
         state.capture, tmp_path, lambda ts: env.render(params, ts), on_device=False, fps=10
@@ -114,24 +111,24 @@ def test_capture_and_export_with_xminigrid_renderer(tmp_path):
 def test_bad_input_names_the_argument():
     env, params = make()
     with pytest.raises(ValueError, match="`env` must not reset itself, got GymAutoResetWrapper"):
-        XMiniGridAdapter(GymAutoResetWrapper(env))
+        recorder(GymAutoResetWrapper(env), params=params)
 
     class OtherFamilyEnv:
         def reset(self, key): ...
         def step(self, state, action): ...
 
     with pytest.raises(TypeError, match="`env` must be a xminigrid Environment"):
-        XMiniGridAdapter(OtherFamilyEnv())
-    adapter = XMiniGridAdapter(env, num_envs=3)
-    state, _ = adapter.reset(params, jax.random.key(0))
+        recorder(OtherFamilyEnv())
+    rec = recorder(env, num_envs=3, params=params)
+    state, _ = rec.init(jax.random.key(0))
     with pytest.raises(
         ValueError, match=r"`action` must have one entry per env, shape \(3, \.\.\.\)"
     ):
-        adapter.step(params, state, jnp.zeros(2, jnp.int32), jax.random.key(1))
+        rec.step(state, jnp.zeros(2, jnp.int32), jax.random.key(1))
     with pytest.raises(ValueError, match="`key` must be ONE PRNG key"):
-        adapter.reset(params, jax.random.split(jax.random.key(0), 3))
+        rec.init(jax.random.split(jax.random.key(0), 3))
     with pytest.raises(TypeError, match="`state` must be the Recorded state"):
-        adapter.step(params, state.env_state, jnp.zeros(3, jnp.int32), jax.random.key(1))
+        rec.step(state.env_state, jnp.zeros(3, jnp.int32), jax.random.key(1))
 
 
 def test_docstring_example():

@@ -39,7 +39,9 @@ def test_info_keys_equal_gymnax_log_wrapper(flatten):
     params = params.replace(max_steps_in_episode=40)
     inner = FlattenObservationWrapper(env) if flatten else env
     theirs = rollout(LogWrapper(inner), params)
-    ours = rollout(fnrec.adapters.GymnaxAdapter(inner, fnrec.Recording(log_wrapper_info=True)), params)
+    ours = rollout(
+        fnrec.adapters.GymnaxAdapter(inner, fnrec.Recording(log_wrapper_info=True)), params
+    )
     assert np.asarray(theirs["returned_episode"]).sum() > 20
     for key in KEYS:
         np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
