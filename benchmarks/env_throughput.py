@@ -83,8 +83,9 @@ def main() -> None:
         "",
         "Env-steps per second (median of 5 timed runs after 1 warm-up, one process). fnrec: "
         "`fnrec.adapters.FuncEnvAdapter(CartPoleFunctional(), "
-        "fnrec.Recording(max_episode_steps=500), num_envs=N)`, `step` in one jitted `lax.scan` with in-graph random actions (one shared "
-        "queue, same-step autoreset; compile excluded by the warm-up). Gymnasium: "
+        "fnrec.Recording(max_episode_steps=500), num_envs=N)`, `step` in one jitted `lax.scan` "
+        "with in-graph random actions (one shared queue, same-step autoreset; compile excluded "
+        "by the warm-up). Gymnasium: "
         '`RecordEpisodeStatistics(make_vec("CartPole-v1", num_envs=N, '
         'vectorization_mode="sync"))`, a Python loop over precomputed random actions.',
         "",

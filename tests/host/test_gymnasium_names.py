@@ -114,6 +114,7 @@ def test_running_attributes_follow_gymnasiums_record_episode_statistics():
         gym.make_vec("CartPole-v1", 2, vectorization_mode="sync",
                      wrappers=[lambda env: gym.wrappers.TimeLimit(env.unwrapped, 3)])
     )  # fmt: skip
+
     def limited(mode):  # the host envs' default statistics, a 3-step time limit
         return fnrec.Recording(fnrec.stats.episode_statistics(100, mode), max_episode_steps=3)
 
