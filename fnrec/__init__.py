@@ -11,7 +11,8 @@ libraries or Gymnasium.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from fnrec import adapters, capture, checkpoint, counter, history, render, schedules, stats, utils
 from fnrec._host_names import NAMES as _HOST_NAMES
@@ -22,9 +23,17 @@ from fnrec.schedules import capped_cubic_video_schedule
 from fnrec.stats import EpisodeEnded, EpisodeStats
 
 if TYPE_CHECKING:
+    from fnrec import wrappers
     from fnrec.host import *  # noqa: F403
 
-__getattr__ = lazy_getattr(__name__, _HOST_NAMES)
+_host_getattr = lazy_getattr(__name__, _HOST_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "wrappers":  # Gymnasium's layout of the video wrappers (host side, loaded lazily)
+        return importlib.import_module("fnrec.wrappers")
+    return _host_getattr(name)
+
 
 __all__ = [
     "EpisodeEnded",
@@ -43,6 +52,7 @@ __all__ = [
     "schedules",
     "stats",
     "utils",
+    "wrappers",
     *sorted(_HOST_NAMES),
 ]
 __version__ = "0.1.0"

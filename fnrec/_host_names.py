@@ -11,7 +11,6 @@ NAMES: dict[str, str] = {
     "FuncEnvRenderer": "fnrec.host.export",
     "FunctionalEnv": "fnrec.host.gym_env",
     "FunctionalVectorEnv": "fnrec.host.gym_env",
-    "RecordVectorVideo": "fnrec.host.record_video",
     "RecordVideo": "fnrec.host.record_video",
     "VideoStream": "fnrec.host.export",
     "VideoWriteError": "fnrec.host.video_writer",

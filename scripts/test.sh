@@ -87,8 +87,8 @@ echo "== ruff format --check, ruff check"
 .venv/bin/ruff format --check -q fnrec tests examples benchmarks scripts
 .venv/bin/ruff check -q fnrec tests examples benchmarks scripts
 FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d,matplotlib,tensorboardX,av,orbax.checkpoint \
-  run_pytest .venv tests -m "not plain" --ignore=tests/with_gymnax --ignore=tests/with_brax \
-  --ignore=tests/with_gymnax_0_0 --ignore=tests/with_families
+  FNREC_KIT=template,funcenv run_pytest .venv tests -m "not plain" --ignore=tests/with_gymnax \
+  --ignore=tests/with_brax --ignore=tests/with_gymnax_0_0 --ignore=tests/with_families
 wait_for_installs
 
 # A plain install: FNREC_PLAIN makes tests/conftest.py check that no optional package is there.
@@ -99,12 +99,13 @@ FNREC_PLAIN=1 run_pytest .venv-plain -m plain tests/test_demo.py tests/test_exam
 # Gymnasium-facing tests again on Gymnasium 1.3 (the parity tests skip there: 1.3 mis-counts
 # same-step autoreset).
 FNREC_REQUIRE=gymnax,jumanji,navix,xminigrid,craftax,matplotlib,tensorboardX \
-  run_pytest .venv-families tests/with_gymnax tests/with_families
+  FNREC_KIT=gymnax,craftax,jumanji,navix,xminigrid \
+  run_pytest .venv-families tests/with_gymnax tests/with_families tests/conformance
 run_pytest .venv-families tests -m gymnasium_api --ignore=tests/with_gymnax \
   --ignore=tests/with_brax --ignore=tests/with_gymnax_0_0 --ignore=tests/with_families
 
 if [ "${FNREC_SKIP_BRAX:-0}" != 1 ]; then
-  FNREC_REQUIRE=brax.envs,mujoco_playground,gymnax run_pytest .venv-brax tests/with_brax \
-    tests/with_gymnax_0_0
+  FNREC_REQUIRE=brax.envs,mujoco_playground,gymnax FNREC_KIT=brax run_pytest .venv-brax \
+    tests/with_brax tests/with_gymnax_0_0 tests/conformance
 fi
 echo "all test environments passed in $((SECONDS - START)) s"

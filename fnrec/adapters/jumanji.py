@@ -1,9 +1,9 @@
 """Statistics and capture over jumanji environments (``reset(key)``, ``step(state, action)``).
 
-``recorder(env, recording, num_envs)`` (the family's entry) reads jumanji's ``TimeStep`` as
-dm_env defines it: a ``LAST`` step with discount 0 is a termination, a ``LAST`` step with
-discount > 0 a truncation (the env's own time limit, as ``LevelBasedForaging`` reports it; Snake and Maze end their time limit with discount 0,
-so their ``TimeStep`` says termination and fnrec reports what it says).
+``recorder(env, recording, num_envs)`` (the family's entry) reads jumanji's ``TimeStep`` as dm_env
+defines it: a ``LAST`` step with discount 0 is a termination, a ``LAST`` step with discount > 0 a
+truncation (the env's own time limit, as ``LevelBasedForaging`` reports it; Snake and Maze end their
+time limit with discount 0, so their ``TimeStep`` says termination and fnrec reports what it says).
 
 Two paths, chosen from `env`:
 

@@ -8,13 +8,13 @@ allowed step has discount 0 and reads as termination), as ``fnrec.adapters.juman
 reads it.
 
 ``recorder(env, recording, num_envs, params)`` (the family's entry) binds ``params`` and goes
-through the core (``fnrec.adapters.core``): the env's step without reset, then fnrec's time
-limit, the autoreset in any of the statistics' modes (new episodes from fnrec's key) and
-capture. Pass the env without xminigrid's ``GymAutoResetWrapper``/``DmEnvAutoResetWrapper``
-(fnrec resets it); observation wrappers are fine. ``num_envs=N`` batches it with ``core.vmapped`` (one shared
-queue); ``jax.vmap`` the recorder for one queue per env. The env state the core and the capture
-see is xminigrid's ``TimeStep``; xminigrid renders on the host
-(``export_videos(..., render=lambda ts: env.render(params, ts), on_device=False)``).
+through the core (``fnrec.adapters.core``): the env's step without reset, then fnrec's time limit,
+the autoreset in any of the statistics' modes (new episodes from fnrec's key) and capture. Pass the
+env without xminigrid's ``GymAutoResetWrapper``/``DmEnvAutoResetWrapper`` (fnrec resets it);
+observation wrappers are fine. ``num_envs=N`` batches it with ``core.vmapped`` (one shared queue);
+``jax.vmap`` the recorder for one queue per env. The env state the core and the capture see is
+xminigrid's ``TimeStep``; xminigrid renders on the host (``export_videos(..., render=lambda ts:
+env.render(params, ts), on_device=False)``).
 
 xminigrid is not imported: the family duck-types the env. Example::
 

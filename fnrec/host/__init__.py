@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # for type checkers only; tests/test_boundary.py checks it ag
     )
     from fnrec.host.gym_env import FunctionalEnv, FunctionalVectorEnv
     from fnrec.host.plots import learning_curve
-    from fnrec.host.record_video import RecordVectorVideo, RecordVideo
+    from fnrec.host.record_video import RecordVideo
     from fnrec.host.save_video import save_video
     from fnrec.host.video_writer import VideoWriteError, VideoWriter, VideoWriteWarning
 

@@ -26,14 +26,17 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-import fnrec
+from fnrec import capture, history, schedules, stats
 from fnrec._optional import MissingDependency
+from fnrec.adapters import funcenv
+from fnrec.adapters.core import Recording
 from fnrec.demo import CartPole
 from fnrec.demo.ppo import PPOConfig, make_train
-from fnrec.host.episode_log import EpisodeLog
-from fnrec.host.export import ExportResult
+from fnrec.host.episode_log import EpisodeLog, episode_log
+from fnrec.host.export import ExportResult, export_videos
 from fnrec.host.plots import learning_curve
 from fnrec.host.video_recorder import make_video_folder
+from fnrec.render import cartpole
 
 # The fastest CartPole episode is 8 steps (the pole falls past 12 degrees), so the history holds
 # every episode of a run of S env-steps with S // 8 + num_envs slots.
@@ -115,12 +118,12 @@ def _summary_table(log: EpisodeLog, ends: np.ndarray, steps_per_update: int) -> 
         part = slice(begin, end)
         count = end - begin
         returns, lengths = log.episode_return[part], log.length[part]
-        stats = (
+        cells = (
             f"{returns.mean():.1f} | {lengths.mean():.1f} | {log.terminated[part].mean():.0%}"
             if count
             else "- | - | -"
         )
-        rows.append(f"| {first + 1}-{last} | {last * steps_per_update:,} | {count:,} | {stats} |")
+        rows.append(f"| {first + 1}-{last} | {last * steps_per_update:,} | {count:,} | {cells} |")
     return "\n".join(rows)
 
 
@@ -157,20 +160,20 @@ def run_demo(
     echo = (lambda *a, **k: None) if quiet else print
     env_steps_per_update = num_envs * steps_per_update
     total_steps = env_steps_per_update * num_updates
-    trigger = None if every is None else fnrec.schedules.every(every)
-    recording = fnrec.Recording(
-        statistics=fnrec.stats.episode_statistics(buffer_length=100),
-        capture=fnrec.capture.episode_capture(
+    trigger = None if every is None else schedules.every(every)
+    recording = Recording(
+        statistics=stats.episode_statistics(buffer_length=100),
+        capture=capture.episode_capture(
             max_episode_steps, max_episodes=max_videos, watch=None, trigger=trigger
         ),
-        history=fnrec.history.episode_history(total_steps // _SHORTEST_EPISODE + num_envs),
+        history=history.episode_history(total_steps // _SHORTEST_EPISODE + num_envs),
         max_episode_steps=max_episode_steps,
     )
-    fns = fnrec.adapters.funcenv.recorder(CartPole(), recording, num_envs)
+    fns = funcenv.recorder(CartPole(), recording, num_envs)
     config = PPOConfig(num_envs=num_envs, num_steps=steps_per_update, num_updates=num_updates)
 
     def metrics(state: Any) -> dict[str, Any]:
-        return {**fnrec.stats.summary(state.stats), "episodes": state.history.count}
+        return {**stats.summary(state.stats), "episodes": state.history.count}
 
     report_every = max(1, num_updates // 10)
     progress = None if quiet else _Progress(num_updates, env_steps_per_update, report_every)
@@ -195,7 +198,7 @@ def run_demo(
     train_seconds = time.perf_counter() - start
 
     state = result.env_state
-    log = fnrec.episode_log(state.history)
+    log = episode_log(state.history)
     ends = np.asarray(result.metrics["episodes"])
     echo(
         f"  trained in {train_seconds:.1f} s ({total_steps / train_seconds / 1e3:,.0f} k "
@@ -208,9 +211,7 @@ def run_demo(
 
     csv = log.write_csv(folder / "episodes.csv")
     echo("", flush=True)  # before the export's progress line (stderr)
-    videos = fnrec.export_videos(
-        state.capture, folder / "videos", fnrec.render.cartpole, fps=50, progress=not quiet
-    )
+    videos = export_videos(state.capture, folder / "videos", cartpole, fps=50, progress=not quiet)
     recorded = [video.episode_id for video in videos.videos]
     try:
         plot = learning_curve(

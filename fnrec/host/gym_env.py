@@ -27,12 +27,13 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-import fnrec
-from fnrec import _checks
+from fnrec import _checks, stats
+from fnrec.adapters.core import Recording
 from fnrec.host.export import FuncEnvRenderer
 from fnrec.host.frames import tile
 from fnrec.host.spaces import check_action
 from fnrec.recorders import Recorder
+from fnrec.stats import EpisodeEnded, EpisodeStats
 from fnrec.utils.seeding import key_from_seed
 
 _AUTORESET = {
@@ -104,7 +105,7 @@ class _Driver:
         self._key = key_from_seed(None)
         self._start = np.zeros(shape)
         self._prev_done = np.zeros(shape, bool)  # read from the device with every step's results
-        self.last_ended: fnrec.EpisodeEnded | None = None  # the last step's, as numpy
+        self.last_ended: EpisodeEnded | None = None  # the last step's, as numpy
         self._obs: Any = None
         self._action_space = action_space
         self._action_dtype = (
@@ -194,7 +195,7 @@ class _Driver:
             self._start = np.where(self._prev_done, now, self._start)
         done = np.asarray(ended.mask)
         elapsed = now - self._start
-        info = fnrec.stats.host_info(ended, elapsed)
+        info = stats.host_info(ended, elapsed)
         if "episode" in info and done.ndim:  # Gymnasium's vector wrapper sums in float64
             info["episode"]["r"] = info["episode"]["r"].astype(np.float64)
         for index in np.flatnonzero(done):
@@ -208,13 +209,13 @@ class _Driver:
 
     # statistics ---------------------------------------------------------------------------
     @property
-    def stats(self) -> fnrec.EpisodeStats | None:
+    def stats(self) -> EpisodeStats | None:
         return None if self.state is None else self.state.stats
 
     def queues(self) -> dict[str, np.ndarray]:
         if self.state is None:
             return {"return_queue": np.zeros(0), "length_queue": np.zeros(0, np.int64)}
-        return fnrec.stats.queues(self.stats)
+        return stats.queues(self.stats)
 
 
 def _expand(mask: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -245,10 +246,10 @@ class _Statistics:
     def episode_count(self) -> int:
         """How many episodes have finished (exact)."""
         stats = self._driver.stats
-        return 0 if stats is None else fnrec.stats.episode_count(stats)
+        return 0 if stats is None else stats.episode_count(stats)
 
     @property
-    def stats(self) -> fnrec.EpisodeStats | None:
+    def stats(self) -> EpisodeStats | None:
         """The recorded EpisodeStats (None before the first reset)."""
         return self._driver.stats
 
@@ -340,7 +341,7 @@ def _setup(
         from fnrec.adapters import funcenv
 
         if recording is None:
-            recording = fnrec.Recording(fnrec.stats.episode_statistics(autoreset_mode=default_mode))
+            recording = Recording(stats.episode_statistics(autoreset_mode=default_mode))
         recorder = funcenv.recorder(env, recording, num_envs, params)
         if render_mode == "rgb_array" and render is None:
             render = FuncEnvRenderer(
@@ -457,7 +458,7 @@ class FunctionalEnv(_HostEnv, gym.Env):
     def __init__(
         self,
         env: Any,
-        recording: fnrec.Recording | None = None,
+        recording: Recording | None = None,
         render_mode: str | None = None,
         render: Callable[[Any], Any] | None = None,
         metadata: dict[str, Any] | None = None,
@@ -548,7 +549,7 @@ class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
         self,
         env: Any,
         num_envs: int | None = None,
-        recording: fnrec.Recording | None = None,
+        recording: Recording | None = None,
         render_mode: str | None = None,
         render: Callable[[Any], Any] | None = None,
         metadata: dict[str, Any] | None = None,

@@ -147,13 +147,9 @@ class RecordVideo(_VideoRecorderView, gym.Wrapper):
     `reset` return it, the video is discarded (never left truncated) with a `VideoWriteWarning`, and
     listed in `failed_videos`; when the environment itself raises, its video is discarded too.
 
-    Given a `VectorEnv`, the constructor returns a `RecordVectorVideo` instead.
+    A `VectorEnv` takes `fnrec.wrappers.vector.RecordVideo` (Gymnasium's layout: one class per
+    kind of env, of one name in mirrored namespaces).
     """
-
-    def __new__(cls, env: gym.Env | VectorEnv | None = None, *args: Any, **kwargs: Any) -> Any:
-        if cls is RecordVideo and isinstance(env, VectorEnv):
-            return RecordVectorVideo(env, *args, **kwargs)
-        return super().__new__(cls)
 
     def __init__(
         self,
@@ -183,6 +179,11 @@ class RecordVideo(_VideoRecorderView, gym.Wrapper):
           crf: libx264 constant rate factor (quality; lower is better).
           encoder: "auto" (PyAV when installed, else the ffmpeg program), "pyav" or "ffmpeg".
         """
+        if isinstance(env, VectorEnv):
+            raise TypeError(
+                "`env` must be a gymnasium.Env for fnrec.RecordVideo, got the VectorEnv "
+                f"{type(env).__name__}: use fnrec.wrappers.vector.RecordVideo (Gymnasium's layout)"
+            )
         super().__init__(env)
         _check_render_mode(env.render_mode, allowed_lists=True)
         self.render_history: list[Any] = []  # frames taken from a render_mode="rgb_array_list" env
