@@ -30,7 +30,8 @@ class Out(NamedTuple):
 
 
 def vmapped(env: Any, params: Any, num_envs: int) -> tuple[Any, Any]:
-    """purejaxrl's loop: (reset, step) of `num_envs` copies under ``jax.vmap``, keys split."""
+    """purejaxrl's loop: (reset, step) of `num_envs` copies under ``jax.vmap``, keys split; a
+    6-value step (gymnax 1.x) merged into purejaxrl's done, as purejaxrl does."""
     reset = jax.vmap(env.reset, in_axes=(0, None))
     step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
 
@@ -39,9 +40,8 @@ def vmapped(env: Any, params: Any, num_envs: int) -> tuple[Any, Any]:
         return state, obs
 
     def batch_step(state, action, key):
-        obs, state, reward, done, info = step(
-            jax.random.split(key, num_envs), state, action, params
-        )  # purejaxrl's five values
+        obs, state, reward, *flags, _ = step(jax.random.split(key, num_envs), state, action, params)
+        done = flags[0] | flags[1] if len(flags) == 2 else flags[0]
         return Out(state, obs, reward, done, done & False)
 
     return batch_reset, batch_step
@@ -57,10 +57,7 @@ def trained_parameters(gymnax: Any, log_wrapper: Any) -> dict[str, Any]:
         capture = fnrec.capture.episode_capture(40, max_episodes=4)
         return fnrec.Recording(capture=capture, log_wrapper_info=True)
 
-    if len(env.step(jax.random.key(0), env.reset(jax.random.key(0), params)[1], 0, params)) == 6:
-        theirs = log_wrapper_five_values(log_wrapper(env), params, n)
-    else:
-        theirs = vmapped(log_wrapper(env), params, n)
+    theirs = vmapped(log_wrapper(env), params, n)
     swap = fnrec.adapters.GymnaxAdapter(env, recording(), step_api="done")
     shared = fnrec.adapters.gymnax.recorder(env, recording(), n, params)
     ways = {
@@ -72,24 +69,6 @@ def trained_parameters(gymnax: Any, log_wrapper: Any) -> dict[str, Any]:
     results = {name: jax.jit(make_train(CONFIG, *fns, 4, 2))(key) for name, fns in ways.items()}
     assert int(results["recorder, num_envs=N"].env_state.capture.num_stored) > 0  # it recorded
     return {name: result.params for name, result in results.items()}
-
-
-def log_wrapper_five_values(env: Any, params: Any, num_envs: int) -> tuple[Any, Any]:
-    """gymnax 1.x's LogWrapper returns six values; purejaxrl merges them into done."""
-    reset = jax.vmap(env.reset, in_axes=(0, None))
-    step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
-
-    def batch_reset(key):
-        obs, state = reset(jax.random.split(key, num_envs), params)
-        return state, obs
-
-    def batch_step(state, action, key):
-        obs, state, reward, term, trunc, _ = step(
-            jax.random.split(key, num_envs), state, action, params
-        )
-        return Out(state, obs, reward, term | trunc, (term | trunc) & False)
-
-    return batch_reset, batch_step
 
 
 def assert_identical(parameters: dict[str, Any]) -> None:

@@ -245,8 +245,8 @@ class _Statistics:
     @property
     def episode_count(self) -> int:
         """How many episodes have finished (exact)."""
-        stats = self._driver.stats
-        return 0 if stats is None else stats.episode_count(stats)
+        current = self._driver.stats
+        return 0 if current is None else stats.episode_count(current)
 
     @property
     def stats(self) -> EpisodeStats | None:
@@ -276,9 +276,11 @@ class _Statistics:
 
     def _running(self, field: str, ended_field: str, dtype: type) -> Any:
         driver = self._driver
-        stats = driver.stats
+        current = driver.stats
         value = (
-            np.zeros(driver._start.shape) if stats is None else np.asarray(getattr(stats, field))
+            np.zeros(driver._start.shape)
+            if current is None
+            else np.asarray(getattr(current, field))
         )
         if driver.last_ended is not None:  # ended, not yet restarted (next-step or disabled)
             value = np.where(driver._prev_done, getattr(driver.last_ended, ended_field), value)
@@ -287,7 +289,7 @@ class _Statistics:
 
     @property
     def state(self) -> Any:
-        """The adapter's state on the device (None before the first reset), e.g. its capture."""
+        """The recorder's state on the device (None before the first reset), e.g. its capture."""
         return self._driver.state
 
     @property

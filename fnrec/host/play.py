@@ -18,8 +18,10 @@ import gymnasium as gym
 import numpy as np
 
 from fnrec._optional import require
+from fnrec.adapters.core import Recording
 from fnrec.host.gym_env import FunctionalEnv
 from fnrec.host.record_video import RecordVideo
+from fnrec.stats import episode_statistics
 
 KeysToAction = dict[Any, Any]
 
@@ -65,8 +67,8 @@ def play(
     """Plays `env` with the keyboard (Gymnasium's ``play``), keeping the episodes' statistics.
 
     Args:
-      env: a FuncEnv, an fnrec adapter, or a ``fnrec.FunctionalEnv`` with render_mode
-        ``"rgb_array"``.
+      env: a FuncEnv, or a ``fnrec.FunctionalEnv`` with render_mode ``"rgb_array"`` (over any
+        recorder, with its ``render=``).
       keys_to_action: key combination -> action; keys are code points, characters or strings
         (``{"a": 0, "d": 1, ("a", "d"): 0}``); default the env's ``get_keys_to_action()``.
       noop: the action when no mapped combination is pressed.
@@ -77,7 +79,7 @@ def play(
         every step (e.g. ``PlayPlot.callback``).
       transpose: show the frame transposed (Gymnasium's default).
       wait_on_player: step only while a key is pressed.
-      params: the env params (FuncEnv, gymnax).
+      params: the env params (FuncEnv).
       max_episode_steps: truncate episodes after this many steps (FuncEnv).
       record: a folder: every played episode is written there as ``<name_prefix>-episode-<id>.mp4``.
       name_prefix: the video names' prefix.
@@ -89,9 +91,11 @@ def play(
     pygame = require("pygame", "fnrec.utils.play")
     host = env
     if not isinstance(env, gym.Env):
-        host = FunctionalEnv(
-            env, max_episode_steps=max_episode_steps, render_mode="rgb_array", params=params
-        )
+        recording = None
+        if max_episode_steps is not None:  # a FuncEnv's time limit (a recorder has its own)
+            statistics = episode_statistics(autoreset_mode="disabled")
+            recording = Recording(statistics, max_episode_steps=max_episode_steps)
+        host = FunctionalEnv(env, recording, render_mode="rgb_array", params=params)
     if host.render_mode != "rgb_array":
         raise ValueError(
             f"`env` must render frames (render_mode='rgb_array'), got {host.render_mode!r}"

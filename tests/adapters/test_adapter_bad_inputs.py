@@ -153,9 +153,9 @@ def _is_int(x: object, low: int, high: int) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool) and low <= x <= high
 
 
-@given(max_episode_steps=SETTING, max_episodes=SETTING, watch=SETTING)
+@given(max_length=SETTING, max_episodes=SETTING, watch=SETTING)
 @SETTINGS
-def test_capture_settings_are_valid_or_named(max_episode_steps, max_episodes, watch):
+def test_capture_settings_are_valid_or_named(max_length, max_episodes, watch):
     def valid_watch(w):
         if w is None:
             return True
@@ -165,19 +165,19 @@ def test_capture_settings_are_valid_or_named(max_episode_steps, max_episodes, wa
         return all(_is_int(i, 0, 2**62) for i in items)
 
     valid = {
-        "max_episode_steps": _is_int(max_episode_steps, 1, 2**31 - 2),
+        "max_length": _is_int(max_length, 1, 2**31 - 2),
         "max_episodes": _is_int(max_episodes, 1, 2**31 - 1),
         "watch": valid_watch(watch),
     }
     try:
-        capture = fnrec.capture.episode_capture(max_episode_steps, max_episodes, watch)
+        capture = fnrec.capture.episode_capture(max_length, max_episodes, watch)
     except (TypeError, ValueError) as error:
         named = [name for name in valid if f"`{name}`" in str(error)]
         assert named and not valid[named[0]], error
         assert_clear(error, named[0])
         return
     assert all(valid.values()), valid
-    assert capture.max_episode_steps == max_episode_steps
+    assert capture.max_length == max_length
     correct()
 
 

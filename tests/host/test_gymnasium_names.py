@@ -14,6 +14,7 @@ from gymnasium.wrappers.vector import RecordVideo as GymVectorRecordVideo
 import fnrec
 from fnrec.demo import CartPole
 from fnrec.host.frames import grid_shape
+from fnrec.wrappers.vector import RecordVideo as VectorRecordVideo
 
 pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
 
@@ -69,12 +70,12 @@ def test_grid_shape_is_gymnasiums_for_an_aspect_ratio(count, ratio):
 
 
 def test_vector_record_first_only_and_aspect_ratio(tmp_path):
-    first = fnrec.RecordVideo(_vector(4), tmp_path / "first", record_first_only=True,
+    first = VectorRecordVideo(_vector(4), tmp_path / "first", record_first_only=True,
                               episode_trigger=lambda e: e == 0)  # fmt: skip
-    grid = fnrec.RecordVideo(_vector(4), tmp_path / "grid", record_first_only=False,
+    grid = VectorRecordVideo(_vector(4), tmp_path / "grid", record_first_only=False,
                              video_aspect_ratio=(4, 1),
                              episode_trigger=lambda e: e == 0)  # fmt: skip
-    square = fnrec.RecordVideo(_vector(4), tmp_path / "square", video_aspect_ratio=(1, 1),
+    square = VectorRecordVideo(_vector(4), tmp_path / "square", video_aspect_ratio=(1, 1),
                                episode_trigger=lambda e: e == 0)  # fmt: skip
     for envs in (first, grid, square):
         envs.reset(seed=0)
@@ -100,12 +101,12 @@ def test_vector_record_first_only_and_aspect_ratio(tmp_path):
 )
 def test_vector_conflicting_arguments_raise(tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        fnrec.RecordVideo(_vector(2), tmp_path, **kwargs)
+        VectorRecordVideo(_vector(2), tmp_path, **kwargs)
 
 
 def test_record_first_only_must_be_a_bool(tmp_path):
     with pytest.raises(TypeError, match="`record_first_only` must be a bool, got 'yes'"):
-        fnrec.RecordVideo(_vector(2), tmp_path, record_first_only="yes")
+        VectorRecordVideo(_vector(2), tmp_path, record_first_only="yes")
 
 
 def test_running_attributes_follow_gymnasiums_record_episode_statistics():

@@ -11,6 +11,7 @@ from conftest import assert_same_video, decode, leftovers, video_fps
 from gymnasium.vector import AutoresetMode
 
 import fnrec
+from fnrec.wrappers.vector import RecordVideo as VectorRecordVideo
 
 pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
 
@@ -179,10 +180,11 @@ def test_keyboard_interrupt_mid_episode_discards_only_that_video(tmp_path):
 
 @pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
 def test_vector_counts_episodes_of_the_recorded_env(tmp_path, mode):
-    envs = fnrec.RecordVideo(
+    with pytest.raises(TypeError, match=r"use fnrec\.wrappers\.vector\.RecordVideo"):
+        fnrec.RecordVideo(vector_cartpole(mode), tmp_path)  # the single-env wrapper
+    envs = VectorRecordVideo(
         vector_cartpole(mode), tmp_path, episode_trigger=lambda e: True, env_index=1, **LOSSLESS
     )
-    assert isinstance(envs, fnrec.RecordVectorVideo)
     rng = np.random.default_rng(1)
     actions = rng.integers(0, 2, (150, 3))
     envs.reset(seed=10)
@@ -200,7 +202,7 @@ def test_vector_counts_episodes_of_the_recorded_env(tmp_path, mode):
 
 @pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
 def test_vector_video_length_is_exact(tmp_path, mode):
-    envs = fnrec.RecordVideo(vector_cartpole(mode), tmp_path, video_length=9,
+    envs = VectorRecordVideo(vector_cartpole(mode), tmp_path, video_length=9,
                              episode_trigger=lambda e: e % 2 == 0)  # fmt: skip
     envs.reset(seed=0)
     for step in range(200):
@@ -212,7 +214,7 @@ def test_vector_video_length_is_exact(tmp_path, mode):
 
 
 def test_vector_tiled_grid(tmp_path):
-    envs = fnrec.RecordVideo(vector_cartpole(AutoresetMode.SAME_STEP, num_envs=2), tmp_path,
+    envs = VectorRecordVideo(vector_cartpole(AutoresetMode.SAME_STEP, num_envs=2), tmp_path,
                              episode_trigger=lambda e: e == 0, tile=True)  # fmt: skip
     envs.reset(seed=0)
     for _ in range(40):
@@ -224,7 +226,7 @@ def test_vector_tiled_grid(tmp_path):
 
 
 def test_vector_disabled_autoreset_with_reset_mask(tmp_path):
-    envs = fnrec.RecordVideo(vector_cartpole(AutoresetMode.DISABLED, num_envs=2), tmp_path,
+    envs = VectorRecordVideo(vector_cartpole(AutoresetMode.DISABLED, num_envs=2), tmp_path,
                              episode_trigger=lambda e: True, env_index=1)  # fmt: skip
     envs.reset(seed=0)
     lengths, length = [], 0
@@ -246,7 +248,7 @@ def test_vector_disabled_autoreset_with_reset_mask(tmp_path):
 
 def test_vector_env_index_must_exist(tmp_path):
     with pytest.raises(ValueError, match=r"env_index must be in \[0, 3\), got 3"):
-        fnrec.RecordVideo(vector_cartpole(AutoresetMode.NEXT_STEP), tmp_path, env_index=3)
+        VectorRecordVideo(vector_cartpole(AutoresetMode.NEXT_STEP), tmp_path, env_index=3)
 
 
 def cartpole_renderer():
@@ -328,7 +330,7 @@ def test_functional_vector_env_is_recorded_with_final_frames(tmp_path, mode, til
         return fnrec.host.frames.tile([image(s) for s in states])
 
     def wrap(base):
-        return fnrec.RecordVideo(base, tmp_path, episode_trigger=lambda e: True, env_index=1,
+        return VectorRecordVideo(base, tmp_path, episode_trigger=lambda e: True, env_index=1,
                                  tile=tiled, **LOSSLESS)  # fmt: skip
 
     envs, history = functional_vector_run(mode, 70, seed=4, wrap=wrap)
