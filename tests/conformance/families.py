@@ -32,6 +32,9 @@ class Case(NamedTuple):
       mode: the statistics' autoreset mode the family is run with.
       time_limit: the ``Recording.max_episode_steps`` the case needs (None: the env's own).
       content: what capture keeps of one env state (a small array): the kit's frames.
+      heavy: the env's step takes minutes to compile (craftax): the kit compiles it as few
+        times as it can (no ``check_env``, which compiles it under six transformations; the
+        sharded run compiles the whole run only).
     """
 
     name: str
@@ -39,6 +42,7 @@ class Case(NamedTuple):
     mode: str = "same_step"
     time_limit: int | None = None
     content: Callable[[Any], Any] | None = None
+    heavy: bool = False
 
 
 def fingerprint(env_state: Any) -> jax.Array:
@@ -108,7 +112,7 @@ def craftax() -> Case:
 
     # craftax's state is large: capture keeps the player's position and the time only
     content = lambda s: fingerprint((s.player_position, s.timestep))  # noqa: E731
-    return Case("craftax", make, content=content)
+    return Case("craftax", make, content=content, heavy=True)
 
 
 def jumanji() -> Case:
