@@ -109,6 +109,22 @@ def test_functional_env_over_an_unbatched_recorder_with_spaces_in_its_spec():
     assert "episode" in info and env.episode_count == 1
 
 
+def test_a_step_without_a_key_draws_from_the_key_the_state_carries():
+    rec, action = make(2), jnp.ones(2, jnp.int32)
+    state, _ = rec.init(jax.random.key(0))
+    out = rec.step(state, action)
+    key, carried = jax.random.split(state.key)  # the key used, and the one carried on
+    want = rec.step(state._replace(key=carried), action, key)
+    data = jax.random.key_data
+    np.testing.assert_array_equal(data(out.state.key), data(carried))
+    for got, expected in zip(jax.tree.leaves(out), jax.tree.leaves(want), strict=True):
+        if jnp.issubdtype(got.dtype, jax.dtypes.prng_key):
+            got, expected = data(got), data(expected)
+        np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match="`key` is None and `state` carries no key"):
+        rec.step(state._replace(key=None), action)
+
+
 def test_check_env_checks_a_recorder():
     fnrec.utils.check_env(
         make(2, observation_space=OBSERVATION_SPACE, action_space=ACTION_SPACE), steps=5

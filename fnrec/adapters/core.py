@@ -58,6 +58,7 @@ __all__ = [
     "Recording",
     "RecordingView",
     "StepResult",
+    "check_action_shape",
     "check_methods",
     "no_episode",
     "select",
@@ -655,6 +656,25 @@ def checked_action(
     action = _checks.host_action("action", action)
     _checks.check_leading_axis("action", action, num_envs)
     return action
+
+
+def check_action_shape(num_envs: int | None, action: Any, space: Any) -> None:
+    """Raises unless `action` has the shape of ONE env's array `space`, with the batch's axis.
+
+    Args:
+      num_envs: None for one env, else the batch size.
+      action: the action(s).
+      space: ONE env's action space (a Gymnasium space), or None (nothing to check).
+    """
+    if space is None or getattr(space, "dtype", None) is None:  # no space, or Tuple/Dict
+        return
+    expected = (() if num_envs is None else (num_envs,)) + tuple(space.shape or ())
+    shape = tuple(jnp.shape(action))
+    if shape != expected:
+        raise ValueError(
+            f"`action` must have shape {expected} (num_envs={num_envs}, action_space="
+            f"{space}), got shape {shape}"
+        )
 
 
 def select(mask: Array, on_true: Any, on_false: Any) -> Any:

@@ -35,7 +35,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from gymnasium.experimental.functional import FuncEnv
 from jax import Array
 
@@ -139,15 +138,7 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
             action = _checks.action_array("action", action)
         elif action is None or isinstance(action, (str, bytes)):
             raise TypeError(f"`action` must be an array or number, got {type(action).__name__}")
-        expected = tuple(self.action_space.shape or ())
-        if self.num_envs is not None:
-            expected = (self.num_envs, *expected)
-        shape = tuple(np.shape(action))
-        if shape != expected:
-            raise ValueError(
-                f"`action` must have shape {expected} (num_envs={self.num_envs}, action_space="
-                f"{self.action_space}), got shape {shape}"
-            )
+        core.check_action_shape(self.num_envs, action, self.action_space)
         return action
 
     def _core_fns(self, params: Any) -> EnvFns:

@@ -97,6 +97,11 @@ class _Fns:
             self.first_obs = lambda key: fns.init(key)[1]
             self.names = {"init": "init", "step": "step"}
             return
+        if callable(getattr(env, "recorder", None)):  # a shell (FuncEnvAdapter, ...)
+            raise TypeError(
+                f"`env` must be a fnrec.Recorder or a Gymnasium FuncEnv, got {type(env).__name__}"
+                ": pass its .recorder()"
+            )
         missing = [
             name
             for name in ("initial", "transition", "observation", "reward", "terminal")

@@ -339,7 +339,7 @@ def _setup(
                 f"({env.spec.name}): pass them to the family's recorder"
             )
         recorder = env
-    elif _is_func_env(env):
+    elif _is_func_env(env) and not callable(getattr(env, "recorder", None)):
         from fnrec.adapters import funcenv
 
         if recording is None:

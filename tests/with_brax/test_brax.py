@@ -99,7 +99,9 @@ def test_errors():
         BraxAdapter(object())
     with pytest.raises(ValueError, match="buffer_length"):
         BraxAdapter(env, fnrec.Recording(fnrec.stats.episode_statistics(0)))
-    with pytest.raises(ValueError, match="must reset itself: wrap it with brax.envs.training.wrap"):
+    with pytest.raises(
+        ValueError, match=r"must reset itself: wrap it with brax\.envs\.training\.wrap"
+    ):
         BraxAdapter(env)
     env = training.AutoResetWrapper(training.EpisodeWrapper(env, EPISODE_LENGTH, 1))
     state = env.reset(jax.random.PRNGKey(0))

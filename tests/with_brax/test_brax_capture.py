@@ -111,7 +111,7 @@ def test_capture_keeps_the_final_frame_and_exports(tmp_path):
 
 def test_an_autoreset_wrapper_outermost_is_needed():
     env = training.VmapWrapper(training.EpisodeWrapper(pendulum_env(), LENGTH, 1))
-    with pytest.raises(ValueError, match="must reset itself: .*autoreset wrapper outermost"):
+    with pytest.raises(ValueError, match=r"must reset itself: .*autoreset wrapper outermost"):
         BraxAdapter(env, fnrec.Recording(capture=fnrec.capture.episode_capture(LENGTH)))
 
 
