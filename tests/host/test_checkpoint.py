@@ -43,7 +43,7 @@ def env_reset(key):
 
 def make_recording(mode="same_step", buffer_length=7, max_episodes=6, history=True):
     capture = fnrec.capture.episode_capture(
-        max_episode_steps=12, max_episodes=max_episodes, watch=None, trigger=lambda i: i % 2 == 0
+        max_length=12, max_episodes=max_episodes, watch=None, trigger=lambda i: i % 2 == 0
     )
     return core.Recording(
         fnrec.stats.episode_statistics(buffer_length, mode),

@@ -187,7 +187,9 @@ def test_vector_video_failure_keeps_the_step(tmp_path, encoder):
     envs = gym.make_vec(
         "CartPole-v1", num_envs=2, vectorization_mode="sync", render_mode="rgb_array"
     )
-    env = fnrec.RecordVideo(envs, tmp_path, episode_trigger=lambda e: True, encoder=encoder)
+    env = fnrec.wrappers.vector.RecordVideo(
+        envs, tmp_path, episode_trigger=lambda e: True, encoder=encoder
+    )
     env.reset(seed=0)
     recorder = env.video_recorder
     calls = {"n": 0}
