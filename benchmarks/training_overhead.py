@@ -12,12 +12,11 @@ minibatch updates) trains on gymnax CartPole-v1 with the envs' statistics kept t
   ``step_env``/``reset_env`` through fnrec's core (the path capture needs).
 
 fnrec's batching rule steps env i of a num_envs=N adapter as the vmapped one steps it with key
-``split(key, N)[i]``, and over a wrapped env the adapter calls gymnax's own ``step`` as
-LogWrapper does: the first three end with bit-identical policy parameters (asserted). The
-bare-env path compiles gymnax's step as part of fnrec's program, which rounds a few floats
-differently; it is asserted equal to its per-env twin and reported beside the others. The
-variants are timed interleaved, after warm-up, median of several rounds; the ratios go to
-benchmarks/RESULTS.md.
+``split(key, N)[i]``; over a wrapped env the recorder calls gymnax's own ``step`` as LogWrapper
+does, and over the bare env it jits ``step_env``/``reset_env`` as gymnax's ``step`` does (params
+traced, not folded as Python floats): all four end with bit-identical policy parameters
+(asserted), and the bare-env path also equals its per-env twin. The variants are timed
+interleaved, after warm-up, median of several rounds; the ratios go to benchmarks/RESULTS.md.
 
 Run (needs gymnax: see README): python benchmarks/training_overhead.py [--envs 16 256] [--rounds 5]
 """
@@ -107,7 +106,7 @@ def main() -> None:
         }
         results = {name: jax.block_until_ready(train(key)) for name, train in trains.items()}
         names = list(results)
-        for name in names[1:3]:  # the same training, whatever keeps the statistics
+        for name in names[1:]:  # the same training, whatever keeps the statistics
             same(results[name], results[names[0]], name)
         # The core path, per env and shared, against each other (same program, same floats).
         per_env_core = jax.jit(make_train(config, *bare_per_env(num_envs), 4, 2))(key)
@@ -136,8 +135,8 @@ def main() -> None:
             "",
             f"`fnrec.demo.ppo` ({args.updates} updates of 64 steps per env, 4 epochs of 4 "
             "minibatches), one jitted program per variant, over purejaxrl's "
-            "`FlattenObservationWrapper(env)`; the first three end with bit-identical policy "
-            "parameters (asserted); the bare-env core path equals its per-env twin (asserted). "
+            "`FlattenObservationWrapper(env)` (the bare-env core path over the bare env); all "
+            "four end with bit-identical policy parameters (asserted). "
             "Time: median of "
             f"{args.rounds} interleaved rounds after warm-up; ratio: median (IQR) of per-round "
             "ratios to gymnax's LogWrapper.",
