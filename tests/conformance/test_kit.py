@@ -147,9 +147,11 @@ class Kit:
         assert list(envs.length_queue) == lengths
 
     def test_sharded_over_4_devices_equals_one_device(self, case):
-        # 12 envs: no env-sized axis is mistaken for an env's own (navix's 8-pixel sprites)
         factory = globals()[f"sharded_{self.family}"]
-        sharding_check.check(factory, n=12, steps=2 * LIMIT + 4, compile_step=not case.heavy)
+        num_envs, layouts = case.sharded
+        sharding_check.check(
+            factory, n=num_envs, steps=2 * LIMIT + 4, compile_step=not case.heavy, layouts=layouts
+        )
 
 
 def _raw(x):

@@ -56,7 +56,7 @@ def test_record_video_over_gymnax_keeps_final_frames(tmp_path):
         render=jax.jit(fnrec.render.cartpole),  # gymnax's EnvState, drawn by fnrec
         metadata={"render_fps": 50},
     )
-    envs = fnrec.RecordVideo(envs, tmp_path, episode_trigger=lambda i: i < 2)
+    envs = fnrec.wrappers.vector.RecordVideo(envs, tmp_path, episode_trigger=lambda i: i < 2)
     envs.reset(seed=0)
     env0_lengths = []
     for _ in range(30):
