@@ -28,6 +28,7 @@ gymnax is not imported: the family duck-types the env. Example::
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import jax
@@ -72,27 +73,31 @@ def env_fns(env: Any, params: Any = None) -> EnvFns:
     params = getattr(env, "default_params", None) if params is None else params
     if not is_bare(env):
         return _wrapped_fns(env, params)
-    # jitted as gymnax's own step is, so params are traced arrays there too (not Python floats
-    # folded in float64): the trajectory equals gymnax's bit for bit
-    step_env = jax.jit(
-        lambda key, state, action, params: _step_env(env, key, state, action, params)
-    )
-    reset_env = jax.jit(env.reset_env)
+    step_env, reset_env = _jitted_step_env, _jitted_reset_env
 
     def env_step(env_state: Any, action: Any, key: Array) -> EnvStep:
         obs, next_state, reward, terminated, truncated, info = step_env(
-            key, env_state, action, params
+            env, key, env_state, action, params
         )
         return EnvStep(next_state, obs, reward, terminated, truncated, info)
 
     def env_reset(key: Array) -> EnvReset:
-        obs, env_state = reset_env(key, params)
+        obs, env_state = reset_env(env, key, params)
         return EnvReset(env_state, obs)
 
     return EnvFns(env_step, env_reset)
 
 
-def _step_env(env: Any, key: Array, state: Any, action: Any, params: Any) -> tuple:
+# Jitted as gymnax's own step is (the env static, params traced arrays, not Python floats folded
+# in float64), so the trajectory equals gymnax's bit for bit; jit's cache keeps one compile per
+# env for eager calls too, as gymnax's jitted methods do.
+@partial(jax.jit, static_argnums=0)
+def _jitted_reset_env(env: Any, key: Array, params: Any) -> tuple:
+    return env.reset_env(key, params)
+
+
+@partial(jax.jit, static_argnums=0)
+def _jitted_step_env(env: Any, key: Array, state: Any, action: Any, params: Any) -> tuple:
     """gymnax's transition with terminated and truncated apart (both gymnax versions)."""
     obs, next_state, reward, done, info = env.step_env(key, state, action, params)
     if callable(getattr(type(env), "is_truncated", None)):  # gymnax 1.x
