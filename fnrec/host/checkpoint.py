@@ -1,7 +1,7 @@
 """Checkpoint and resume: recording states saved to disk and restored exactly (host side).
 
 ``save(path, state)`` writes any pytree of arrays: statistics, capture and history states, a
-tuple or dict of them, an adapter's whole ``Recorded`` state (env state included), PRNG keys.
+tuple or dict of them, a recorder's whole ``Recorded`` state (env state included), PRNG keys.
 ``restore(path, like=template)`` reads it back into the structure of `template` (a state made
 with the same settings, or ``jax.eval_shape`` of one) and checks every leaf's path, shape and
 dtype first: a checkpoint from another ``buffer_length``, capture capacity, history capacity or
@@ -93,7 +93,7 @@ def save(path: str | os.PathLike[str], state: Any, format: Format = "npz") -> Pa
     Args:
       path: the file (``"npz"``: written under exactly this name, an existing file replaced)
         or the directory (``"orbax"``: must not exist yet).
-      state: statistics, capture or history states, a tuple/dict of them, an adapter's
+      state: statistics, capture or history states, a tuple/dict of them, a recorder's
         ``Recorded`` state; concrete arrays (call it outside jit).
       format: ``"npz"`` or ``"orbax"`` (needs the ``orbax`` extra).
 

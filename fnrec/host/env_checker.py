@@ -10,7 +10,7 @@ The counterpart of ``gymnasium.utils.env_checker.check_env`` for functional JAX 
    and a ``lax.scan`` of steps and a ``jax.vmap`` over keys run;
 4. observations have the ``observation_space``'s shape and lie in it (a warning, as Gymnasium's
    checker warns, where they do not or their dtype differs); rewards and terminal flags are
-   scalars (one per env for a batched adapter) of a real and a boolean dtype;
+   scalars (one per env for a batched recorder) of a real and a boolean dtype;
 5. ``render_image``, if the env has one, returns a uint8 HxWx3 frame;
 
 with ``jax_enable_x64`` off and on. A failed check raises ``EnvCheckError`` saying what is wrong

@@ -46,7 +46,7 @@ _AUTORESET = {
 class _Stepped(NamedTuple):
     """What the jitted step returns: device-resident parts, and the part the host fetches."""
 
-    state: Any  # the adapter's state, kept on the device
+    state: Any  # the recorder's state, kept on the device
     key: jax.Array  # the next PRNG key, kept on the device
     final_state: Any  # same-step: env states before the autoreset (fetched only to render)
     host: tuple  # (obs, reward, terminated, truncated, info, ended, prev_done): one device_get
@@ -67,7 +67,7 @@ def _host_action(
     value: Any, space: gym.Space, dtype: np.dtype | None, shape: tuple, num_envs: int | None
 ) -> np.ndarray:
     """`value` checked against ONE env's `space` (when it has the expected `shape`; else the
-    adapter says so), then cast to `dtype` when that is the same kind (int64 -> int32)."""
+    recorder says so), then cast to `dtype` when that is the same kind (int64 -> int32)."""
     if value is None or isinstance(value, (str, bytes)):
         raise TypeError(
             f"`action` must be an array or number, got {type(value).__name__}: {value!r}"
@@ -437,7 +437,7 @@ class _HostEnv(_Statistics):
 
 
 class FunctionalEnv(_HostEnv, gym.Env):
-    """A ``gymnasium.Env`` over one env of an fnrec adapter, with RecordEpisodeStatistics' info.
+    """A ``gymnasium.Env`` over one env of a fnrec recorder, with RecordEpisodeStatistics' info.
 
     After an episode terminates or truncates, ``step()`` raises ``gymnasium.error.ResetNeeded``
     until ``reset()`` is called.
@@ -520,7 +520,7 @@ class FunctionalEnv(_HostEnv, gym.Env):
 
 
 class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
-    """A ``gymnasium.vector.VectorEnv`` over a batch of an fnrec adapter, with vector
+    """A ``gymnasium.vector.VectorEnv`` over a batch of a fnrec recorder, with vector
     ``RecordEpisodeStatistics``' info.
 
     ``render()`` returns one frame per env, as Gymnasium's vector envs do; ``render_one(i)`` and
