@@ -46,8 +46,8 @@ from fnrec.adapters.core import (
     Recorded,
     Recording,
     StepResult,
-    check_action_shape,
     checked_action,
+    checked_array_action,
     vmapped,
 )
 
@@ -158,7 +158,7 @@ def recorder(
 
     def step(state: Recorded, action: Any, key: Array | None = None) -> StepResult:
         action = checked_action(name, batch, state, action, key, key_optional=True)
-        check_action_shape(batch, action, action_space)
+        action = checked_array_action(batch, action, action_space)
         if key is None and needs_key:
             if state.key is None:
                 raise ValueError(

@@ -143,6 +143,8 @@ def env_fns(env: Any, num_envs: int | None = None) -> EnvFns:
     def env_reset(key: Array) -> EnvReset:
         if batched:
             key = core.env_keys(key, num_envs)
+        if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):  # brax's wrappers read raw keys
+            key = jax.random.key_data(key)  # (EpisodeWrapper: the batch is rng.shape[:-1])
         state, _ = _pop_final(stepped.reset(key))
         return EnvReset(state, state.obs)
 

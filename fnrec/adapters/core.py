@@ -58,8 +58,8 @@ __all__ = [
     "Recording",
     "RecordingView",
     "StepResult",
-    "check_action_shape",
     "check_methods",
+    "checked_array_action",
     "no_episode",
     "select",
     "split_done",
@@ -658,16 +658,20 @@ def checked_action(
     return action
 
 
-def check_action_shape(num_envs: int | None, action: Any, space: Any) -> None:
-    """Raises unless `action` has the shape of ONE env's array `space`, with the batch's axis.
+def checked_array_action(num_envs: int | None, action: Any, space: Any) -> Any:
+    """`action` checked against ONE env's array `space`, with the batch's axis; returns it.
 
     Args:
       num_envs: None for one env, else the batch size.
       action: the action(s).
       space: ONE env's action space (a Gymnasium space), or None (nothing to check).
+
+    Returns:
+      The action (host values as arrays of a real dtype JAX keeps exact, for an array space).
     """
     if space is None or getattr(space, "dtype", None) is None:  # no space, or Tuple/Dict
-        return
+        return action
+    action = _checks.action_array("action", action)
     expected = (() if num_envs is None else (num_envs,)) + tuple(space.shape or ())
     shape = tuple(jnp.shape(action))
     if shape != expected:
@@ -675,6 +679,7 @@ def check_action_shape(num_envs: int | None, action: Any, space: Any) -> None:
             f"`action` must have shape {expected} (num_envs={num_envs}, action_space="
             f"{space}), got shape {shape}"
         )
+    return action
 
 
 def select(mask: Array, on_true: Any, on_false: Any) -> Any:

@@ -134,11 +134,9 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
         _checks.check_batch_driver(
             "FuncEnvAdapter", self.num_envs, rng, jax.tree.leaves(action), key_name="rng"
         )
-        if self.action_space.dtype is not None:  # an array space (not Tuple/Dict)
-            action = _checks.action_array("action", action)
-        elif action is None or isinstance(action, (str, bytes)):
+        if self.action_space.dtype is None and (action is None or isinstance(action, (str, bytes))):
             raise TypeError(f"`action` must be an array or number, got {type(action).__name__}")
-        core.check_action_shape(self.num_envs, action, self.action_space)
+        action = core.checked_array_action(self.num_envs, action, self.action_space)
         return action
 
     def _core_fns(self, params: Any) -> EnvFns:
