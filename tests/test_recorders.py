@@ -8,9 +8,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conformance.families import walk_reset, walk_step
 
 import fnrec
-from fnrec.adapters.core import EnvFns, EnvReset, EnvStep
+from fnrec.adapters.core import EnvFns
 
 pytestmark = pytest.mark.gymnasium_api  # the host envs over a recorder run on Gymnasium 1.3 too
 
@@ -18,19 +19,7 @@ OBSERVATION_SPACE = gym.spaces.Box(-10.0, 10.0, (1,), np.float32)
 ACTION_SPACE = gym.spaces.Discrete(2)
 
 
-def walk_step(x, action, key):
-    """A walk on the integers: action 1 steps right, 0 left; it ends at |x| == 3."""
-    x = x + 2 * jnp.asarray(action, jnp.int32) - 1
-    obs = jnp.reshape(x, (1,)).astype(jnp.float32)
-    return EnvStep(x, obs, jnp.float32(1.0), jnp.abs(x) >= 3, False, {})
-
-
-def walk_reset(key):
-    start = jax.random.randint(key, (), -1, 2)
-    return EnvReset(start, jnp.reshape(start, (1,)).astype(jnp.float32))
-
-
-WALK = EnvFns(walk_step, walk_reset)
+WALK = EnvFns(walk_step, walk_reset)  # the README's template family (the conformance kit's)
 
 
 def make(num_envs=None, mode="same_step", **spec):

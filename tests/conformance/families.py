@@ -60,14 +60,14 @@ def fingerprint(env_state: Any) -> jax.Array:
 
 
 # ------------------------------------------------------------------ the README's template
-def _walk_step(x, action, key):
+def walk_step(x, action, key):
     """A walk on the integers: action 1 steps right, 0 left; it ends at |x| == 3."""
     x = x + 2 * jnp.asarray(action, jnp.int32) - 1
     obs = jnp.reshape(x, (1,)).astype(jnp.float32)
     return EnvStep(x, obs, jnp.float32(1.0), jnp.abs(x) >= 3, False, {})
 
 
-def _walk_reset(key):
+def walk_reset(key):
     start = jax.random.randint(key, (), -1, 2)
     return EnvReset(start, jnp.reshape(start, (1,)).astype(jnp.float32))
 
@@ -75,7 +75,7 @@ def _walk_reset(key):
 def template() -> Case:
     def make(recording, num_envs):
         return fnrec.recorder(
-            EnvFns(_walk_step, _walk_reset), recording, num_envs, name="walk",
+            EnvFns(walk_step, walk_reset), recording, num_envs, name="walk",
             observation_space=gym.spaces.Box(-10.0, 10.0, (1,), np.float32),
             action_space=gym.spaces.Discrete(2),
         )  # fmt: skip
