@@ -75,6 +75,12 @@ def write_section(name: str, body: str) -> None:
     RESULTS.write_text(text)
 
 
+def spread(ratios: list[float]) -> str:
+    """The median and interquartile range of per-round ratios, as text: ``1.012 (0.98-1.04)``."""
+    q1, q2, q3 = statistics.quantiles(ratios, n=4)
+    return f"{q2:.3f} ({q1:.3f}-{q3:.3f})"
+
+
 def command_line() -> str:
     """The command that ran this benchmark, for the results file."""
     return "python " + " ".join([os.path.relpath(sys.argv[0]), *sys.argv[1:]])

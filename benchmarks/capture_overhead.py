@@ -31,7 +31,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _results import command_line, machine_line, write_section
+from _results import command_line, machine_line, spread, write_section
 from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 
 import fnrec
@@ -109,11 +109,6 @@ def make_rollout(num_envs: int, capture, layout: str):
     return fn, nbytes
 
 
-def _spread(ratios: list[float]) -> str:
-    q1, q2, q3 = statistics.quantiles(ratios, n=4)
-    return f"{q2:.3f} ({q1:.3f}-{q3:.3f})"
-
-
 def _bytes(n: int) -> str:
     return "-" if n == 0 else f"{n / 2**20:.2f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB"
 
@@ -139,7 +134,7 @@ def bench_rollouts(envs: list[int], layouts: list[str], rounds: int) -> list[str
             base = times["no capture"]
             for name, (_, nbytes) in variants.items():
                 t = statistics.median(times[name])
-                ratio = _spread([a / b for a, b in zip(times[name], base, strict=True)])
+                ratio = spread([a / b for a, b in zip(times[name], base, strict=True)])
                 memory = _bytes(nbytes)
                 rows.append(
                     f"| {layout} | {num_envs} | {name} | {t * 1e3:.1f} | {ratio} | {memory} |"
@@ -196,7 +191,7 @@ def bench_export(rounds: int) -> list[str]:
     rows = []
     for name, t in times.items():
         median = statistics.median(t)
-        ratio = _spread([a / b for a, b in zip(t, base, strict=True)])
+        ratio = spread([a / b for a, b in zip(t, base, strict=True)])
         rows.append(f"| {name} | {len(episodes)} | {total} | {total / median:.0f} | {ratio} |")
         print(rows[-1], flush=True)
     return rows

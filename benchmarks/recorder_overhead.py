@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 import gymnax
 import jax
-from _results import command_line, machine_line, write_section
+from _results import command_line, machine_line, spread, write_section
 from gymnax.wrappers.purerl import LogWrapper
 
 import fnrec
@@ -102,11 +102,6 @@ def variants(num_envs: int) -> dict[str, Callable]:
             fnrec.adapters.GymnaxAdapter(env), params, num_envs
         ),
     }
-
-
-def spread(ratios: list[float]) -> str:
-    q1, q2, q3 = statistics.quantiles(ratios, n=4)
-    return f"{q2:.3f} ({q1:.3f}-{q3:.3f})"
 
 
 def main() -> None:

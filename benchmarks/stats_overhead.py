@@ -26,7 +26,7 @@ from collections.abc import Callable
 import gymnax
 import jax
 import jax.numpy as jnp
-from _results import command_line, machine_line, write_section
+from _results import command_line, machine_line, spread, write_section
 
 import fnrec
 
@@ -109,12 +109,6 @@ def variants(buffer_lengths: list[int]) -> dict[str, tuple[Callable | None, Call
     return table
 
 
-def _spread(ratios: list[float]) -> str:
-    """Median and interquartile range of per-round ratios, as text."""
-    q1, q2, q3 = statistics.quantiles(ratios, n=4)
-    return f"{q2:.3f} ({q1:.3f}-{q3:.3f})"
-
-
 def make_rollout(num_envs: int, init: Callable | None, update: Callable | None):
     """A jitted rollout of `num_envs` CartPoles for STEPS steps with the given statistics."""
     env, params = gymnax.make("CartPole-v1")
@@ -165,10 +159,10 @@ def main() -> None:
         median = {name: statistics.median(t) for name, t in times.items()}
         for name, t in median.items():
             # Ratios per round (variants run back to back), so slow phases of the machine cancel.
-            vs_none = _spread(
+            vs_none = spread(
                 [a / b for a, b in zip(times[name], times["no statistics"], strict=True)]
             )
-            vs_log = _spread(
+            vs_log = spread(
                 [a / b for a, b in zip(times[name], times["LogWrapper-style"], strict=True)]
             )
             rows.append(
