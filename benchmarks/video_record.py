@@ -57,12 +57,12 @@ def recorders() -> dict[str, Callable[[gym.Env, Path], gym.Env]]:
     made: dict[str, Callable[[gym.Env, Path], gym.Env]] = {
         "render only": lambda env, folder: RenderOnly(env),
         "fnrec, ffmpeg program": lambda env, folder: fnrec.RecordVideo(
-            env, folder, encoder="ffmpeg", **every
+            env, folder, settings=fnrec.VideoSettings(encoder="ffmpeg"), **every
         ),
     }
     if pyav_available():
         made["fnrec, pyav"] = lambda env, folder: fnrec.RecordVideo(
-            env, folder, encoder="pyav", **every
+            env, folder, settings=fnrec.VideoSettings(encoder="pyav"), **every
         )
     made["Gymnasium (moviepy)"] = lambda env, folder: gym.wrappers.RecordVideo(
         env, str(folder), **every

@@ -12,6 +12,7 @@ NAMES: dict[str, str] = {
     "FunctionalEnv": "fnrec.host.gym_env",
     "FunctionalVectorEnv": "fnrec.host.gym_env",
     "RecordVideo": "fnrec.host.record_video",
+    "VideoSettings": "fnrec.host.video_settings",
     "VideoStream": "fnrec.host.export",
     "VideoWriteError": "fnrec.host.video_writer",
     "VideoWriteWarning": "fnrec.host.video_writer",

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # for type checkers only; tests/test_boundary.py checks it ag
     from fnrec.host.plots import learning_curve
     from fnrec.host.record_video import RecordVideo
     from fnrec.host.save_video import save_video
+    from fnrec.host.video_settings import VideoSettings
     from fnrec.host.video_writer import VideoWriteError, VideoWriter, VideoWriteWarning
 
 __getattr__ = lazy_getattr(__name__, NAMES)

@@ -32,17 +32,14 @@ import numpy as np
 
 from fnrec.capture import CapturedEpisode, CaptureState
 from fnrec.host.captured import read_capture, trimmed
-from fnrec.host.video_recorder import make_video_folder, video_name
-from fnrec.host.video_writer import (
-    DEFAULT_CRF,
-    DEFAULT_PRESET,
-    VideoWriteError,
-    VideoWriter,
-    check_crf,
-    check_fps,
-    check_preset,
-    resolve_encoder,
+from fnrec.host.video_recorder import make_video_folder
+from fnrec.host.video_settings import (
+    DEFAULT_FPS,
+    DEFAULT_NAME_PREFIX,
+    VideoSettings,
+    video_settings,
 )
+from fnrec.host.video_writer import VideoWriteError, VideoWriter
 from fnrec.host.videos_in_flight import VideosInFlight
 
 Renderer = Callable[[Any], Any]
@@ -119,15 +116,6 @@ class FuncEnvRenderer:
         self.close()
 
 
-def _check_name_prefix(name_prefix: Any) -> str:
-    if not isinstance(name_prefix, str) or not name_prefix or os.sep in name_prefix:
-        raise ValueError(
-            f"`name_prefix` must be a non-empty file name prefix without {os.sep!r}, got "
-            f"{name_prefix!r}"
-        )
-    return name_prefix
-
-
 def _check_chunk(chunk: Any) -> int:
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise ValueError(f"`chunk` must be an int >= 1, got {chunk!r}")
@@ -179,14 +167,10 @@ class _Videos:
     """Writes episodes one after another, each finishing in the background while the next one
     renders (a bounded number at once); keeps the written ones in order, and the failures."""
 
-    def __init__(
-        self, folder: Path, frames: _Frames, fps: float, name_prefix: str, writer_settings: dict
-    ) -> None:
+    def __init__(self, folder: Path, frames: _Frames, settings: VideoSettings) -> None:
         self.folder = folder
         self.frames = frames
-        self.fps = fps
-        self.name_prefix = name_prefix
-        self.writer_settings = writer_settings
+        self.settings = settings
         self.written: list[ExportedVideo] = []
         self.failures: list[VideoWriteError] = []
         self._in_flight = VideosInFlight()
@@ -203,10 +187,8 @@ class _Videos:
           video is then discarded.
         """
         env = episode.env if episode.ids_per_env else None
-        path = self.folder / video_name(
-            self.name_prefix, episode.episode_id, env=env, repeat=repeat
-        )
-        writer = VideoWriter(path, fps=self.fps, **self.writer_settings)
+        path = self.folder / self.settings.file_name(episode.episode_id, env=env, repeat=repeat)
+        writer = self.settings.writer(path)
         with contextlib.ExitStack() as on_error:
             on_error.callback(writer.abort)
             for frame in self.frames(episode.items):
@@ -272,13 +254,11 @@ def export_videos(
     render: Renderer | None = None,
     *,
     on_device: bool = True,
-    fps: float = 30,
-    name_prefix: str = "rl-video",
+    fps: float = DEFAULT_FPS,
+    name_prefix: str = DEFAULT_NAME_PREFIX,
+    settings: VideoSettings | None = None,
     progress: bool = False,
     chunk: int = 64,
-    preset: str = DEFAULT_PRESET,
-    crf: int = DEFAULT_CRF,
-    encoder: str = "auto",
 ) -> ExportResult:
     """Writes one mp4 per stored episode of a capture state, ``<prefix>-episode-<id>.mp4``.
 
@@ -295,11 +275,10 @@ def export_videos(
         the host, frame by frame, with numpy states.
       fps: frames per second of the videos.
       name_prefix: the file name prefix.
+      settings: the encoder, preset, crf (and fps, name_prefix, given once): a
+        `fnrec.VideoSettings`.
       progress: print a progress line to stderr.
       chunk: frames rendered per device call (bounds device memory).
-      preset: libx264 preset.
-      crf: libx264 quality (0-51, lower is better).
-      encoder: "auto" (PyAV when installed, else the ffmpeg program), "pyav" or "ffmpeg".
 
     Returns:
       An ExportResult: the videos (path, id, env, return, length, terminated, truncated) in the
@@ -308,13 +287,12 @@ def export_videos(
       video fails, no later one is started, the videos before it are finished, the failed one
       leaves no file, and its error (naming the video) is raised.
     """
-    fps = check_fps(fps)
-    name_prefix = _check_name_prefix(name_prefix)
+    checked = video_settings(settings, fps, name_prefix)
     frames = _Frames(render, on_device, _check_chunk(chunk))
     summary = read_capture(capture_state)
     folder = make_video_folder(video_folder)
     meter = _Progress(progress, len(summary.episodes))
-    videos = _Videos(folder, frames, fps, name_prefix, _writer_settings(preset, crf, encoder, fps))
+    videos = _Videos(folder, frames, checked)
     try:
         for episode in summary.episodes:
             for video in videos.write(episode):
@@ -328,15 +306,6 @@ def export_videos(
     if videos.failures:
         raise videos.failures[0]
     return ExportResult(videos.written, summary.dropped_full, summary.dropped_too_long)
-
-
-def _writer_settings(preset: str, crf: int, encoder: str, fps: float) -> dict[str, Any]:
-    """The writer's settings, checked before anything is rendered."""
-    return {
-        "preset": check_preset(preset),
-        "crf": check_crf(crf),
-        "encoder": resolve_encoder(encoder, fps),
-    }
 
 
 class VideoStream:
@@ -359,11 +328,9 @@ class VideoStream:
       on_device: as in ``export_videos``.
       fps: frames per second.
       name_prefix: the file name prefix.
+      settings: as in ``export_videos``.
       max_pending: episodes waiting for the worker before a call blocks.
       chunk: frames rendered per device call.
-      preset: libx264 preset.
-      crf: libx264 quality.
-      encoder: "auto", "pyav" or "ffmpeg", as in ``export_videos``.
 
     Attributes:
       videos: the ExportedVideo of every video written so far, in the order they were written.
@@ -376,25 +343,18 @@ class VideoStream:
         render: Renderer | None = None,
         *,
         on_device: bool = True,
-        fps: float = 30,
-        name_prefix: str = "rl-video",
+        fps: float = DEFAULT_FPS,
+        name_prefix: str = DEFAULT_NAME_PREFIX,
+        settings: VideoSettings | None = None,
         max_pending: int = 8,
         chunk: int = 64,
-        preset: str = DEFAULT_PRESET,
-        crf: int = DEFAULT_CRF,
-        encoder: str = "auto",
     ) -> None:
-        self.fps = check_fps(fps)
-        self.name_prefix = _check_name_prefix(name_prefix)
+        self.settings = video_settings(settings, fps, name_prefix)
         if isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1:
             raise ValueError(f"`max_pending` must be an int >= 1, got {max_pending!r}")
         self.folder = make_video_folder(video_folder)
         self._videos = _Videos(
-            self.folder,
-            _Frames(render, on_device, _check_chunk(chunk)),
-            self.fps,
-            self.name_prefix,
-            _writer_settings(preset, crf, encoder, self.fps),
+            self.folder, _Frames(render, on_device, _check_chunk(chunk)), self.settings
         )
         self.videos: list[ExportedVideo] = self._videos.written
         self.failures: list[BaseException] = []

@@ -8,19 +8,19 @@ from pathlib import Path
 
 from numpy.typing import ArrayLike
 
-from fnrec.host.video_recorder import (
-    check_trigger,
-    check_video_length,
-    make_video_folder,
-    video_name,
+from fnrec.host.video_recorder import check_trigger, check_video_length, make_video_folder
+from fnrec.host.video_settings import (
+    DEFAULT_FPS,
+    DEFAULT_NAME_PREFIX,
+    VideoSettings,
+    video_settings,
 )
-from fnrec.host.video_writer import VideoWriter, check_fps
 from fnrec.schedules import capped_cubic_video_schedule
 
 
-def write_video(frames: Sequence[ArrayLike], path: Path, fps: float) -> Path | None:
+def write_video(frames: Sequence[ArrayLike], path: Path, settings: VideoSettings) -> Path | None:
     """Writes `frames` to `path` with a `VideoWriter`; returns the path, or None for no frames."""
-    with VideoWriter(path, fps=fps) as writer:
+    with settings.writer(path) as writer:
         for frame in frames:
             writer.append(frame)
         return writer.close()
@@ -32,10 +32,12 @@ def save_video(
     episode_trigger: Callable[[int], bool] | None = None,
     step_trigger: Callable[[int], bool] | None = None,
     video_length: int | None = None,
-    name_prefix: str = "rl-video",
+    name_prefix: str = DEFAULT_NAME_PREFIX,
     episode_index: int = 0,
     step_starting_index: int = 0,
-    fps: float = 30,
+    fps: float = DEFAULT_FPS,
+    *,
+    settings: VideoSettings | None = None,
 ) -> list[Path]:
     """Saves videos from one episode's frames, named and triggered as Gymnasium's `save_video`.
 
@@ -53,6 +55,8 @@ def save_video(
       episode_index: index of this episode.
       step_starting_index: step index of the episode's first step.
       fps: frames per second of the videos, a real number in [1/1001, 1e6].
+      settings: the encoder, preset, crf (and fps, name_prefix, given once): a
+        `fnrec.VideoSettings`.
 
     Returns:
       The paths written, in the order written (Gymnasium returns None).
@@ -61,7 +65,7 @@ def save_video(
       TypeError, ValueError, NotADirectoryError: a bad argument, named in the message; checked
         before any file is written.
     """
-    fps = check_fps(fps)
+    checked = video_settings(settings, fps, name_prefix)
     check_trigger("episode_trigger", episode_trigger)
     check_trigger("step_trigger", step_trigger)
     if video_length is not None:
@@ -72,18 +76,16 @@ def save_video(
     end = video_length  # slice bound relative to the start frame; None keeps all
     jobs: list[tuple[Path, Sequence[ArrayLike]]] = []
     if episode_trigger is not None and episode_trigger(episode_index):
-        jobs.append((folder / video_name(name_prefix, episode_index), frames[:end]))
+        jobs.append((folder / checked.file_name(episode_index), frames[:end]))
     if step_trigger is not None:
         for frame_index in range(1, len(frames)):
             step = step_starting_index + frame_index - 1
             if step_trigger(step):
                 stop = None if end is None else frame_index + end
-                jobs.append(
-                    (folder / video_name(name_prefix, step_id=step), frames[frame_index:stop])
-                )
+                jobs.append((folder / checked.file_name(step_id=step), frames[frame_index:stop]))
     written = []
     for path, clip in jobs:
-        result = write_video(clip, path, fps)
+        result = write_video(clip, path, checked)
         if result is not None:
             written.append(result)
     return written

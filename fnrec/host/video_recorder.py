@@ -12,39 +12,10 @@ from typing import Any
 from numpy.typing import ArrayLike
 
 from fnrec._warnings import warn_at_caller
-from fnrec.host.video_writer import (
-    DEFAULT_CRF,
-    DEFAULT_PRESET,
-    VideoWriteError,
-    VideoWriter,
-    VideoWriteWarning,
-    check_crf,
-    check_fps,
-    check_preset,
-    resolve_encoder,
-)
+from fnrec.host.video_settings import VideoSettings
+from fnrec.host.video_writer import VideoWriteError, VideoWriter, VideoWriteWarning
 from fnrec.host.videos_in_flight import DEFAULT_IN_FLIGHT, VideosInFlight
 from fnrec.schedules import capped_cubic_video_schedule
-
-
-def video_name(
-    name_prefix: str,
-    episode_id: int | None = None,
-    *,
-    step_id: int | None = None,
-    env: int | None = None,
-    repeat: int = 0,
-) -> str:
-    """A video's file name, built here only: Gymnasium's ``<prefix>-episode-<id>.mp4`` and
-    ``<prefix>-step-<id>.mp4``; ``<prefix>-env-<env>-episode-<id>.mp4`` for per-env ids;
-    ``...-repeat-<k>.mp4`` for the k-th repeat of a name in one stream."""
-    if step_id is not None:
-        name = f"{name_prefix}-step-{step_id}"
-    elif env is not None:
-        name = f"{name_prefix}-env-{env}-episode-{episode_id}"
-    else:
-        name = f"{name_prefix}-episode-{episode_id}"
-    return f"{name}-repeat-{repeat}.mp4" if repeat else f"{name}.mp4"
 
 
 def check_trigger(name: str, trigger: Any) -> None:
@@ -112,11 +83,7 @@ class VideoRecorder:
         episode_trigger: Callable[[int], bool] | None,
         step_trigger: Callable[[int], bool] | None,
         video_length: int | None,
-        name_prefix: str,
-        fps: float,
-        preset: str = DEFAULT_PRESET,
-        crf: int = DEFAULT_CRF,
-        encoder: str = "auto",
+        settings: VideoSettings,
         videos_in_flight: int = DEFAULT_IN_FLIGHT,
     ):
         """Checks the settings and creates the folder.
@@ -127,27 +94,21 @@ class VideoRecorder:
           episode_trigger: episode id -> bool; with neither trigger, `capped_cubic_video_schedule`.
           step_trigger: step id -> bool.
           video_length: frames per video, or 0 (or None) for whole episodes.
-          name_prefix: start of every file name.
-          fps: frames per second of the videos, in [1/1001, 1e6].
-          preset: libx264 preset passed to `VideoWriter`.
-          crf: libx264 constant rate factor passed to `VideoWriter`.
-          encoder: "auto", "pyav" or "ffmpeg", passed to `VideoWriter`.
+          settings: the videos' checked settings (`VideoSettings.checked`): frame rate,
+            encoder and file names.
           videos_in_flight: videos finishing in the background at once.
         """
         video_length = 0 if video_length is None else video_length
         check_video_length(video_length, 0)
         check_trigger("episode_trigger", episode_trigger)
         check_trigger("step_trigger", step_trigger)
-        self.fps = check_fps(fps)
         if episode_trigger is None and step_trigger is None:
             episode_trigger = capped_cubic_video_schedule
         self.episode_trigger = episode_trigger
         self.step_trigger = step_trigger
         self.video_length = video_length
-        self.name_prefix = name_prefix
-        self.preset = check_preset(preset)
-        self.crf = check_crf(crf)
-        self.encoder = resolve_encoder(encoder, self.fps)
+        self.settings = settings
+        name_prefix = settings.name_prefix
         self._in_flight = VideosInFlight(videos_in_flight)
         self.video_folder = make_video_folder(video_folder)
         existing = sorted(self.video_folder.glob(f"{name_prefix}-*.mp4"))
@@ -170,13 +131,7 @@ class VideoRecorder:
     def start(self, name: str) -> None:
         """Ends the open video, if any, and opens `<video_folder>/<name>.mp4`."""
         self.stop()
-        self._writer = VideoWriter(
-            self.video_folder / f"{name}.mp4",
-            fps=self.fps,
-            preset=self.preset,
-            crf=self.crf,
-            encoder=self.encoder,
-        )
+        self._writer = self.settings.writer(self.video_folder / f"{name}.mp4")
 
     def stop(self, wait: bool = False) -> None:
         """Ends the open video, if any: it finishes in the background.
@@ -252,7 +207,7 @@ class VideoRecorder:
         if self.video_length == 0:
             self.stop()  # a reset in the middle of an episode ends that episode's video
         if self.episode_trigger is not None and self.episode_trigger(episode_id):
-            self.start(Path(video_name(self.name_prefix, episode_id)).stem)
+            self.start(Path(self.settings.file_name(episode_id)).stem)
 
     def episode_ended(self) -> None:
         """The episode's final frame was captured: a whole-episode video is saved now."""
@@ -262,7 +217,7 @@ class VideoRecorder:
     def stepped(self, step_id: int) -> None:
         """A step happened (before its frame is captured)."""
         if self.step_trigger is not None and self.step_trigger(step_id):
-            self.start(Path(video_name(self.name_prefix, step_id=step_id)).stem)
+            self.start(Path(self.settings.file_name(step_id=step_id)).stem)
 
     def __del__(self) -> None:
         writer = getattr(self, "_writer", None)

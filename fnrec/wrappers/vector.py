@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from fnrec.host.record_video import RecordVectorVideo as RecordVideo
+from fnrec.host.record_vector_video import RecordVideo
 
 __all__ = ["RecordVideo"]

@@ -192,7 +192,7 @@ def test_export_errors_name_the_argument(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(NotADirectoryError, match="video_folder"):
         fnrec.export_videos(state.capture, tmp_path / "file", fnrec.render.cartpole)
-    with pytest.raises(ValueError, match="`name_prefix` must be a non-empty"):
+    with pytest.raises(ValueError, match="name_prefix must be a non-empty"):
         fnrec.export_videos(state.capture, tmp_path, fnrec.render.cartpole, name_prefix="")
     with pytest.raises(ValueError, match="fps"):
         fnrec.export_videos(state.capture, tmp_path, fnrec.render.cartpole, fps=0)
@@ -245,7 +245,11 @@ def test_forty_episodes_exported_in_order_each_exact(tmp_path, encoder):
     expected = reference_episodes(first, outputs, trigger)[:40]
     assert len(expected) >= 10
     result = fnrec.export_videos(
-        state.capture, tmp_path, fnrec.render.cartpole, fps=50, encoder=encoder
+        state.capture,
+        tmp_path,
+        fnrec.render.cartpole,
+        fps=50,
+        settings=fnrec.VideoSettings(encoder=encoder),
     )
     assert [v.episode_id for v in result.videos][: len(expected)] == [
         e["episode_id"] for e in expected
@@ -298,7 +302,9 @@ def test_captured_states_holding_typed_keys_read_and_export(tmp_path, on_device)
         xp = jnp if on_device else np
         return xp.full((16, 16, 3), s[0] * 60, xp.uint8)
 
-    result = fnrec.export_videos(state.capture, tmp_path, render, on_device=on_device, crf=0)
+    result = fnrec.export_videos(
+        state.capture, tmp_path, render, on_device=on_device, settings=fnrec.VideoSettings(crf=0)
+    )
     assert [v.length for v in result.videos] == [3, 3]
     frames = decode(result.videos[0].path)
     assert len(frames) == 4

@@ -79,7 +79,10 @@ def assert_same_results(got, expected) -> None:
 @pytest.mark.fault
 def test_a_bad_frame_mid_video_keeps_the_step_and_the_other_videos(tmp_path, encoder):
     env = fnrec.RecordVideo(
-        ShrinksAt(cartpole(), 25), tmp_path, episode_trigger=lambda e: True, encoder=encoder
+        ShrinksAt(cartpole(), 25),
+        tmp_path,
+        episode_trigger=lambda e: True,
+        settings=fnrec.VideoSettings(encoder=encoder),
     )
     with pytest.warns(fnrec.VideoWriteWarning, match="frame .* expected shape") as record:
         got, expected = run_both(env, 60)
@@ -102,7 +105,10 @@ def ffmpeg_children() -> list[psutil.Process]:
 @pytest.mark.fault
 def test_encoder_killed_mid_video_keeps_the_step_and_later_videos(tmp_path):
     env = fnrec.RecordVideo(
-        cartpole(), tmp_path, episode_trigger=lambda e: e == 0 or e >= 2, encoder="ffmpeg"
+        cartpole(),
+        tmp_path,
+        episode_trigger=lambda e: e == 0 or e >= 2,
+        settings=fnrec.VideoSettings(encoder="ffmpeg"),
     )
     env.reset(seed=0)
     env.step(0)
@@ -134,7 +140,12 @@ def test_a_failure_in_the_background_is_reported_and_loses_nothing_else(
     """Episode 1's video goes to /dev/full: its encoder fails while it finishes in the
     background, after the step that ended it returned; later steps or close() report it."""
     route_to_dev_full(monkeypatch, "episode-1-")
-    env = fnrec.RecordVideo(cartpole(), tmp_path, episode_trigger=lambda e: True, encoder=encoder)
+    env = fnrec.RecordVideo(
+        cartpole(),
+        tmp_path,
+        episode_trigger=lambda e: True,
+        settings=fnrec.VideoSettings(encoder=encoder),
+    )
     with pytest.warns(fnrec.VideoWriteWarning, match="episode-1.mp4 was not written") as record:
         got, expected = run_both(env, 100)
         env.close()
@@ -149,7 +160,12 @@ def test_a_failure_in_the_background_is_reported_and_loses_nothing_else(
 
 
 def test_videos_finish_in_the_background_a_bounded_number_at_once(tmp_path, encoder):
-    env = fnrec.RecordVideo(cartpole(), tmp_path, episode_trigger=lambda e: True, encoder=encoder)
+    env = fnrec.RecordVideo(
+        cartpole(),
+        tmp_path,
+        episode_trigger=lambda e: True,
+        settings=fnrec.VideoSettings(encoder=encoder),
+    )
     recorder = env.video_recorder
     env.reset(seed=0)
     most = 0
@@ -169,7 +185,12 @@ def test_videos_finish_in_the_background_a_bounded_number_at_once(tmp_path, enco
 
 
 def test_an_ended_video_completes_with_no_further_call(tmp_path, encoder):
-    env = fnrec.RecordVideo(cartpole(), tmp_path, episode_trigger=lambda e: e == 0, encoder=encoder)
+    env = fnrec.RecordVideo(
+        cartpole(),
+        tmp_path,
+        episode_trigger=lambda e: e == 0,
+        settings=fnrec.VideoSettings(encoder=encoder),
+    )
     env.reset(seed=0)
     while not any(env.step(0)[2:4]):
         pass
@@ -188,7 +209,10 @@ def test_vector_video_failure_keeps_the_step(tmp_path, encoder):
         "CartPole-v1", num_envs=2, vectorization_mode="sync", render_mode="rgb_array"
     )
     env = fnrec.wrappers.vector.RecordVideo(
-        envs, tmp_path, episode_trigger=lambda e: True, encoder=encoder
+        envs,
+        tmp_path,
+        episode_trigger=lambda e: True,
+        settings=fnrec.VideoSettings(encoder=encoder),
     )
     env.reset(seed=0)
     recorder = env.video_recorder
@@ -232,12 +256,16 @@ def test_exceptions_from_the_env_still_propagate_and_discard_only_its_video(tmp_
         ({"crf": 99}, ValueError, r"crf must be an int from 0 \(lossless\) to 51, got 99"),
         ({"crf": 23.5}, TypeError, "crf must be an int .* got float: 23.5"),
         ({"encoder": "x264"}, ValueError, "encoder must be one of 'auto', 'pyav', 'ffmpeg'"),
-        ({"encoder": "pyav", "fps": 5000}, ValueError, 'encoder="pyav" writes at most 1000 fps'),
+        (
+            {"encoder": "pyav", "fps": 5000},
+            ValueError,
+            'encoder="pyav" writes at most 1000 fps',
+        ),
     ],
 )
 def test_writer_settings_are_checked_at_construction(tmp_path, kwargs, error, message):
     with pytest.raises(error, match=message):
-        fnrec.RecordVideo(cartpole(), tmp_path / "v", **kwargs)
+        fnrec.RecordVideo(cartpole(), tmp_path / "v", settings=fnrec.VideoSettings(**kwargs))
     with pytest.raises(error, match=message):
         fnrec.VideoWriter(tmp_path / "a.mp4", **kwargs)
     assert not (tmp_path / "a.mp4").exists()
@@ -248,7 +276,10 @@ def test_encoder_killed_while_the_video_finishes_in_the_background(tmp_path):
     """The episode has ended and its video is finishing when ffmpeg dies: reported at a later
     call or at close(), no file, and the episodes after it are recorded."""
     env = fnrec.RecordVideo(
-        cartpole(), tmp_path, episode_trigger=lambda e: e in (0, 1), encoder="ffmpeg"
+        cartpole(),
+        tmp_path,
+        episode_trigger=lambda e: e in (0, 1),
+        settings=fnrec.VideoSettings(encoder="ffmpeg"),
     )
     env.reset(seed=0)
     while not any(env.step(0)[2:4]):
@@ -288,7 +319,7 @@ def test_interrupt_while_videos_finish_in_the_background_keeps_them(tmp_path, en
 
     env = fnrec.RecordVideo(
         InterruptAfterEpisodes(cartpole()), tmp_path, episode_trigger=lambda e: True,
-        encoder=encoder,
+        settings=fnrec.VideoSettings(encoder=encoder),
     )  # fmt: skip
     env.reset(seed=0)
     with pytest.raises(KeyboardInterrupt):
