@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
     state = result.env_state
     log = fnrec.episode_log(state.history)
     for episode, episode_return, length in zip(
-        log.episode.tolist(), log.episode_return.tolist(), log.length.tolist(), strict=True
+        log.episode_id.tolist(), log.episode_return.tolist(), log.length.tolist(), strict=True
     ):
         writer.add_scalar("episode/return", episode_return, episode)
         writer.add_scalar("episode/length", length, episode)
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
     final = {k: v[-1].item() for k, v in stacked.items()}
     print(
         f"PPO on {num_envs} CartPoles, {num_updates} updates ({total_steps:,} env-steps) in one "
-        f"jitted program: {elapsed:.1f} s (compile included); {len(log.episode):,} episodes"
+        f"jitted program: {elapsed:.1f} s (compile included); {len(log.episode_id):,} episodes"
     )
     print(
         f"  fnrec.stats.summary after the last update (last {final['count']} episodes): "
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     print(
         f"  TensorBoard: {logger.updates} updates of stats/* (written from inside the run) and "
-        f"{len(log.episode):,} episodes of episode/* in {event_file}"
+        f"{len(log.episode_id):,} episodes of episode/* in {event_file}"
     )
     print(f"  view: tensorboard --logdir {args.logdir}")
     return {

@@ -18,6 +18,8 @@ from fnrec import adapters, capture, checkpoint, counter, history, render, sched
 from fnrec._host_names import NAMES as _HOST_NAMES
 from fnrec._lazy import lazy_getattr
 from fnrec.adapters.core import Recording
+from fnrec.episodes import Episode
+from fnrec.history import history_chunk
 from fnrec.recorders import Recorder, RecorderSpec, recorder
 from fnrec.schedules import capped_cubic_video_schedule
 from fnrec.stats import EpisodeEnded, EpisodeStats
@@ -36,6 +38,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Episode",
     "EpisodeEnded",
     "EpisodeStats",
     "Recorder",
@@ -47,6 +50,7 @@ __all__ = [
     "checkpoint",
     "counter",
     "history",
+    "history_chunk",
     "recorder",
     "render",
     "schedules",

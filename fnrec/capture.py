@@ -30,7 +30,7 @@ the store full, or that is longer than ``max_length``, is dropped and counted
 
 With ``stream=fn`` nothing is stored: each chosen episode leaves the program when it ends,
 through ``jax.debug.callback`` (only on steps where one ends), and ``fn`` receives it on the host
-as a ``CapturedEpisode`` of numpy arrays (see ``fnrec.host.export.VideoStream``).
+as a ``fnrec.Episode`` of numpy arrays (see ``fnrec.host.export.VideoStream``).
 
 Example (a bare statistics loop over a batch of 4 envs whose state is one float each)::
 
@@ -61,6 +61,8 @@ import numpy as np
 from jax import Array, lax
 
 from fnrec import _checks, _flags
+from fnrec.episodes import Episode
+from fnrec.episodes import received as received_episode
 from fnrec.schedules import capped_cubic_video_schedule
 from fnrec.stats import AutoresetMode, EpisodeEnded
 
@@ -136,33 +138,6 @@ class CaptureState(NamedTuple):
     settings: Array
 
 
-class CapturedEpisode(NamedTuple):
-    """One chosen episode as the streaming callback receives it (numpy arrays on the host).
-
-    Attributes:
-      items: pytree with leaves ``[max_length + 1, ...]``; the first ``length + 1`` are
-        the episode's frames.
-      episode_id: the episode id.
-      env: the env index.
-      length: steps in the episode.
-      episode_return: its return.
-      terminated: ended by termination.
-      truncated: ended by truncation.
-      ids_per_env: True when ids count each env's own episodes and several envs are captured
-        (several watched envs, or one capture per env under ``jax.vmap``): then (env, id), not
-        the id alone, names an episode.
-    """
-
-    items: Any
-    episode_id: Any
-    env: Any
-    length: Any
-    episode_return: Any
-    terminated: Any
-    truncated: Any
-    ids_per_env: bool = False
-
-
 class EpisodeCapture(NamedTuple):
     """Capture with its settings bound (made by ``episode_capture``); pure functions.
 
@@ -193,7 +168,7 @@ class EpisodeCapture(NamedTuple):
     max_episodes: int
     trigger: Trigger
     content: Content | None
-    stream: Callable[[CapturedEpisode], None] | None
+    stream: Callable[[Episode], None] | None
     autoreset_mode: AutoresetMode | None = None
 
     def following(self, autoreset_mode: AutoresetMode) -> EpisodeCapture:
@@ -246,7 +221,7 @@ def episode_capture(
     watch: int | tuple[int, ...] | None = (0,),
     trigger: Trigger | None = None,
     content: Content | None = None,
-    stream: Callable[[CapturedEpisode], None] | None = None,
+    stream: Callable[[Episode], None] | None = None,
     autoreset_mode: AutoresetMode | None = None,
 ) -> EpisodeCapture:
     """Chooses episodes by id inside jit and keeps what is needed to show them.
@@ -265,7 +240,8 @@ def episode_capture(
         batched state without the env axis (MJX's shared contact buffers) reach it unsliced;
         without `content`, every leaf must start with the env axis.
       stream: None to store episodes, or a host callable that receives each chosen episode as a
-        ``CapturedEpisode`` when it ends (through ``jax.debug.callback``).
+        ``fnrec.Episode`` (items trimmed to its frames) when it ends (through
+        ``jax.debug.callback``).
       autoreset_mode: the statistics' autoreset mode; leave it None inside a
         ``fnrec.Recording`` (it binds its statistics' mode); alone, None means ``"same_step"``.
 
@@ -740,7 +716,7 @@ def _triggered(trigger: Trigger, ids: Array) -> Array:
 
 
 def _send(
-    stream: Callable[[CapturedEpisode], None],
+    stream: Callable[[Episode], None],
     buffers: Any,
     episode: StoredEpisodes,
     chosen: Array,
@@ -756,7 +732,7 @@ def _send(
 
     def deliver(valid: Any, items: Any, *fields: Any) -> None:
         if bool(valid):
-            stream(CapturedEpisode(items, *fields, ids_per_env=ids_per_env))
+            stream(received_episode(items, *fields, ids_per_env))
 
     def send_one(k: Array, carry: None) -> None:
         # Gathers, not dynamic slices: a sharded env axis then moves one env's values only.

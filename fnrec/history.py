@@ -44,7 +44,8 @@ class HistoryState(NamedTuple):
       env: int32[C], the env index of each episode.
       episode_return: f32[C], its return.
       length: int32[C], its steps.
-      terminated: bool[C], ended by termination (else by truncation).
+      terminated: bool[C], ended by termination.
+      truncated: bool[C], ended by truncation.
       count: int32[], entries filled (stored, or staged when streaming).
       first_id: int32[], the global id of entry 0 (streaming: of the first staged episode).
       dropped: int32[], episodes that found the history full (never when streaming).
@@ -54,6 +55,7 @@ class HistoryState(NamedTuple):
     episode_return: Array
     length: Array
     terminated: Array
+    truncated: Array
     count: Array
     first_id: Array
     dropped: Array
@@ -63,18 +65,45 @@ class HistoryChunk(NamedTuple):
     """Streamed episodes as the host callback receives them (numpy arrays, id order).
 
     Attributes:
-      episode: int64[n], global ids.
+      episode_id: int64[n], global ids.
       env: int64[n], env indices.
       episode_return: float32[n], returns.
       length: int64[n], lengths.
       terminated: bool[n], ended by termination.
+      truncated: bool[n], ended by truncation.
     """
 
-    episode: np.ndarray
+    episode_id: np.ndarray
     env: np.ndarray
     episode_return: np.ndarray
     length: np.ndarray
     terminated: np.ndarray
+    truncated: np.ndarray
+
+
+def history_chunk(state: HistoryState) -> HistoryChunk:
+    """Host side: the episodes a history holds (stored, or staged and not yet streamed).
+
+    Args:
+      state: a HistoryState (device or host arrays).
+
+    Returns:
+      A HistoryChunk of those episodes, in id order.
+    """
+    state = jax.device_get(state)
+    n, first = int(state.count), int(state.first_id)
+
+    def column(x: Array, dtype: type) -> np.ndarray:
+        return np.asarray(x)[:n].astype(dtype)
+
+    return HistoryChunk(
+        episode_id=np.arange(first, first + n, dtype=np.int64),
+        env=column(state.env, np.int64),
+        episode_return=column(state.episode_return, np.float32),
+        length=column(state.length, np.int64),
+        terminated=column(state.terminated, bool),
+        truncated=column(state.truncated, bool),
+    )
 
 
 class EpisodeHistory(NamedTuple):
@@ -126,6 +155,7 @@ def episode_history(
             episode_return=jnp.zeros(capacity, jnp.float32),
             length=zeros,
             terminated=jnp.zeros(capacity, jnp.bool_),
+            truncated=jnp.zeros(capacity, jnp.bool_),
             count=scalar,
             first_id=scalar,
             dropped=scalar,
@@ -155,6 +185,7 @@ def episode_history(
             episode_return=put(state.episode_return, ended.episode_return),
             length=put(state.length, ended.length),
             terminated=put(state.terminated, ended.terminated),
+            truncated=put(state.truncated, ended.truncated),
             count=jnp.minimum(state.count + finished, capacity),
             first_id=state.first_id,
             dropped=state.dropped + jnp.maximum(state.count + finished - capacity, 0),
@@ -164,22 +195,9 @@ def episode_history(
         return lax.cond(state.count + mask.shape[0] > capacity, _flush, lambda s: s, state)
 
     def _flush(state: HistoryState) -> HistoryState:
-        jax.debug.callback(_deliver, state.env, state.episode_return, state.length,
-                           state.terminated, state.count, state.first_id)  # fmt: skip
+        jax.debug.callback(lambda staged: stream(history_chunk(staged)), state)
         return state._replace(
             count=jnp.zeros_like(state.count), first_id=state.first_id + state.count
-        )
-
-    def _deliver(env, episode_return, length, terminated, count, first_id) -> None:
-        n, first = int(count), int(first_id)
-        stream(
-            HistoryChunk(
-                episode=np.arange(first, first + n, dtype=np.int64),
-                env=np.asarray(env)[:n].astype(np.int64),
-                episode_return=np.asarray(episode_return)[:n].astype(np.float32),
-                length=np.asarray(length)[:n].astype(np.int64),
-                terminated=np.asarray(terminated)[:n].astype(bool),
-            )
         )
 
     return EpisodeHistory(init, step, capacity, stream)

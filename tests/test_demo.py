@@ -35,12 +35,12 @@ def small_run(tmp_path_factory):
 def test_writes_log_csv_plot_and_videos_that_agree(small_run):
     out, result = small_run
     log = result.log
-    assert len(log.episode) >= 16
-    np.testing.assert_array_equal(log.episode, np.arange(len(log.episode)))
+    assert len(log.episode_id) >= 16
+    np.testing.assert_array_equal(log.episode_id, np.arange(len(log.episode_id)))
     np.testing.assert_array_equal(log.episode_return, log.length)  # CartPole: 1 a step
     with open(out / "episodes.csv") as file:
         rows = list(csv.DictReader(file))
-    assert [int(r["episode"]) for r in rows] == log.episode.tolist()
+    assert [int(r["episode"]) for r in rows] == log.episode_id.tolist()
     assert [float(r["return"]) for r in rows] == log.episode_return.tolist()
     # every 5th episode by global id, at most 4
     videos = result.videos.videos
@@ -52,7 +52,7 @@ def test_writes_log_csv_plot_and_videos_that_agree(small_run):
         assert video.terminated == log.terminated[video.episode_id]
         frames = decode(video.path)
         assert len(frames) == video.length + 1 and frames[0].shape == (400, 600, 3)
-    assert result.videos.dropped_full == len(range(20, len(log.episode), 5))
+    assert result.videos.dropped_full == len(range(20, len(log.episode_id), 5))
     if HAVE_MATPLOTLIB:
         picture = iio.imread(result.plot)
         assert result.plot == out / "learning_curve.png" and picture.shape[:2] == (600, 800)

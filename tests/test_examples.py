@@ -160,7 +160,7 @@ def test_tensorboard_logging(tmp_path):
     # holds the last episodes of the history, and "episodes" counts the whole history.
     queue = fnrec.stats.queues(result["stats"])
     assert (
-        len(log.episode)
+        len(log.episode_id)
         == int(metrics["episodes"][-1])
         == fnrec.stats.episode_count(result["stats"])
     )
@@ -176,7 +176,7 @@ def test_tensorboard_logging(tmp_path):
     )
 
     # episode/*: every episode of the history, by id.
-    ids = log.episode.tolist()
+    ids = log.episode_id.tolist()
     assert scalars["episode/return"] == dict(zip(ids, log.episode_return.tolist(), strict=True))
     assert scalars["episode/length"] == dict(
         zip(ids, log.length.astype(float).tolist(), strict=True)

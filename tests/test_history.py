@@ -72,7 +72,7 @@ def test_kept_and_streamed_match_reference(family, rate, seed):
     assert list(zip(log.env.tolist(), log.length.tolist(), strict=True)) == expected[:capacity]
     assert int(a.dropped) == max(len(expected) - capacity, 0)
     log = fnrec.episode_log([*chunks, fnrec.history_chunk(b)])
-    np.testing.assert_array_equal(log.episode, np.arange(len(expected)))
+    np.testing.assert_array_equal(log.episode_id, np.arange(len(expected)))
     assert list(zip(log.env.tolist(), log.length.tolist(), strict=True)) == expected
     assert int(b.dropped) == 0
     # One callback per full chunk at most, never one per step.
@@ -104,7 +104,7 @@ def test_until_n_episodes_in_a_while_loop():
     state = run(jax.random.key(0))
     log = fnrec.episode_log(state.history)
     count = fnrec.stats.episode_count(state.stats)
-    assert 25 <= len(log.episode) == count <= 28
+    assert 25 <= len(log.episode_id) == count <= 28
     queues = fnrec.stats.queues(state.stats)  # the last 100: every episode here
     np.testing.assert_array_equal(log.length, queues["length_queue"])
     np.testing.assert_array_equal(log.terminated, queues["terminated_queue"])

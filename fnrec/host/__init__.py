@@ -13,9 +13,8 @@ from fnrec._lazy import lazy_getattr
 
 if TYPE_CHECKING:  # for type checkers only; tests/test_boundary.py checks it against NAMES
     from fnrec.host.captured import CaptureSummary, read_capture
-    from fnrec.host.episode_log import EpisodeLog, episode_log, history_chunk
+    from fnrec.host.episode_log import EpisodeLog, episode_log
     from fnrec.host.export import (
-        ExportedVideo,
         ExportResult,
         FuncEnvRenderer,
         VideoStream,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from fnrec.capture import CapturedEpisode, CaptureState
+from fnrec.capture import CaptureState
+from fnrec.episodes import Episode, to_host
 
 
 class CaptureSummary(NamedTuple):
@@ -21,7 +21,7 @@ class CaptureSummary(NamedTuple):
       dropped_too_long: triggered episodes dropped for being longer than ``max_episode_steps``.
     """
 
-    episodes: list[CapturedEpisode]
+    episodes: list[Episode]
     dropped_full: int
     dropped_too_long: int
 
@@ -63,14 +63,14 @@ def read_capture(state: CaptureState) -> CaptureSummary:
             length = int(table.length[instance, k])
             env = int(table.env[instance, k]) if not batch_shape else instance
             episodes.append(
-                CapturedEpisode(
-                    items=jax.tree.map(lambda x, k=k, n=length + 1: x[k, :n], items),
+                Episode(
                     episode_id=int(table.episode_id[instance, k]),
                     env=env,
-                    length=length,
                     episode_return=float(table.episode_return[instance, k]),
+                    length=length,
                     terminated=bool(table.terminated[instance, k]),
                     truncated=bool(table.truncated[instance, k]),
+                    items=jax.tree.map(lambda x, k=k, n=length + 1: x[k, :n], items),
                     ids_per_env=ids_per_env,
                 )
             )
@@ -93,25 +93,3 @@ def _rows(
         return to_host(x[instance][rows])
 
     return jax.tree.map(take, buffers)
-
-
-def to_host(x: Any) -> Any:
-    """A captured leaf as numpy; a PRNG key leaf (``jax.random.key``) stays a jax key array."""
-    if isinstance(x, jax.Array) and jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
-        return x
-    return np.asarray(jax.device_get(x))
-
-
-def trimmed(episode: CapturedEpisode) -> CapturedEpisode:
-    """A streamed episode with numpy fields and ``items`` trimmed to ``length + 1`` frames."""
-    length = int(np.asarray(episode.length))
-    return CapturedEpisode(
-        items=jax.tree.map(lambda x: to_host(x)[: length + 1], episode.items),
-        episode_id=int(np.asarray(episode.episode_id)),
-        env=int(np.asarray(episode.env)),
-        length=length,
-        episode_return=float(np.asarray(episode.episode_return)),
-        terminated=bool(np.asarray(episode.terminated)),
-        truncated=bool(np.asarray(episode.truncated)),
-        ids_per_env=episode.ids_per_env,
-    )

@@ -202,12 +202,12 @@ def run_demo(
     ends = np.asarray(result.metrics["episodes"])
     echo(
         f"  trained in {train_seconds:.1f} s ({total_steps / train_seconds / 1e3:,.0f} k "
-        f"env-steps/s, learning included); {len(log.episode):,} episodes ended\n"
+        f"env-steps/s, learning included); {len(log.episode_id):,} episodes ended\n"
     )
     echo(_summary_table(log, ends, env_steps_per_update))
     if int(state.history.dropped):
         dropped = int(state.history.dropped)
-        echo(f"  (the history kept {len(log.episode):,} episodes; {dropped} more not kept)")
+        echo(f"  (the history kept {len(log.episode_id):,} episodes; {dropped} more not kept)")
 
     csv = log.write_csv(folder / "episodes.csv")
     echo("", flush=True)  # before the export's progress line (stderr)
@@ -225,7 +225,7 @@ def run_demo(
         echo(f"\n  no learning curve: {error}")
 
     echo(f"\nWritten to {folder}/:")
-    echo(f"  episodes.csv          {len(log.episode):,} episodes, one row each")
+    echo(f"  episodes.csv          {len(log.episode_id):,} episodes, one row each")
     if plot is not None:
         echo("  learning_curve.png    return and length over episodes, videos marked")
     for video in videos.videos:

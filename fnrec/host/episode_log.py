@@ -16,7 +16,8 @@ from typing import IO, NamedTuple
 import jax
 import numpy as np
 
-from fnrec.history import HistoryChunk, HistoryState
+from fnrec.episodes import Episode
+from fnrec.history import HistoryChunk, HistoryState, history_chunk
 from fnrec.host.atomic import write_atomically
 from fnrec.stats import EpisodeEnded
 
@@ -26,21 +27,33 @@ CSV_HEADER = ("episode", "env", "return", "length", "terminated")
 class EpisodeLog(NamedTuple):
     """One entry per finished episode, in id order (numpy arrays of equal length).
 
+    The columns are the fields of ``fnrec.Episode``; ``episodes()`` gives the rows as such.
+
     Attributes:
-      episode: int64, the global episode id.
+      episode_id: int64, the global episode id.
       env: int64, the env index (flattened, C order, for several env axes).
-      step: int64, the step (index along the stacked axis) on which the episode ended.
+      step: int64, the step (index along the stacked axis) on which the episode ended; -1
+        where unknown (read from a history, which keeps no steps).
       episode_return: float32, its return.
       length: int64, its steps.
-      terminated: bool, ended by termination (else by truncation).
+      terminated: bool, ended by termination.
+      truncated: bool, ended by truncation.
     """
 
-    episode: np.ndarray
+    episode_id: np.ndarray
     env: np.ndarray
     step: np.ndarray
     episode_return: np.ndarray
     length: np.ndarray
     terminated: np.ndarray
+    truncated: np.ndarray
+
+    def episodes(self) -> list[Episode]:
+        """The rows, each a ``fnrec.Episode`` (``step`` None where unknown), in id order."""
+        columns = zip(*(np.asarray(c).tolist() for c in self), strict=True)
+        return [
+            Episode(i, e, r, n, t, u, step=None if s < 0 else s) for i, e, s, r, n, t, u in columns
+        ]
 
     def write_csv(self, path: str | os.PathLike[str]) -> Path:
         """Writes ``episode,env,return,length,terminated``, one row per episode, in id order.
@@ -56,7 +69,7 @@ class EpisodeLog(NamedTuple):
             writer = csv.writer(file)
             writer.writerow(CSV_HEADER)
             for row in zip(
-                self.episode.tolist(),
+                self.episode_id.tolist(),
                 self.env.tolist(),
                 (np.format_float_positional(r, unique=True, trim="-") for r in self.episode_return),
                 self.length.tolist(),
@@ -115,32 +128,13 @@ def episode_log(
 
     count = len(step)
     return EpisodeLog(
-        episode=np.arange(first_episode, first_episode + count, dtype=np.int64),
+        episode_id=np.arange(first_episode, first_episode + count, dtype=np.int64),
         env=env.astype(np.int64),
         step=step.astype(np.int64),
         episode_return=pick(host.episode_return).astype(np.float32),
         length=pick(host.length).astype(np.int64),
         terminated=pick(host.terminated).astype(bool),
-    )
-
-
-def history_chunk(state: HistoryState) -> HistoryChunk:
-    """Host side: the episodes a history holds (stored, or staged and not yet streamed).
-
-    Args:
-      state: a HistoryState.
-
-    Returns:
-      A HistoryChunk of those episodes, in id order.
-    """
-    host = jax.device_get(state)
-    n, first = int(host.count), int(host.first_id)
-    return HistoryChunk(
-        episode=np.arange(first, first + n, dtype=np.int64),
-        env=np.asarray(host.env)[:n].astype(np.int64),
-        episode_return=np.asarray(host.episode_return)[:n].astype(np.float32),
-        length=np.asarray(host.length)[:n].astype(np.int64),
-        terminated=np.asarray(host.terminated)[:n].astype(bool),
+        truncated=pick(host.truncated).astype(bool),
     )
 
 
@@ -149,12 +143,13 @@ def _from_chunks(chunks: list[HistoryChunk]) -> EpisodeLog:
         parts = [np.asarray(getattr(c, field)) for c in chunks]
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
-    episode = cat("episode", np.int64)
+    episode_id = cat("episode_id", np.int64)
     return EpisodeLog(
-        episode=episode,
+        episode_id=episode_id,
         env=cat("env", np.int64),
-        step=np.full(len(episode), -1, np.int64),
+        step=np.full(len(episode_id), -1, np.int64),
         episode_return=cat("episode_return", np.float32),
         length=cat("length", np.int64),
         terminated=cat("terminated", bool),
+        truncated=cat("truncated", bool),
     )

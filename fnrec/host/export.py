@@ -30,8 +30,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnrec.capture import CapturedEpisode, CaptureState
-from fnrec.host.captured import read_capture, trimmed
+from fnrec.capture import CaptureState
+from fnrec.episodes import Episode
+from fnrec.host.captured import read_capture
 from fnrec.host.video_recorder import make_video_folder
 from fnrec.host.video_settings import (
     DEFAULT_FPS,
@@ -45,38 +46,17 @@ from fnrec.host.videos_in_flight import VideosInFlight
 Renderer = Callable[[Any], Any]
 
 
-class ExportedVideo(NamedTuple):
-    """One written video and the episode it shows.
-
-    Attributes:
-      path: the mp4 file.
-      episode_id: the episode id (watched: the env's own count; else global).
-      env: the env index.
-      episode_return: the episode's return.
-      length: its steps (the video has ``length + 1`` frames).
-      terminated: ended by termination.
-      truncated: ended by truncation.
-    """
-
-    path: Path
-    episode_id: int
-    env: int
-    episode_return: float
-    length: int
-    terminated: bool
-    truncated: bool
-
-
 class ExportResult(NamedTuple):
     """What ``export_videos`` wrote and what the capture could not keep.
 
     Attributes:
-      videos: the written videos, in the order the episodes ended.
+      videos: the episodes written, each a ``fnrec.Episode`` with its video's ``path``, in the order
+        they ended.
       dropped_full: triggered episodes dropped because the capture's store was full.
       dropped_too_long: triggered episodes dropped for being longer than ``max_episode_steps``.
     """
 
-    videos: list[ExportedVideo]
+    videos: list[Episode]
     dropped_full: int
     dropped_too_long: int
 
@@ -171,12 +151,12 @@ class _Videos:
         self.folder = folder
         self.frames = frames
         self.settings = settings
-        self.written: list[ExportedVideo] = []
+        self.written: list[Episode] = []
         self.failures: list[VideoWriteError] = []
         self._in_flight = VideosInFlight()
-        self._pending: dict[int, ExportedVideo] = {}
+        self._pending: dict[int, Episode] = {}
 
-    def write(self, episode: CapturedEpisode, repeat: int = 0) -> list[ExportedVideo]:
+    def write(self, episode: Episode, repeat: int = 0) -> list[Episode]:
         """Renders and encodes one episode (atomically, as every fnrec video).
 
         Returns:
@@ -194,22 +174,14 @@ class _Videos:
             for frame in self.frames(episode.items):
                 writer.append(frame)
             on_error.pop_all()
-        self._pending[id(writer)] = ExportedVideo(
-            path,
-            episode.episode_id,
-            episode.env,
-            episode.episode_return,
-            episode.length,
-            episode.terminated,
-            episode.truncated,
-        )
+        self._pending[id(writer)] = episode._replace(items=None, path=path)
         return self._sort(self._in_flight.add(writer))
 
-    def finish(self) -> list[ExportedVideo]:
+    def finish(self) -> list[Episode]:
         """Waits for every video in flight; returns those that finished, in order."""
         return self._sort(self._in_flight.collect(wait=True))
 
-    def _sort(self, finished: list[VideoWriter]) -> list[ExportedVideo]:
+    def _sort(self, finished: list[VideoWriter]) -> list[Episode]:
         done = []
         for writer in finished:
             video = self._pending.pop(id(writer))
@@ -231,7 +203,7 @@ class _Progress:
         self.frames = 0
         self.start = time.perf_counter()
 
-    def update(self, video: ExportedVideo) -> None:
+    def update(self, video: Episode) -> None:
         self.videos += 1
         self.frames += video.length + 1
         if self.enabled:
@@ -281,7 +253,7 @@ def export_videos(
       chunk: frames rendered per device call (bounds device memory).
 
     Returns:
-      An ExportResult: the videos (path, id, env, return, length, terminated, truncated) in the
+      An ExportResult: the videos (each a ``fnrec.Episode`` with its ``path``) in the
       order the episodes ended, and the counts of dropped episodes. Each video finishes encoding
       in the background while the next one renders; all are written when this returns. If a
       video fails, no later one is started, the videos before it are finished, the failed one
@@ -333,7 +305,7 @@ class VideoStream:
       chunk: frames rendered per device call.
 
     Attributes:
-      videos: the ExportedVideo of every video written so far, in the order they were written.
+      videos: the Episode of every video written so far, in the order they were written.
       failures: the errors of the videos that failed so far.
     """
 
@@ -356,19 +328,19 @@ class VideoStream:
         self._videos = _Videos(
             self.folder, _Frames(render, on_device, _check_chunk(chunk)), self.settings
         )
-        self.videos: list[ExportedVideo] = self._videos.written
+        self.videos: list[Episode] = self._videos.written
         self.failures: list[BaseException] = []
-        self._queue: queue.Queue[CapturedEpisode | None] = queue.Queue(max_pending)
+        self._queue: queue.Queue[Episode | None] = queue.Queue(max_pending)
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="fnrec-video-stream", daemon=True)
         self._thread.start()
         self.closed = False
 
-    def __call__(self, episode: CapturedEpisode) -> None:
+    def __call__(self, episode: Episode) -> None:
         """Queues one streamed episode (called by the capture through ``jax.debug.callback``)."""
         if self.closed:
             raise RuntimeError(f"VideoStream to {self.folder} is closed; it takes no episodes")
-        self._queue.put(trimmed(episode))
+        self._queue.put(episode)
 
     def _work(self) -> None:
         seen: dict[tuple[int, int | None], int] = {}
@@ -397,7 +369,7 @@ class VideoStream:
         with self._lock:
             self.failures.append(error)
 
-    def close(self) -> list[ExportedVideo]:
+    def close(self) -> list[Episode]:
         """Waits for every queued video, stops the worker and raises the first failure, if any.
 
         Returns:

@@ -70,10 +70,10 @@ def learning_curve(
         ):
             values = np.asarray(values, np.float64)
             ended = np.asarray(log.terminated, bool)
-            axis.scatter(log.episode[ended], values[ended], s=4, alpha=0.35, label="terminated")
-            axis.scatter(log.episode[~ended], values[~ended], s=8, alpha=0.6, facecolors="none",
+            axis.scatter(log.episode_id[ended], values[ended], s=4, alpha=0.35, label="terminated")
+            axis.scatter(log.episode_id[~ended], values[~ended], s=8, alpha=0.6, facecolors="none",
                          edgecolors="tab:green", label="truncated")  # fmt: skip
-            axis.plot(log.episode, moving_average(values, window), color="black", lw=1.5,
+            axis.plot(log.episode_id, moving_average(values, window), color="black", lw=1.5,
                       label=f"mean of last {window}")  # fmt: skip
             for episode in recorded or []:
                 axis.axvline(episode, color="tab:red", alpha=0.25, lw=0.8)

@@ -19,12 +19,13 @@ def _log(count: int, seed: int = 0) -> EpisodeLog:
     rng = np.random.default_rng(seed)
     length = rng.integers(8, 500, count)
     return EpisodeLog(
-        episode=np.arange(count),
+        episode_id=np.arange(count),
         env=rng.integers(0, 4, count),
         step=np.full(count, -1),
         episode_return=length.astype(np.float32),
         length=length,
         terminated=length < 500,
+        truncated=length >= 500,
     )
 
 

@@ -15,7 +15,8 @@ from fnrec.wrappers.vector import RecordVideo as VectorRecordVideo
 
 pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
 
-LOSSLESS = {"settings": fnrec.VideoSettings(crf=0)}  # near-exact frames so that neighbouring CartPole frames are told apart
+# near-exact frames so that neighbouring CartPole frames are told apart
+LOSSLESS = {"settings": fnrec.VideoSettings(crf=0)}
 
 
 def cartpole(**kwargs) -> gym.Env:

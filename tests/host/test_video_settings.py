@@ -53,7 +53,9 @@ def test_a_setting_given_twice_differently_is_refused(tmp_path, kwargs, message)
 
 
 def test_settings_of_another_type_are_refused(tmp_path):
-    with pytest.raises(TypeError, match=r"settings must be a fnrec.VideoSettings or None, got dict"):
+    with pytest.raises(
+        TypeError, match=r"settings must be a fnrec.VideoSettings or None, got dict"
+    ):
         fnrec.save_video(FRAMES, tmp_path, settings={"crf": 0})
 
 

@@ -188,8 +188,8 @@ def test_streaming_inside_brax_ppo_train(tmp_path):
     assert any("-repeat-1" in v.path.name for v in videos[1])  # num_evals=2: two evaluations
     # Every training episode's statistics left the trainer in chunks, in id order.
     log = fnrec.episode_log(chunks)
-    assert len(chunks) >= 2 and len(log.episode) >= 2 * 32 - 8
-    np.testing.assert_array_equal(log.episode, np.arange(len(log.episode)))
+    assert len(chunks) >= 2 and len(log.episode_id) >= 2 * 32 - 8
+    np.testing.assert_array_equal(log.episode_id, np.arange(len(log.episode_id)))
     assert ((log.length >= 1) & (log.length <= LENGTH)).all()
     assert set(log.env.tolist()) <= set(range(8))
     assert [len(v) > 0 for v in videos] == [True, True]

@@ -19,9 +19,9 @@ def test_brax_rollout(tmp_path):
     result = example.main([*args, "--videos", "3", "--noise", "4", "--out", str(out)])
     log, queues, summary = result["log"], result["queues"], result["summary"]
 
-    count = len(log.episode)
+    count = len(log.episode_id)
     assert count >= 10
-    np.testing.assert_array_equal(log.episode, np.arange(count))
+    np.testing.assert_array_equal(log.episode_id, np.arange(count))
     np.testing.assert_array_equal(log.episode_return, log.length)  # reward 1 per step
     assert log.length.max() <= 30 and log.terminated.any()
     # The queue holds the last (at most 100) episodes of the log; the summary is over them.

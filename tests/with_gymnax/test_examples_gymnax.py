@@ -20,9 +20,9 @@ def test_gymnax_rollout(tmp_path):
     log, queues, summary = result["log"], result["queues"], result["summary"]
 
     # Every episode is in the log, in id order; the queue holds the last 100 of them.
-    count = len(log.episode)
+    count = len(log.episode_id)
     assert count > 100  # the queue has wrapped
-    np.testing.assert_array_equal(log.episode, np.arange(count))
+    np.testing.assert_array_equal(log.episode_id, np.arange(count))
     np.testing.assert_array_equal(log.episode_return, log.length)  # reward 1 per step
     assert log.length.max() <= 40 and (~log.terminated).any() and log.terminated.any()
     np.testing.assert_array_equal(queues["return_queue"], log.episode_return[-100:])
