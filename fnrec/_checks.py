@@ -13,6 +13,8 @@ from jax import Array
 from jax.typing import ArrayLike
 
 AUTORESET_MODES: tuple[str, ...] = ("same_step", "next_step", "disabled")
+# gymnasium.vector.AutoresetMode's values -> fnrec's modes (its members are read by value).
+_GYMNASIUM_MODES = {"SameStep": "same_step", "NextStep": "next_step", "Disabled": "disabled"}
 MAX_BUFFER_LENGTH = 2**31 - 1  # ring indices and env indices are int32
 
 
@@ -203,10 +205,35 @@ def check_max_episode_steps(max_episode_steps: int | None) -> None:
     )  # fmt: skip
 
 
-def check_autoreset_mode(autoreset_mode: str, allowed: tuple[str, ...] = AUTORESET_MODES) -> None:
-    """Raises unless `autoreset_mode` is one of `allowed`."""
-    if autoreset_mode not in allowed:
-        raise ValueError(f"`autoreset_mode` must be one of {allowed}, got {autoreset_mode!r}")
+def autoreset_mode(mode: object, argument: str = "autoreset_mode") -> str:
+    """The one autoreset-mode type: fnrec's string, from that string or Gymnasium's enum.
+
+    Args:
+      mode: ``"same_step"``, ``"next_step"`` or ``"disabled"``, or Gymnasium's
+        ``gymnasium.vector.AutoresetMode`` member of the same meaning (read by its value, so
+        Gymnasium is not imported here).
+      argument: the argument's name, for the error.
+
+    Returns:
+      The mode as fnrec's string.
+
+    Raises:
+      ValueError: any other value, naming `argument`.
+    """
+    if isinstance(mode, str) and mode in AUTORESET_MODES:
+        return mode
+    from_gymnasium = _GYMNASIUM_MODES.get(getattr(mode, "value", None))
+    if from_gymnasium is not None and type(mode).__name__ == "AutoresetMode":
+        return from_gymnasium
+    raise ValueError(
+        f"`{argument}` must be one of {AUTORESET_MODES} (or Gymnasium's AutoresetMode), got "
+        f"{mode!r}"
+    )
+
+
+def gymnasium_autoreset_value(mode: str) -> str:
+    """The value of Gymnasium's ``AutoresetMode`` member for fnrec's `mode` (host metadata)."""
+    return next(value for value, ours in _GYMNASIUM_MODES.items() if ours == mode)
 
 
 def is_vmapped(value: object) -> bool:

@@ -263,8 +263,9 @@ def episode_capture(
         "max_episodes", max_episodes, 1, _checks.MAX_BUFFER_LENGTH, "int32 rows"
     )
     watch = _check_watch(watch)
+    if autoreset_mode is not None:
+        autoreset_mode = _checks.autoreset_mode(autoreset_mode)
     mode: AutoresetMode = "same_step" if autoreset_mode is None else autoreset_mode
-    _checks.check_autoreset_mode(mode)
     if trigger is None:
         trigger = capped_cubic_video_schedule
     for name, fn in (("trigger", trigger), ("content", content), ("stream", stream)):
@@ -558,9 +559,6 @@ def episode_capture(
     )
 
 
-_MODES: tuple[AutoresetMode, ...] = ("same_step", "next_step", "disabled")
-
-
 class _Settings(NamedTuple):
     """A capture's settings, kept in its state as the shape of an empty array (``settings``):
     static under jit, vmap, sharding and checkpoints, and free."""
@@ -572,7 +570,7 @@ class _Settings(NamedTuple):
 
     def encoded(self) -> Array:
         watch = () if self.watch is None else tuple(i + 1 for i in self.watch)
-        mode = _MODES.index(self.autoreset_mode) + 1
+        mode = _checks.AUTORESET_MODES.index(self.autoreset_mode) + 1
         shape = (0, self.row_length, self.max_episodes + 1, mode, int(self.watch is None), *watch)
         return jnp.zeros(shape, jnp.bool_)
 
@@ -608,7 +606,7 @@ def decoded_settings(state: CaptureState) -> _Settings:
     shape = shape[shape.index(0) + 1 :]  # past any batch axes a vmap added
     row_length, max_episodes, mode, global_ids, *watch = shape
     return _Settings(
-        row_length, max_episodes - 1, _MODES[mode - 1],
+        row_length, max_episodes - 1, _checks.AUTORESET_MODES[mode - 1],
         None if global_ids else tuple(i - 1 for i in watch),
     )  # fmt: skip
 

@@ -21,9 +21,8 @@ import numpy as np
 from jax import Array, lax
 from jax.typing import ArrayLike
 
-from fnrec import _flags, counter
+from fnrec import _checks, _flags, counter
 from fnrec._checks import (
-    check_autoreset_mode,
     check_buffer_length,
     check_instance,
     check_num_envs,
@@ -137,7 +136,7 @@ def episode_statistics(
         ([False, True], [0.0, 1.0])
     """
     check_buffer_length(buffer_length)
-    check_autoreset_mode(autoreset_mode)
+    autoreset_mode = _checks.autoreset_mode(autoreset_mode)
 
     def bound_init(num_envs: int | None = None) -> EpisodeStats:
         return init(num_envs, buffer_length)
@@ -223,7 +222,7 @@ def step(
         ([4.0], 1)
     """
     _check_one_state("step", stats)
-    check_autoreset_mode(autoreset_mode)
+    autoreset_mode = _checks.autoreset_mode(autoreset_mode)
     env_shape = stats.running_return.shape
     reward = reward_array("reward", reward, env_shape)
     terminated = flag_array("terminated", terminated, env_shape)

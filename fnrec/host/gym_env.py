@@ -36,12 +36,6 @@ from fnrec.recorders import Recorder
 from fnrec.stats import EpisodeEnded, EpisodeStats
 from fnrec.utils.seeding import key_from_seed
 
-_AUTORESET = {
-    "next_step": AutoresetMode.NEXT_STEP,
-    "same_step": AutoresetMode.SAME_STEP,
-    "disabled": AutoresetMode.DISABLED,
-}
-
 
 class _Stepped(NamedTuple):
     """What the jitted step returns: device-resident parts, and the part the host fetches."""
@@ -571,7 +565,9 @@ class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
             )
         self._adopt(setup, render_mode, batched=True)
         self.num_envs = spec.num_envs
-        self.metadata["autoreset_mode"] = _AUTORESET[spec.autoreset_mode]
+        self.metadata["autoreset_mode"] = AutoresetMode(
+            _checks.gymnasium_autoreset_value(spec.autoreset_mode)
+        )
         self.single_observation_space = setup.observation_space
         self.single_action_space = setup.action_space
         self.observation_space = batch_space(setup.observation_space, self.num_envs)

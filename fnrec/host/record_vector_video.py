@@ -13,8 +13,9 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv, VectorWrapper
+from gymnasium.vector import SyncVectorEnv, VectorEnv, VectorWrapper
 
+from fnrec._checks import autoreset_mode
 from fnrec.host.frames import tile, to_rgb_uint8
 from fnrec.host.gym_env import FunctionalVectorEnv
 from fnrec.host.record_video import VideoRecorderView, check_render_mode
@@ -122,8 +123,8 @@ class RecordVideo(VideoRecorderView, VectorWrapper):
         self.tile = _tiled(tile, video_aspect_ratio, record_first_only, env_index)
         self.video_aspect_ratio = video_aspect_ratio
         self.record_first_only = not self.tile
-        self.autoreset_mode = AutoresetMode(
-            env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+        self.autoreset_mode = autoreset_mode(
+            env.metadata.get("autoreset_mode", "next_step"), 'env.metadata["autoreset_mode"]'
         )
         self._start_recording(
             video_folder,
@@ -136,7 +137,7 @@ class RecordVideo(VideoRecorderView, VectorWrapper):
         )
         self._reset_pending = False  # next-step mode: the recorded env resets on the next step
         self._taps: dict[int, _FinalFrameTap] = {}
-        if self.autoreset_mode == AutoresetMode.SAME_STEP:
+        if self.autoreset_mode == "same_step":
             self._install_taps()
 
     def _install_taps(self) -> None:
@@ -210,7 +211,7 @@ class RecordVideo(VideoRecorderView, VectorWrapper):
                 self.episode_id += 1
                 self.video_recorder.episode_started(self.episode_id)
             self.video_recorder.stepped(self.step_id)
-            if self.autoreset_mode == AutoresetMode.SAME_STEP:
+            if self.autoreset_mode == "same_step":
                 final = self._final_frames(done, info)
                 if final:  # last frames of episodes that ended, rendered before the autoreset
                     self.video_recorder.add_frame(lambda: self._frame(final))
@@ -224,7 +225,7 @@ class RecordVideo(VideoRecorderView, VectorWrapper):
                 self.video_recorder.add_frame(self._frame)
                 if ended:
                     self.video_recorder.episode_ended()
-                    self._reset_pending = self.autoreset_mode == AutoresetMode.NEXT_STEP
+                    self._reset_pending = self.autoreset_mode == "next_step"
         return obs, rewards, terminations, truncations, info
 
     def close(self, **kwargs: Any) -> None:

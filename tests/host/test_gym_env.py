@@ -501,3 +501,12 @@ def test_the_time_queue_keeps_buffer_length_entries_whatever_the_run():
     assert env.episode_count >= 64 * 10
     assert len(env._driver.time_queue) == len(env.time_queue) == 10
     assert env._driver.time_queue.maxlen == 10
+
+
+def test_one_autoreset_mode_type_gymnasiums_enum_is_read_as_fnrecs_string():
+    mode = fnrec.stats.episode_statistics(10, gym.vector.AutoresetMode.NEXT_STEP).autoreset_mode
+    assert mode == "next_step"
+    capture = fnrec.capture.episode_capture(5, autoreset_mode=gym.vector.AutoresetMode.DISABLED)
+    assert capture.autoreset_mode == "disabled"
+    with pytest.raises(ValueError, match=r"`autoreset_mode` must be one of .* got 'NextStep'"):
+        fnrec.stats.episode_statistics(10, "NextStep")
