@@ -611,6 +611,38 @@ def decoded_settings(state: CaptureState) -> _Settings:
     )  # fmt: skip
 
 
+def read_settings(state: CaptureState) -> _Settings:
+    """The settings of a capture state about to be read, checked against its own buffers.
+
+    A state is read without its capture, so what it says of itself must hold: its rows hold
+    ``max_length + 1`` items, its store ``max_episodes`` slots, and it tracks the watched envs.
+
+    Raises:
+      TypeError: `state` is not a CaptureState.
+      ValueError: a setting disagrees with the buffers (a state assembled from parts of
+        different captures), naming the setting.
+    """
+    _check_state(state)
+    made = decoded_settings(state)
+    batch = len(state.num_stored.shape)
+    leaves = jax.tree.leaves(state.items)
+    found = {
+        "max_length": (made.row_length - 1, leaves[0].shape[batch + 1] - 1 if leaves else None),
+        "max_episodes": (made.max_episodes, state.stored.row.shape[batch]),
+        "watch": (
+            None if made.watch is None else len(made.watch),
+            None if made.watch is None else state.row.shape[batch],
+        ),
+    }
+    for name, (said, held) in found.items():
+        if held is not None and said != held:
+            raise ValueError(
+                f"`state` does not match its own settings: {name} says {said}, but its buffers "
+                f"hold {held} (a capture state must come whole from one capture)"
+            )
+    return made
+
+
 def _when(
     vmapped: bool, pred: Array, true_fn: Callable[[], Any], false_fn: Callable[[], Any]
 ) -> Any:

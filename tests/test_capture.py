@@ -421,3 +421,14 @@ def test_a_capture_follows_the_statistics_and_refuses_another_mode():
         fnrec.Recording(
             fnrec.stats.episode_statistics(autoreset_mode="next_step"), explicit
         ).check()
+
+
+def test_reading_a_state_assembled_from_two_captures_is_refused():
+    small = fnrec.capture.episode_capture(5, 4, watch=None, trigger=lambda i: i >= 0)
+    large = fnrec.capture.episode_capture(9, 4, watch=None, trigger=lambda i: i >= 0)
+    state = small.init(env_states(2, 0), num_envs=2)
+    mixed = state._replace(items=large.init(env_states(2, 0), num_envs=2).items)
+    with pytest.raises(ValueError, match=r"max_length says 5, but its buffers hold 9"):
+        read_capture(mixed)
+    with pytest.raises(ValueError, match=r"max_length says 5, but its buffers hold 9"):
+        fnrec.export_videos(mixed, "unused-folder")

@@ -56,7 +56,6 @@ __all__ = [
     "LastEpisode",
     "Recorded",
     "Recording",
-    "RecordingView",
     "StepResult",
     "check_methods",
     "checked_array_action",
@@ -595,37 +594,6 @@ def check_methods(env: Any, methods: tuple[str, ...], kind: str) -> None:
         raise TypeError(
             f"`env` must be a {kind} (with {', '.join(methods)}), got {type(env).__name__}"
         )
-
-
-class RecordingView:
-    """The settings of an adapter's ``recording`` (a ``Recording``), as attributes."""
-
-    recording: Recording
-
-    @property
-    def statistics(self) -> EpisodeStatistics:
-        """The bound episode statistics."""
-        return self.recording.statistics
-
-    @property
-    def capture(self) -> EpisodeCapture | None:
-        """The bound episode capture, or None."""
-        return self.recording.capture
-
-    @property
-    def history(self) -> EpisodeHistory | None:
-        """The bound episode history, or None."""
-        return self.recording.history
-
-    @property
-    def max_episode_steps(self) -> int | None:
-        """The time limit, or None."""
-        return self.recording.max_episode_steps
-
-    @property
-    def autoreset_mode(self) -> str:
-        """The statistics' autoreset mode."""
-        return self.recording.autoreset_mode
 
 
 def checked_action(

@@ -86,7 +86,7 @@ def _bind(fn: Callable, rng_index: int, params: Any) -> Callable:
     return call
 
 
-class FuncEnvAdapter(core.RecordingView, FuncEnv):
+class FuncEnvAdapter(FuncEnv):
     """A FuncEnv whose state carries episode statistics, a step counter and the capture.
 
     A thin shell over the family's recorder (``recorder`` here) for code that wants the
@@ -175,9 +175,10 @@ class FuncEnvAdapter(core.RecordingView, FuncEnv):
 
     def truncation(self, state: Recorded, params: Any = None) -> Array:
         """Whether the time limit has been reached (always False without one)."""
-        if self.max_episode_steps is None:
+        limit = self.recording.max_episode_steps
+        if limit is None:
             return jnp.zeros(state.steps.shape, jnp.bool_)
-        return state.steps >= self.max_episode_steps
+        return state.steps >= limit
 
     def state_info(self, state: Recorded, params: Any = None) -> dict:
         """The env's state info."""

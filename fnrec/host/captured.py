@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from fnrec.capture import CaptureState
+from fnrec.capture import CaptureState, read_settings
 from fnrec.episodes import Episode, to_host
 
 
@@ -37,11 +37,15 @@ def read_capture(state: CaptureState) -> CaptureSummary:
 
     Returns:
       A CaptureSummary.
+
+    Raises:
+      ValueError: the state's settings disagree with its buffers, naming the setting.
     """
     if not isinstance(state, CaptureState):
         raise TypeError(
             f"`state` must be a CaptureState (fnrec.capture), got {type(state).__name__}"
         )
+    read_settings(state)
     batch_shape = tuple(np.shape(state.num_stored))
     num_stored = np.asarray(jax.device_get(state.num_stored)).reshape(-1)
     table = jax.device_get(state.stored)

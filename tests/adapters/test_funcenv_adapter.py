@@ -233,7 +233,7 @@ def test_removed_names_are_gone():
 
     assert not hasattr(fnrec.adapters, "RecordEpisodeStatistics")
     assert not hasattr(FuncEnvAdapter, "functions")
-    for name in ("AdapterFns", "Wrapper", "check_env"):
+    for name in ("AdapterFns", "Wrapper", "check_env", "RecordingView"):
         assert not hasattr(core, name), name
     assert not hasattr(core.Recording, "record")
     # The recording settings are one Recording now, not keyword arguments.
@@ -243,8 +243,9 @@ def test_removed_names_are_gone():
         CartPoleFunctional(),
         fnrec.Recording(fnrec.stats.episode_statistics(3, "next_step"), max_episode_steps=7),
     )
-    assert env.statistics.buffer_length == 3 and env.autoreset_mode == "next_step"
-    assert env.max_episode_steps == 7
+    recording = env.recording
+    assert recording.statistics.buffer_length == 3 and recording.autoreset_mode == "next_step"
+    assert recording.max_episode_steps == 7
 
 
 def test_layout_mistakes_name_the_fix():
