@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from fnrec._optional import require
+from fnrec.host.atomic import temporary_beside
 from fnrec.host.frames import describe, pad_to, padded_size, to_rgb_uint8
 
 # The writer passes fps to ffmpeg as a fraction with denominator <= 1001: smaller rates round to 0,
@@ -40,17 +41,6 @@ DEFAULT_PRESET = "superfast"
 DEFAULT_CRF = 23
 _PIPE_BYTES = 1 << 20
 _END = object()  # tells the feeder thread that no more frames come
-
-
-def _current_umask() -> int:
-    """The process umask, read from /proc where possible (os.umask can only read by setting)."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def check_fps(fps: Any) -> float:
@@ -484,17 +474,10 @@ class VideoWriter:
                 stacklevel=4,
             )
         try:
-            fd, temp = tempfile.mkstemp(
-                dir=self.path.parent,
-                prefix=f".{self.path.stem}-",
-                suffix=f".partial{self.path.suffix}",
-            )
+            fd, temp_path = temporary_beside(self.path)
         except OSError as err:
             raise VideoWriteError(self.path, f"cannot create a file in its folder: {err}") from None
-        # mkstemp makes the file private (0600); give the video the mode a plain open() would.
-        os.fchmod(fd, 0o666 & ~_current_umask())
         os.close(fd)
-        temp_path = Path(temp)
         try:
             if self.encoder == "pyav":
                 self._encoder = _PyAVEncoder(

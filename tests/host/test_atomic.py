@@ -42,3 +42,15 @@ def test_a_full_disk_names_the_file_asked_for(tmp_path):
     assert not (tmp_path / "out.npz").exists() and leftovers(tmp_path) == []
     with pytest.raises(FileNotFoundError, match=r"could not write '.*missing/out\.npz'"):
         write_atomically(tmp_path / "missing" / "out.npz", lambda file: None)
+
+
+def test_the_file_gets_the_mode_a_plain_open_gives(tmp_path):
+    """mkstemp's temporary files are private (0600); the written file must not stay so."""
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = write_atomically(tmp_path / "log.csv", lambda file: file.write(b"x"))
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644
