@@ -24,9 +24,22 @@ from fnrec.recorders import Recorder, RecorderSpec, recorder
 from fnrec.schedules import capped_cubic_video_schedule
 from fnrec.stats import EpisodeEnded, EpisodeStats
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for type checkers only; tests/test_boundary.py checks it against NAMES
     from fnrec import wrappers
-    from fnrec.host import *  # noqa: F403
+    from fnrec.host.captured import CaptureSummary, read_capture
+    from fnrec.host.episode_log import EpisodeLog, episode_log
+    from fnrec.host.export import (
+        ExportResult,
+        FuncEnvRenderer,
+        VideoStream,
+        export_videos,
+    )
+    from fnrec.host.gym_env import FunctionalEnv, FunctionalVectorEnv
+    from fnrec.host.plots import learning_curve
+    from fnrec.host.record_video import RecordVideo
+    from fnrec.host.save_video import save_video
+    from fnrec.host.video_settings import VideoSettings
+    from fnrec.host.video_writer import VideoWriteError, VideoWriter, VideoWriteWarning
 
 _host_getattr = lazy_getattr(__name__, _HOST_NAMES)
 

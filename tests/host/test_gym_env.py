@@ -1,4 +1,4 @@
-"""fnrec.host.FunctionalEnv / FunctionalVectorEnv: Gymnasium parity, reset, pytrees, render."""
+"""fnrec.FunctionalEnv / FunctionalVectorEnv: Gymnasium parity, reset, pytrees, render."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from gymnasium.wrappers import RecordEpisodeStatistics
 from gymnasium.wrappers.vector import RecordEpisodeStatistics as VectorRecordEpisodeStatistics
 
 import fnrec
-from fnrec.host import FunctionalEnv, FunctionalVectorEnv
+from fnrec import FunctionalEnv, FunctionalVectorEnv
 
 pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
 

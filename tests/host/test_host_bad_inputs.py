@@ -15,7 +15,7 @@ from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fnrec.host import FunctionalEnv, FunctionalVectorEnv
+from fnrec import FunctionalEnv, FunctionalVectorEnv
 
 pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
 
