@@ -127,13 +127,7 @@ class RecordVideo(VideoRecorderView, VectorWrapper):
             env.metadata.get("autoreset_mode", "next_step"), 'env.metadata["autoreset_mode"]'
         )
         self._start_recording(
-            video_folder,
-            episode_trigger,
-            step_trigger,
-            video_length,
-            name_prefix,
-            fps,
-            settings,
+            video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, settings
         )
         self._reset_pending = False  # next-step mode: the recorded env resets on the next step
         self._taps: dict[int, _FinalFrameTap] = {}
@@ -193,8 +187,7 @@ class RecordVideo(VideoRecorderView, VectorWrapper):
             obs, info = self.env.reset(seed=seed, options=options)
             if recorded_env_reset:
                 self._reset_pending = False
-                self.episode_id += 1
-                self.video_recorder.episode_started(self.episode_id)
+                self._next_episode()
             if recorded_env_reset or self.tile:
                 self.video_recorder.add_frame(self._frame)
         return obs, info
@@ -208,8 +201,7 @@ class RecordVideo(VideoRecorderView, VectorWrapper):
             ended = bool(done[self.env_index])
             if self._reset_pending:  # next-step mode: this step was the recorded env's reset
                 self._reset_pending = False
-                self.episode_id += 1
-                self.video_recorder.episode_started(self.episode_id)
+                self._next_episode()
             self.video_recorder.stepped(self.step_id)
             if self.autoreset_mode == "same_step":
                 final = self._final_frames(done, info)
@@ -217,8 +209,7 @@ class RecordVideo(VideoRecorderView, VectorWrapper):
                     self.video_recorder.add_frame(lambda: self._frame(final))
                 if ended:
                     self.video_recorder.episode_ended()
-                    self.episode_id += 1
-                    self.video_recorder.episode_started(self.episode_id)
+                    self._next_episode()
                 if ended or not final:  # the recorded env's reset frame, or an ordinary frame
                     self.video_recorder.add_frame(self._frame)
             else:

@@ -65,6 +65,11 @@ class VideoRecorderView:
         self.episode_id = -1
         self.step_id = -1
 
+    def _next_episode(self) -> None:
+        """The recorded env starts its next episode (before its reset frame is captured)."""
+        self.episode_id += 1
+        self.video_recorder.episode_started(self.episode_id)
+
     @property
     def recording(self) -> bool:
         """True while a video is open."""
@@ -175,13 +180,7 @@ class RecordVideo(VideoRecorderView, gym.Wrapper):
         check_render_mode(env.render_mode, allowed_lists=True)
         self.render_history: list[Any] = []  # frames taken from a render_mode="rgb_array_list" env
         self._start_recording(
-            video_folder,
-            episode_trigger,
-            step_trigger,
-            video_length,
-            name_prefix,
-            fps,
-            settings,
+            video_folder, episode_trigger, step_trigger, video_length, name_prefix, fps, settings
         )
 
     def reset(
@@ -190,8 +189,7 @@ class RecordVideo(VideoRecorderView, gym.Wrapper):
         """Resets the env, starts a video if the episode trigger says so, captures a frame."""
         with self._aborting_on_error():
             obs, info = self.env.reset(seed=seed, options=options)
-            self.episode_id += 1
-            self.video_recorder.episode_started(self.episode_id)
+            self._next_episode()
             self.video_recorder.add_frame(self._render_frame)
         return obs, info
 
