@@ -719,14 +719,21 @@ def _write(buffers: Any, items: Any, rows: Array, positions: Array) -> Any:
     sharded env axis splits; indexed rows would gather every env's item onto each device.
     """
 
-    def put(buffer: Array, item: Array) -> Array:
-        item = jnp.asarray(item, buffer.dtype)
+    def put(path: Any, buffer: Array, item: Array) -> Array:
+        item = jnp.asarray(item)
+        if item.dtype != buffer.dtype or item.shape[1:] != buffer.shape[2:]:
+            raise TypeError(
+                f"the captured item {jax.tree_util.keystr(path) or '<root>'} must keep the dtype "
+                f"and shape it had at init ({buffer.dtype}{list(buffer.shape[2:])}), got "
+                f"{item.dtype}{list(item.shape[1:])}: make the env state (or `content` of it) "
+                "keep its dtypes, rather than have it cast"
+            )
         if buffer.shape[0] == rows.shape[0]:
             return jax.vmap(lambda b, x, p: b.at[p].set(x, mode="drop"))(buffer, item, positions)
         return buffer.at[rows, positions].set(item, mode="drop")
 
     try:
-        return jax.tree.map(put, buffers, items)
+        return jax.tree_util.tree_map_with_path(put, buffers, items)
     except ValueError as error:  # a different pytree structure than at init
         raise ValueError(
             "the env state (or `content` of it) must keep the pytree structure it had at "

@@ -11,11 +11,17 @@ from typing import TYPE_CHECKING
 
 from fnrec._lazy import lazy_getattr
 
-_NAMES = ("FORMAT_VERSION", "CheckpointMismatch", "restore", "save")
+_NAMES = ("FORMAT_VERSION", "CheckpointDamaged", "CheckpointMismatch", "restore", "save")
 
 if TYPE_CHECKING:
-    from fnrec.host.checkpoint import FORMAT_VERSION, CheckpointMismatch, restore, save
+    from fnrec.host.checkpoint import (
+        FORMAT_VERSION,
+        CheckpointDamaged,
+        CheckpointMismatch,
+        restore,
+        save,
+    )
 
 __getattr__ = lazy_getattr(__name__, dict.fromkeys(_NAMES, "fnrec.host.checkpoint"))
 
-__all__ = ["FORMAT_VERSION", "CheckpointMismatch", "restore", "save"]
+__all__ = ["FORMAT_VERSION", "CheckpointDamaged", "CheckpointMismatch", "restore", "save"]

@@ -432,3 +432,49 @@ def test_reading_a_state_assembled_from_two_captures_is_refused():
         read_capture(mixed)
     with pytest.raises(ValueError, match=r"max_length says 5, but its buffers hold 9"):
         fnrec.export_videos(mixed, "unused-folder")
+
+
+@pytest.mark.parametrize(("first", "later"), [(0, 0.7), (np.float16(0), 1e6)])
+def test_items_of_another_dtype_are_refused_not_cast(first, later):
+    """0.7 into an int32 capture is not stored as 0, nor 1e6 into float16 as inf."""
+    capture = fnrec.capture.episode_capture(5, 2, trigger=lambda i: i >= 0)
+    stats = fnrec.stats.init()
+    state = capture.init({"x": jnp.asarray(first)})
+    stats, ended = fnrec.stats.step(stats, 1.0, False, False)
+    step = jax.jit(capture.step)
+    with pytest.raises(TypeError, match=r"captured item \['x'\] must keep the dtype and shape"):
+        step(state, ended, {"x": jnp.asarray(later)}, {"x": jnp.asarray(later)})
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda s: s._replace(num_stored=jnp.int32(-1)), r"stored count \[-1\] outside \[0, 4\]"),
+        (lambda s: s._replace(stored=s.stored._replace(row=s.stored.row.at[0].set(99))),
+         r"stored row index outside \[0, 5\)"),
+        (lambda s: s._replace(stored=s.stored._replace(length=s.stored.length.at[0].set(7))),
+         r"stored length outside \[0, 5\]"),
+    ],
+)  # fmt: skip
+def test_reading_a_damaged_store_is_refused(edit, message):
+    capture = fnrec.capture.episode_capture(5, 4, trigger=lambda i: i >= 0)
+    stats, state = fnrec.stats.init(2), capture.init(env_states(2, 0), num_envs=2)
+    stats, ended = fnrec.stats.step(stats, 1.0, np.array([True, False]), False)
+    state = capture.step(state, ended, env_states(2, 1), env_states(2, 1))
+    assert len(read_capture(state).episodes) == 1
+    with pytest.raises(ValueError, match=message):
+        read_capture(edit(state))
+
+
+def test_a_capture_vmapped_over_groups_labels_episodes_with_the_batch_env():
+    """vmap over 3 groups of 2 envs, both watched: env g*2+i, and no two videos share a name."""
+    capture = fnrec.capture.episode_capture(5, 4, watch=(0, 1), trigger=lambda i: i >= 0)
+    init = jax.vmap(lambda s: capture.init(s, num_envs=2))
+    state = init(jnp.zeros((3, 2)))
+    stats = jax.vmap(lambda _: fnrec.stats.init(2))(jnp.arange(3))
+    step = jax.vmap(fnrec.stats.step, in_axes=(0, None, None, None))
+    stats, ended = step(stats, 1.0, np.array([True, True]), False)
+    state = jax.vmap(capture.step)(state, ended, jnp.ones((3, 2)), jnp.ones((3, 2)))
+    episodes = read_capture(state).episodes
+    assert sorted(e.env for e in episodes) == list(range(6))
+    assert len({(e.env, e.episode_id) for e in episodes}) == 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import jax
@@ -45,7 +46,7 @@ def read_capture(state: CaptureState) -> CaptureSummary:
         raise TypeError(
             f"`state` must be a CaptureState (fnrec.capture), got {type(state).__name__}"
         )
-    read_settings(state)
+    settings = read_settings(state)
     batch_shape = tuple(np.shape(state.num_stored))
     num_stored = np.asarray(jax.device_get(state.num_stored)).reshape(-1)
     table = jax.device_get(state.stored)
@@ -55,8 +56,11 @@ def read_capture(state: CaptureState) -> CaptureSummary:
     )
     dropped_full = int(np.sum(jax.device_get(state.dropped_full)))
     dropped_too_long = int(np.sum(jax.device_get(state.dropped_too_long)))
+    _check_table(state, batch_shape, num_stored, table, settings.row_length - 1)
     watched = bool(np.asarray(jax.device_get(state.watched)).reshape(-1)[0])
     ids_per_env = bool(batch_shape) or (watched and state.row.shape[-1] > 1)
+    # The envs one instance was made for (vmapped over groups of N: N; one capture per env: 1).
+    envs_per_instance = math.prod(state.env_axes.shape[len(batch_shape) : -1])
     episodes = []
     for instance, count in enumerate(num_stored.tolist()):
         if count == 0:
@@ -65,7 +69,7 @@ def read_capture(state: CaptureState) -> CaptureSummary:
         items = _rows(state, batch_shape, instance, rows)
         for k in range(count):
             length = int(table.length[instance, k])
-            env = int(table.env[instance, k]) if not batch_shape else instance
+            env = instance * envs_per_instance + int(table.env[instance, k])
             episodes.append(
                 Episode(
                     episode_id=int(table.episode_id[instance, k]),
@@ -79,6 +83,33 @@ def read_capture(state: CaptureState) -> CaptureSummary:
                 )
             )
     return CaptureSummary(episodes, dropped_full, dropped_too_long)
+
+
+def _check_table(
+    state: CaptureState,
+    batch_shape: tuple[int, ...],
+    num_stored: np.ndarray,
+    table: Any,
+    max_length: int,
+) -> None:
+    """Raises unless the store's table is one a capture can have written: counts within the
+    store, rows within the buffers, lengths within a row (else another row's frames, or none,
+    would be read as the episode's)."""
+    slots = table.row.shape[1]
+    first = [jax.tree.leaves(state.items)[:1], jax.tree.leaves(state.stored_items)[:1]]
+    rows = sum(np.shape(x)[len(batch_shape)] for leaves in first for x in leaves)
+    problems = []
+    if np.any((num_stored < 0) | (num_stored > slots)):
+        problems.append(f"stored count {num_stored.tolist()} outside [0, {slots}]")
+    used = np.arange(slots)[None, :] < np.clip(num_stored, 0, slots)[:, None]
+    if first[0] and np.any(used & ((table.row < 0) | (table.row >= rows))):
+        problems.append(f"a stored row index outside [0, {rows})")
+    if np.any(used & ((table.length < 0) | (table.length > max_length))):
+        problems.append(f"a stored length outside [0, {max_length}] (max_length)")
+    if problems:
+        raise ValueError(
+            "`state` is not one a capture wrote (damaged, or edited): " + "; ".join(problems)
+        )
 
 
 def _rows(

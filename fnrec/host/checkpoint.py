@@ -38,6 +38,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -49,7 +51,7 @@ import numpy as np
 from fnrec._optional import require
 from fnrec.host.atomic import write_atomically
 
-__all__ = ["FORMAT_VERSION", "CheckpointMismatch", "restore", "save"]
+__all__ = ["FORMAT_VERSION", "CheckpointDamaged", "CheckpointMismatch", "restore", "save"]
 
 FORMAT_VERSION = 1
 _FORMAT = "fnrec.checkpoint"
@@ -76,6 +78,10 @@ _SETTINGS: dict[str, str] = {
 
 class CheckpointMismatch(ValueError):
     """A checkpoint does not fit the ``like`` template (structure, shape or dtype)."""
+
+
+class CheckpointDamaged(ValueError):
+    """A checkpoint file that cannot be read whole: truncated, corrupted, or edited by hand."""
 
 
 class _Leaf(NamedTuple):
@@ -149,6 +155,8 @@ def restore(path: str | os.PathLike[str], *, like: Any) -> Any:
     Raises:
       CheckpointMismatch: the checkpoint's leaves differ from `like`'s (path, shape or dtype);
         the message names the leaf, both values and the setting that usually explains it.
+      CheckpointDamaged: the file is truncated or corrupted, or its data disagrees with its
+        own header (a missing leaf, another shape or dtype); nothing is filled in or reshaped.
       ValueError: `path` is not an fnrec checkpoint, or one of a format version this fnrec does
         not read.
     """
@@ -159,7 +167,7 @@ def restore(path: str | os.PathLike[str], *, like: Any) -> Any:
     saved = _check_header(path, header)
     _check_leaves(path, saved, [_describe(name, x) for name, x in expected])
     values = [
-        _as_like(_from_data(data, leaf), x)
+        _as_like(_from_data(path, data, leaf), x)
         for data, leaf, x in zip(load(saved, templates), saved, templates, strict=True)
     ]
     return jax.tree.unflatten(jax.tree.structure(like), values)
@@ -220,17 +228,35 @@ def _host(name: str, x: Any) -> np.ndarray:
     return np.asarray(jax.device_get(x))
 
 
-def _from_data(data: Any, leaf: _Leaf) -> Any:
-    """A leaf as saved: raw bytes viewed as its dtype (bfloat16 loads as void), keys rewrapped."""
-    if data is None:  # an empty leaf
-        data = np.zeros(leaf.shape, np.uint32 if leaf.key_impl else jnp.dtype(leaf.dtype))
-        if leaf.key_impl is not None:
-            data = data.reshape(*leaf.shape, *_key_words(leaf.key_impl))
+def _from_data(path: Path, data: Any, leaf: _Leaf) -> Any:
+    """A leaf as saved, checked against its header entry: raw bytes viewed as its dtype (only
+    bfloat16, which numpy loads as void of the same size), keys rewrapped.
+
+    Raises:
+      CheckpointDamaged: the data is missing (for a non-empty leaf), or its shape or dtype is not
+        the header's.
+    """
+    shape = leaf.shape if leaf.key_impl is None else (*leaf.shape, *_key_words(leaf.key_impl))
+    dtype = np.dtype(np.uint32 if leaf.key_impl else jnp.dtype(leaf.dtype))
+    if data is None:
+        if math.prod(leaf.shape):
+            raise CheckpointDamaged(
+                f"fnrec.checkpoint.restore: {str(path)!r} is damaged: leaf {leaf.path} (shape "
+                f"{leaf.shape}) is in its header but its data is missing"
+            )
+        data = np.zeros(shape, dtype)  # an empty leaf: described in the header only
+    got_dtype = np.dtype(data.dtype)
+    bfloat16_as_void = got_dtype.kind == "V" and got_dtype.itemsize == dtype.itemsize
+    if isinstance(data, np.ndarray) and got_dtype != dtype and bfloat16_as_void:
+        data, got_dtype = data.view(dtype), dtype
+    if tuple(data.shape) != shape or got_dtype != dtype:
+        raise CheckpointDamaged(
+            f"fnrec.checkpoint.restore: {str(path)!r} is damaged: leaf {leaf.path} holds data of "
+            f"shape {tuple(data.shape)} and dtype {got_dtype}, but its header says shape "
+            f"{shape} and dtype {dtype}"
+        )
     if leaf.key_impl is not None:
         return jax.random.wrap_key_data(jnp.asarray(data), impl=leaf.key_impl)
-    dtype = np.dtype(jnp.dtype(leaf.dtype))
-    if isinstance(data, np.ndarray) and data.dtype != dtype:
-        data = data.view(dtype)
     return data
 
 
@@ -261,9 +287,20 @@ def _check_header(path: Path, header: Any) -> list[_Leaf]:
             f"fnrec.checkpoint.restore: {str(path)!r} has format version {version!r}; this fnrec "
             f"reads version {FORMAT_VERSION} (a checkpoint from another fnrec release?)"
         )
-    return [
-        _Leaf(d["path"], tuple(d["shape"]), d["dtype"], d.get("key_impl")) for d in header["leaves"]
-    ]
+    try:
+        leaves = [
+            _Leaf(str(d["path"]), tuple(int(n) for n in d["shape"]), str(d["dtype"]),
+                  d.get("key_impl"))
+            for d in header["leaves"]
+        ]  # fmt: skip
+        for leaf in leaves:
+            np.dtype(jnp.dtype(leaf.dtype))
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise CheckpointDamaged(
+            f"fnrec.checkpoint.restore: {str(path)!r} is damaged: its header does not describe "
+            f"its leaves ({type(error).__name__}: {error})"
+        ) from None
+    return leaves
 
 
 def _some(paths: list[str], limit: int = 6) -> str:
@@ -309,15 +346,24 @@ _Loader = Callable[[list[_Leaf], list[Any]], list[Any]]
 def _open_npz(path: Path) -> tuple[Any, _Loader]:
     try:
         archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise ValueError(
-            f"fnrec.checkpoint.restore: cannot read {str(path)!r} as an npz checkpoint: {error}"
-        ) from error
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise CheckpointDamaged(
+            f"fnrec.checkpoint.restore: cannot read {str(path)!r} as an npz checkpoint (damaged "
+            f"or truncated?): {type(error).__name__}: {error}"
+        ) from None
     with archive:
         if _HEADER not in archive.files:
             raise ValueError(f"fnrec.checkpoint.restore: {str(path)!r} is not an fnrec checkpoint")
-        header = json.loads(str(archive[_HEADER]))
-        arrays = {name: archive[name] for name in archive.files if name != _HEADER}
+        try:
+            header = json.loads(str(archive[_HEADER]))
+            arrays = {name: archive[name] for name in archive.files if name != _HEADER}
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+            raise CheckpointDamaged(
+                f"fnrec.checkpoint.restore: {str(path)!r} is damaged or truncated: its contents "
+                f"cannot be read ({type(error).__name__}: {error})"
+            ) from None
 
     def load(saved: list[_Leaf], templates: list[Any]) -> list[Any]:
         return [arrays.get(f"leaf_{i}") for i in range(len(saved))]

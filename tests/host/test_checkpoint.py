@@ -240,6 +240,62 @@ def test_unknown_version_and_foreign_files_are_refused(tmp_path):
         fnrec.checkpoint.restore(tmp_path / "text.npz", like={"x": np.zeros(2)})
 
 
+def _rewritten(tmp_path, path, edit):
+    """A copy of the npz checkpoint at `path` with `edit(arrays, header)` applied."""
+    with np.load(path) as archive:
+        arrays = dict(archive)
+    header = json.loads(str(arrays.pop("fnrec_checkpoint")))
+    edit(arrays, header)
+    arrays["fnrec_checkpoint"] = np.asarray(json.dumps(header))
+    out = tmp_path / f"edited-{len(list(tmp_path.iterdir()))}.npz"
+    np.savez(out, **arrays)
+    return out
+
+
+@pytest.mark.fault
+def test_damaged_checkpoints_are_refused_never_filled_in_or_reinterpreted(tmp_path):
+    """A leaf missing, data of another shape or dtype than the header's, a truncated or
+    corrupted file, a header missing fields: CheckpointDamaged naming the file (and leaf)."""
+    from fnrec.checkpoint import CheckpointDamaged
+
+    statistics = fnrec.stats.episode_statistics(10)
+    stats, _ = statistics.step(statistics.init(2), 1.0, [True, False], False)
+    like = statistics.init(2)
+    path = fnrec.checkpoint.save(tmp_path / "stats.npz", stats)
+    queue = next(i for i, leaf in enumerate(json.loads(str(np.load(path)["fnrec_checkpoint"]))[
+        "leaves"]) if leaf["path"].endswith("return_queue"))  # fmt: skip
+
+    def drop(arrays, header):
+        del arrays[f"leaf_{queue}"]
+
+    def wider(arrays, header):  # int64/float64 bytes where the header says 32 bits
+        arrays[f"leaf_{queue}"] = arrays[f"leaf_{queue}"].astype(np.float64)
+
+    def longer(arrays, header):
+        arrays[f"leaf_{queue}"] = np.zeros(20, np.float32)
+
+    def no_shapes(arrays, header):
+        for leaf in header["leaves"]:
+            del leaf["shape"]
+
+    cases = [
+        (drop, r"leaf .*return_queue .* its data is missing"),
+        (wider, r"return_queue holds data of shape \(10,\) and dtype float64, but its header"),
+        (longer, r"return_queue holds data of shape \(20,\)"),
+        (no_shapes, r"its header does not describe its leaves"),
+    ]
+    for edit, message in cases:
+        with pytest.raises(CheckpointDamaged, match=message):
+            fnrec.checkpoint.restore(_rewritten(tmp_path, path, edit), like=like)
+    whole = path.read_bytes()
+    for name, damaged in [("cut.npz", whole[: len(whole) // 2]),
+                          ("flipped.npz", whole[:200] + bytes(64) + whole[264:])]:  # fmt: skip
+        (tmp_path / name).write_bytes(damaged)
+        with pytest.raises(CheckpointDamaged, match=rf"{name}.*(damaged|truncated)"):
+            fnrec.checkpoint.restore(tmp_path / name, like=like)
+    assert isinstance(CheckpointDamaged("x"), ValueError)
+
+
 def test_bad_arguments_name_the_argument(tmp_path):
     with pytest.raises(ValueError, match=r"`format` must be 'npz' or 'orbax', got 'zip'"):
         fnrec.checkpoint.save(tmp_path / "a", {"x": np.zeros(2)}, format="zip")
