@@ -34,6 +34,17 @@ def _at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def _seed(text: str) -> int:
+    """An argparse type: a PRNG seed in [0, 2**32) (with 64-bit JAX off, jax.random.key keeps
+    32 bits: a larger seed would silently repeat a smaller one's run)."""
+    value = _at_least(0)(text)
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer below 2**32 (JAX keeps 32 bits of a seed), got {value}"
+        )
+    return value
+
+
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(
         prog="fnrec", description="fnrec: episode statistics and videos for functional JAX envs"
@@ -60,8 +71,9 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         help="at most this many recorded episodes (default: %(default)s)")  # fmt: skip
     add("--max-episode-steps", type=_at_least(1), default=500,
         help="time limit, in steps (default: %(default)s)")  # fmt: skip
-    add("--seed", type=int, default=0, help="PRNG seed (default: %(default)s)")
+    add("--seed", type=_seed, default=0, help="PRNG seed (default: %(default)s)")
     add("--quiet", action="store_true", help="print nothing")
+    add("--overwrite", action="store_true", help="replace an earlier run in --out")
     return parser, demo
 
 
@@ -76,8 +88,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "demo":
         from fnrec.host.demo import check_out, run_demo
 
+        if (args.envs * args.steps_per_update) % 4:
+            demo.error(
+                f"--envs {args.envs} x --steps-per-update {args.steps_per_update} = "
+                f"{args.envs * args.steps_per_update} must be a multiple of 4 (PPO's minibatches)"
+            )
         try:
-            check_out(args.out)
+            check_out(args.out, args.overwrite)
         except OSError as error:
             demo.error(f"argument --out: {error}")
         run_demo(
@@ -90,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
             max_episode_steps=args.max_episode_steps,
             seed=args.seed,
             quiet=args.quiet,
+            overwrite=args.overwrite,
         )
 
 

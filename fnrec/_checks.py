@@ -6,6 +6,10 @@ static under ``jax.jit``, so these checks fire while tracing, before anything ru
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -176,6 +180,23 @@ def check_buffer_length(buffer_length: int) -> None:
     check_int("buffer_length", buffer_length, 1, MAX_BUFFER_LENGTH, "the int32 ring index")
 
 
+def check_concrete(function: str, name: str, value: object, inside: str) -> None:
+    """Raises TypeError if `value` holds a tracer: `function` reads values on the host.
+
+    Args:
+      function: the public host function, for the message.
+      name: the argument.
+      value: what was given (a pytree).
+      inside: what to use inside jit instead.
+    """
+    if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(value)):
+        raise TypeError(
+            f"{function} is host side (it reads values off the device), but `{name}` is traced "
+            f"(inside jax.jit, vmap or scan): call it on the result, outside; inside, use "
+            f"{inside}"
+        )
+
+
 def check_instance(function: str, name: str, value: object, expected: type) -> None:
     """Raises TypeError unless `value` is an `expected`; names an adapter state's field to pass.
 
@@ -234,6 +255,21 @@ def autoreset_mode(mode: object, argument: str = "autoreset_mode") -> str:
 def gymnasium_autoreset_value(mode: str) -> str:
     """The value of Gymnasium's ``AutoresetMode`` member for fnrec's `mode` (host metadata)."""
     return next(value for value, ours in _GYMNASIUM_MODES.items() if ours == mode)
+
+
+def delivered(stream: Callable[[Any], None], value: Any) -> None:
+    """Hands `value` to a user's ``stream=`` callable from a host callback, where an exception
+    would kill the whole jitted run (``CpuCallback error``): a failure is reported as a
+    RuntimeWarning naming the stream and the error, and the run goes on."""
+    try:
+        stream(value)
+    except Exception as error:  # reported; the training run must go on
+        warnings.warn(
+            f"fnrec: the stream {stream!r} raised {type(error).__name__}: {error}; the run goes "
+            f"on, this {type(value).__name__} was not delivered",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
 
 def is_vmapped(value: object) -> bool:

@@ -741,9 +741,22 @@ def _write(buffers: Any, items: Any, rows: Array, positions: Array) -> Any:
         ) from None
 
 
+_TRIGGER_HOW = (
+    "a trigger receives an int32 ARRAY of episode ids (inside jit) and returns a bool array of "
+    "the same shape: write it with array operations, e.g. `lambda ids: (ids % 250 == 0) & "
+    "(ids > 0)` or `lambda ids: jnp.isin(ids, jnp.array([3, 7]))` (not `and`, `if` or `in {...}`)"
+)
+
+
 def _triggered(trigger: Trigger, ids: Array) -> Array:
     """`trigger(ids)` as bool[T], with a clear error for a trigger that gives something else."""
-    out = trigger(ids)
+    try:
+        out = trigger(ids)
+    except (TypeError, jax.errors.ConcretizationTypeError) as error:
+        raise TypeError(
+            f"`trigger` failed on an array of episode ids ({type(error).__name__}: "
+            f"{str(error).splitlines()[0]}): {_TRIGGER_HOW}"
+        ) from None
     try:
         return _checks.flag_array("trigger(episode_id)", out, ids.shape)
     except (TypeError, ValueError) as error:
@@ -769,7 +782,7 @@ def _send(
 
     def deliver(valid: Any, items: Any, *fields: Any) -> None:
         if bool(valid):
-            stream(received_episode(items, *fields, ids_per_env))
+            _checks.delivered(stream, received_episode(items, *fields, ids_per_env))
 
     def send_one(k: Array, carry: None) -> None:
         # Gathers, not dynamic slices: a sharded env axis then moves one env's values only.

@@ -172,6 +172,17 @@ def episode_history(
                 f"`ended` must be the EpisodeEnded of fnrec.stats.step, got {type(ended).__name__}"
             )
         mask = ended.mask.reshape(-1)
+        if stream is not None and _checks.is_vmapped(ended.mask):
+            raise ValueError(
+                "`stream` needs one history over the whole batch (statistics with num_envs=N): "
+                "under jax.vmap each env's history cannot tell which env it is, and it would "
+                "call back on every step; keep it in the state instead (no `stream`)"
+            )
+        if stream is not None and mask.shape[0] > capacity:
+            raise ValueError(
+                f"`capacity` must be at least the number of envs stepped ({mask.shape[0]}) when "
+                f"streaming (one step can end every env's episode), got {capacity}"
+            )
         slot = state.count + jnp.cumsum(mask.astype(jnp.int32)) - 1
         target = jnp.where(mask, slot, capacity)  # out of range: not written
 
@@ -195,7 +206,7 @@ def episode_history(
         return lax.cond(state.count + mask.shape[0] > capacity, _flush, lambda s: s, state)
 
     def _flush(state: HistoryState) -> HistoryState:
-        jax.debug.callback(lambda staged: stream(history_chunk(staged)), state)
+        jax.debug.callback(lambda staged: _checks.delivered(stream, history_chunk(staged)), state)
         return state._replace(
             count=jnp.zeros_like(state.count), first_id=state.first_id + state.count
         )

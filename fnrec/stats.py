@@ -499,6 +499,7 @@ def queues(stats: EpisodeStats) -> dict[str, np.ndarray] | list[dict[str, np.nda
       ``n = min(episode_count, buffer_length)``; a list of such dicts for a vmapped state.
     """
     check_instance("fnrec.stats.queues", "stats", stats, EpisodeStats)
+    _checks.check_concrete("fnrec.stats.queues", "stats", stats, "fnrec.stats.summary(stats)")
     host = jax.device_get(stats)
     batch_shape = np.shape(host.return_queue)[:-1]
     if batch_shape:
@@ -535,6 +536,9 @@ def episode_count(stats: EpisodeStats) -> int | np.ndarray:
       A Python int; for a state vmapped over environments, an int64/object array of counts.
     """
     check_instance("fnrec.stats.episode_count", "stats", stats, EpisodeStats)
+    _checks.check_concrete(
+        "fnrec.stats.episode_count", "stats", stats, "stats.episode_count (a Counter64)"
+    )
     hi = np.asarray(jax.device_get(stats.episode_count.hi))
     lo = np.asarray(jax.device_get(stats.episode_count.lo))
     if hi.ndim == 0:
@@ -559,6 +563,7 @@ def host_info(ended: EpisodeEnded, elapsed: ArrayLike | None = None) -> dict[str
       [, "t": float]}}`` if it finished, else ``{}``.
     """
     check_instance("fnrec.stats.host_info", "ended", ended, EpisodeEnded)
+    _checks.check_concrete("fnrec.stats.host_info", "ended", ended, "ended.to_info()")
     host = jax.device_get(ended)
     mask = np.asarray(host.mask)
     episode: dict[str, Any] = {

@@ -478,3 +478,35 @@ def test_a_capture_vmapped_over_groups_labels_episodes_with_the_batch_env():
     episodes = read_capture(state).episodes
     assert sorted(e.env for e in episodes) == list(range(6))
     assert len({(e.env, e.episode_id) for e in episodes}) == 6
+
+
+@pytest.mark.parametrize(
+    "trigger", [lambda i: i % 250 == 0 and i > 0, lambda i: i in {3, 7}], ids=["and", "in-set"]
+)
+def test_gymnasium_style_triggers_are_told_how_to_write_one(trigger):
+    capture = fnrec.capture.episode_capture(5, 2, trigger=trigger)
+    one = jax.tree.map(lambda x: x[0], env_states(1, 1))
+    stats, state = fnrec.stats.init(), capture.init(one)
+    stats, ended = fnrec.stats.step(stats, 1.0, True, False)
+    with pytest.raises(TypeError, match=r"a trigger receives an int32 ARRAY of episode ids"):
+        jax.jit(capture.step)(state, ended, one, one)
+
+
+def test_a_stream_that_raises_warns_and_the_run_goes_on():
+    def broken(episode):
+        raise RuntimeError("VideoStream is closed")
+
+    capture = fnrec.capture.episode_capture(5, watch=None, trigger=lambda i: i >= 0, stream=broken)
+    stats, state = fnrec.stats.init(2), capture.init(env_states(2, 0), num_envs=2)
+
+    @jax.jit
+    def run(stats, state):
+        for t in range(3):
+            stats, ended = fnrec.stats.step(stats, 1.0, jnp.array([True, t > 0]), False)
+            state = capture.step(state, ended, env_states(2, t + 1), env_states(2, t + 1))
+        return stats, state
+
+    with pytest.warns(RuntimeWarning, match=r"raised RuntimeError: VideoStream is closed"):
+        stats, state = run(stats, state)
+        jax.effects_barrier()
+    assert fnrec.stats.episode_count(stats) == 5

@@ -20,7 +20,7 @@ from conftest import decode
 import fnrec.host.demo as demo_module
 from fnrec.__main__ import main
 from fnrec._optional import MissingDependency
-from fnrec.host.demo import run_demo
+from fnrec.host.demo import check_out, run_demo
 
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 SMALL = dict(num_envs=8, num_updates=6, steps_per_update=32, every=5, max_videos=4)
@@ -159,6 +159,8 @@ def test_a_file_as_out_fails_at_once(tmp_path, capsys, monkeypatch):
         (["--updates", "x"], ["--updates", "integer", "'x'"]),
         (["--every", "0"], ["--every", ">= 1"]),
         (["--max-episode-steps", "-1"], ["--max-episode-steps", ">= 1"]),
+        (["--envs", "3", "--steps-per-update", "3"], ["= 9 must be a multiple of 4"]),
+        (["--seed", str(2**70)], ["--seed", "below 2**32"]),
     ],
 )
 def test_command_line_rejects_bad_arguments(argv, words, capsys):
@@ -168,6 +170,18 @@ def test_command_line_rejects_bad_arguments(argv, words, capsys):
     err = capsys.readouterr().err
     for word in words:
         assert word in err
+
+
+@pytest.mark.plain
+def test_an_earlier_run_is_not_replaced_unless_asked(tmp_path, capsys, monkeypatch):
+    (tmp_path / "episodes.csv").write_text("earlier run")
+    monkeypatch.setattr(demo_module, "make_train", lambda *a, **k: pytest.fail("trained"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "holds an earlier run (episodes.csv)" in capsys.readouterr().err
+    assert (tmp_path / "episodes.csv").read_text() == "earlier run"
+    assert check_out(tmp_path, overwrite=True) == tmp_path
 
 
 @pytest.mark.plain

@@ -120,3 +120,51 @@ def test_errors():
     history = fnrec.history.episode_history(4)
     with pytest.raises(TypeError, match="`ended` must be the EpisodeEnded"):
         history.step(history.init(2), fnrec.stats.init(2))
+
+
+def test_streaming_without_num_envs_loses_nothing_or_is_refused():
+    """A history made without num_envs, stepped with a batch: every episode is streamed (a
+    capacity below the batch is refused at trace time, never a silent drop)."""
+    chunks = []
+    history = fnrec.history.episode_history(4, stream=chunks.append)
+    stats, state = fnrec.stats.init(4), history.init()
+    for _ in range(6):
+        stats, ended = fnrec.stats.step(stats, 1.0, np.ones(4, bool), False)
+        state = history.step(state, ended)
+    jax.effects_barrier()
+    log = fnrec.episode_log([*chunks, fnrec.history_chunk(state)])
+    assert len(log.episode_id) == 24 and log.episode_id.tolist() == list(range(24))
+    small = fnrec.history.episode_history(3, stream=chunks.append)
+    with pytest.raises(ValueError, match=r"`capacity` must be at least the number of envs stepped"):
+        small.step(small.init(), ended)
+
+
+def test_a_streamed_history_under_vmap_is_refused():
+    history = fnrec.history.episode_history(4, stream=print)
+    stats = jax.vmap(lambda _: fnrec.stats.init())(jnp.arange(3))
+    stats, ended = jax.vmap(fnrec.stats.step, in_axes=(0, None, None, None))(
+        stats, 1.0, True, False
+    )
+    states = jax.vmap(lambda _: history.init())(jnp.arange(3))
+    with pytest.raises(ValueError, match=r"`stream` needs one history over the whole batch"):
+        jax.vmap(history.step)(states, ended)
+
+
+def test_a_stream_that_raises_warns_and_the_run_goes_on():
+    def broken(chunk):
+        raise OSError("disk full")
+
+    history = fnrec.history.episode_history(2, stream=broken)
+    stats, state = fnrec.stats.init(2), history.init(2)
+
+    @jax.jit
+    def run(stats, state):
+        for _ in range(3):
+            stats, ended = fnrec.stats.step(stats, 1.0, jnp.ones(2, bool), False)
+            state = history.step(state, ended)
+        return stats, state
+
+    with pytest.warns(RuntimeWarning, match=r"raised OSError: disk full; the run goes on"):
+        stats, state = run(stats, state)
+        jax.effects_barrier()
+    assert fnrec.stats.episode_count(stats) == 6

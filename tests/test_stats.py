@@ -566,6 +566,18 @@ def test_host_readers_given_something_else_name_the_argument(value):
         fnrec.stats.host_info(value)
 
 
+def test_host_readers_inside_jit_say_what_to_use_there():
+    for reader, inside in [
+        (fnrec.stats.queues, "summary"),
+        (fnrec.stats.episode_count, "Counter64"),
+    ]:
+        with pytest.raises(TypeError, match=rf"{reader.__name__} is host side .*use .*{inside}"):
+            jax.jit(reader)(fnrec.stats.init(2))
+    _, ended = fnrec.stats.step(fnrec.stats.init(2), 1.0, True, False)
+    with pytest.raises(TypeError, match=r"host_info is host side .*ended.to_info\(\)"):
+        jax.jit(fnrec.stats.host_info)(ended)
+
+
 def test_an_adapter_state_given_to_a_reader_names_the_field_to_pass():
     from fnrec.adapters import core
 

@@ -156,6 +156,12 @@ def make_train(
       ``train(key) -> TrainResult``.
     """
     batch = config.num_envs * config.num_steps
+    if batch % config.num_minibatches:
+        raise ValueError(
+            f"num_envs * num_steps ({config.num_envs} * {config.num_steps} = {batch}) must be a "
+            f"multiple of num_minibatches ({config.num_minibatches}): each update splits the "
+            "rollout into equal minibatches"
+        )
     minibatch = batch // config.num_minibatches
 
     def lr_at(count: Array) -> Array:

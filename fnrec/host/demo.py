@@ -20,6 +20,7 @@ import itertools
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -64,9 +65,24 @@ class DemoResult(NamedTuple):
     train_seconds: float
 
 
-def check_out(out: str | Path) -> Path:
-    """Creates the output folder now, so that a bad path fails before training, not after."""
+_WRITES = ("episodes.csv", "learning_curve.png", "videos")
+
+
+def check_out(out: str | Path, overwrite: bool = False) -> Path:
+    """Creates the output folder now, so that a bad path, or one holding an earlier run, fails
+    before training, not after.
+
+    Raises:
+      FileExistsError: `out` holds an earlier run's files and `overwrite` is False.
+      PermissionError, NotADirectoryError: `out` cannot be written.
+    """
     folder = make_video_folder(out, argument="out")
+    earlier = [name for name in _WRITES if (folder / name).exists()]
+    if earlier and not overwrite:
+        raise FileExistsError(
+            f"`out` {folder} holds an earlier run ({', '.join(earlier)}): pass another folder, "
+            "or overwrite=True (--overwrite) to replace it"
+        )
     probe = folder / ".fnrec-write-test"
     try:
         probe.write_bytes(b"")
@@ -137,6 +153,7 @@ def run_demo(
     max_episode_steps: int = 500,
     seed: int = 0,
     quiet: bool = False,
+    overwrite: bool = False,
 ) -> DemoResult:
     """Trains PPO on CartPole inside one jitted program, recording it; then exports everything.
 
@@ -151,12 +168,13 @@ def run_demo(
         dropped.
       max_episode_steps: the time limit (truncation), also the longest video.
       seed: the PRNG seed (the run is deterministic for a seed).
-      quiet: print nothing.
+      quiet: print nothing (warnings still say what was not kept).
+      overwrite: replace an earlier run in `out`; by default a folder holding one is refused.
 
     Returns:
       A DemoResult.
     """
-    folder = check_out(out)
+    folder = check_out(out, overwrite)
     echo = (lambda *a, **k: None) if quiet else print
     env_steps_per_update = num_envs * steps_per_update
     total_steps = env_steps_per_update * num_updates
@@ -166,7 +184,10 @@ def run_demo(
         capture=capture.episode_capture(
             max_episode_steps, max_episodes=max_videos, watch=None, trigger=trigger
         ),
-        history=history.episode_history(total_steps // _SHORTEST_EPISODE + num_envs),
+        # Every episode is kept: none is shorter than CartPole's shortest or the time limit.
+        history=history.episode_history(
+            total_steps // min(_SHORTEST_EPISODE, max_episode_steps) + num_envs
+        ),
         max_episode_steps=max_episode_steps,
     )
     fns = funcenv.recorder(CartPole(), recording, num_envs)
@@ -205,13 +226,20 @@ def run_demo(
         f"env-steps/s, learning included); {len(log.episode_id):,} episodes ended\n"
     )
     echo(_summary_table(log, ends, env_steps_per_update))
-    if int(state.history.dropped):
+    if int(state.history.dropped):  # not expected (see the capacity); said even when quiet
         dropped = int(state.history.dropped)
-        echo(f"  (the history kept {len(log.episode_id):,} episodes; {dropped} more not kept)")
+        warnings.warn(
+            f"fnrec demo: the history kept {len(log.episode_id):,} episodes; {dropped} more are "
+            "not in episodes.csv",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
     csv = log.write_csv(folder / "episodes.csv")
     echo("", flush=True)  # before the export's progress line (stderr)
-    videos = export_videos(state.capture, folder / "videos", cartpole, fps=50, progress=not quiet)
+    videos = export_videos(
+        state.capture, folder / "videos", cartpole, fps=50, progress=not quiet, overwrite=overwrite
+    )
     recorded = [video.episode_id for video in videos.videos]
     try:
         plot = learning_curve(

@@ -361,6 +361,15 @@ def check_env(
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"`steps` must be an int >= 1, got {steps!r}")
+    if (
+        not isinstance(x64_modes, (tuple, list))
+        or not x64_modes
+        or not all(isinstance(m, bool) for m in x64_modes)
+    ):
+        raise ValueError(
+            "`x64_modes` must be a non-empty tuple of bools (the jax_enable_x64 settings to "
+            f"check under: (False,), (True,) or (False, True)), got {x64_modes!r}"
+        )
     fns = _Fns(env, params)
     try:
         _spaces(env, params)

@@ -108,6 +108,11 @@ class _Frames:
     def __init__(self, render: Renderer | None, on_device: bool, chunk: int) -> None:
         if render is not None and not callable(render):
             raise TypeError(f"`render` must be None or a callable, got {type(render).__name__}")
+        if isinstance(render, FuncEnvRenderer) and on_device:
+            raise ValueError(
+                "`render` is a FuncEnvRenderer, which draws on the host (pygame): pass "
+                "on_device=False"
+            )
         self.render = render
         self.on_device = on_device
         self.chunk = chunk
@@ -133,7 +138,17 @@ class _Frames:
                 if size < self.chunk:  # one compiled shape for every chunk
                     pad = self.chunk - size
                     part = jax.tree.map(lambda x, pad=pad: _pad_last(x, pad), part)
-                yield from np.asarray(self._batched(part))[:size]
+                yield from np.asarray(self._on_device(part))[:size]
+
+    def _on_device(self, part: Any) -> Any:
+        try:
+            return self._batched(part)
+        except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError) as e:
+            raise TypeError(
+                "`render` is not jittable, but on_device=True runs it as "
+                "jax.jit(jax.vmap(render)): pass on_device=False to call it on the host, frame by "
+                f"frame ({type(e).__name__}: {str(e).splitlines()[0]})"
+            ) from None
 
 
 def _pad_last(x: Any, pad: int) -> Any:
@@ -166,8 +181,7 @@ class _Videos:
           What rendering raises, and the ValueError of a frame the writer cannot take; the
           video is then discarded.
         """
-        env = episode.env if episode.ids_per_env else None
-        path = self.folder / self.settings.file_name(episode.episode_id, env=env, repeat=repeat)
+        path = self.path_of(episode, repeat)
         writer = self.settings.writer(path)
         with contextlib.ExitStack() as on_error:
             on_error.callback(writer.abort)
@@ -176,6 +190,11 @@ class _Videos:
             on_error.pop_all()
         self._pending[id(writer)] = episode._replace(items=None, path=path)
         return self._sort(self._in_flight.add(writer))
+
+    def path_of(self, episode: Episode, repeat: int = 0) -> Path:
+        """Where `episode`'s video goes."""
+        env = episode.env if episode.ids_per_env else None
+        return self.folder / self.settings.file_name(episode.episode_id, env=env, repeat=repeat)
 
     def finish(self) -> list[Episode]:
         """Waits for every video in flight; returns those that finished, in order."""
@@ -220,6 +239,17 @@ class _Progress:
             sys.stderr.flush()
 
 
+def _refuse_replacing(folder: Path, existing: list[Path], overwrite: bool) -> None:
+    """Raises FileExistsError for videos of an earlier run that writing would replace."""
+    if existing and not overwrite:
+        names = ", ".join(p.name for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
+        raise FileExistsError(
+            f"`video_folder` {folder} already holds {len(existing)} video(s) this would replace "
+            f"({names}), from an earlier run: choose another video_folder or name_prefix, or "
+            "pass overwrite=True to replace them"
+        )
+
+
 def export_videos(
     capture_state: CaptureState,
     video_folder: str | os.PathLike[str],
@@ -231,6 +261,7 @@ def export_videos(
     settings: VideoSettings | None = None,
     progress: bool = False,
     chunk: int = 64,
+    overwrite: bool = False,
 ) -> ExportResult:
     """Writes one mp4 per stored episode of a capture state, ``<prefix>-episode-<id>.mp4``.
 
@@ -251,6 +282,8 @@ def export_videos(
         `fnrec.VideoSettings`.
       progress: print a progress line to stderr.
       chunk: frames rendered per device call (bounds device memory).
+      overwrite: replace videos of an earlier run of the same names; by default they are
+        refused (FileExistsError, before anything is rendered).
 
     Returns:
       An ExportResult: the videos (each a ``fnrec.Episode`` with its ``path``) in the
@@ -265,6 +298,8 @@ def export_videos(
     folder = make_video_folder(video_folder)
     meter = _Progress(progress, len(summary.episodes))
     videos = _Videos(folder, frames, checked)
+    paths = [videos.path_of(episode) for episode in summary.episodes]
+    _refuse_replacing(folder, [p for p in paths if p.exists()], overwrite)
     try:
         for episode in summary.episodes:
             for video in videos.write(episode):
@@ -303,6 +338,9 @@ class VideoStream:
       settings: as in ``export_videos``.
       max_pending: episodes waiting for the worker before a call blocks.
       chunk: frames rendered per device call.
+      overwrite: write into a folder that holds videos of this prefix from an earlier run
+        (replacing those of the same names); by default it is refused (FileExistsError), as
+        the names of the episodes to come are not known yet.
 
     Attributes:
       videos: the Episode of every video written so far, in the order they were written.
@@ -320,11 +358,14 @@ class VideoStream:
         settings: VideoSettings | None = None,
         max_pending: int = 8,
         chunk: int = 64,
+        overwrite: bool = False,
     ) -> None:
         self.settings = video_settings(settings, fps, name_prefix)
         if isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1:
             raise ValueError(f"`max_pending` must be an int >= 1, got {max_pending!r}")
         self.folder = make_video_folder(video_folder)
+        earlier = sorted(self.folder.glob(f"{self.settings.name_prefix}-*.mp4"))
+        _refuse_replacing(self.folder, earlier, overwrite)
         self._videos = _Videos(
             self.folder, _Frames(render, on_device, _check_chunk(chunk)), self.settings
         )
@@ -339,7 +380,10 @@ class VideoStream:
     def __call__(self, episode: Episode) -> None:
         """Queues one streamed episode (called by the capture through ``jax.debug.callback``)."""
         if self.closed:
-            raise RuntimeError(f"VideoStream to {self.folder} is closed; it takes no episodes")
+            raise RuntimeError(
+                f"VideoStream to {self.folder} is closed; it takes no episodes (episode "
+                f"{episode.episode_id} of env {episode.env} is not written)"
+            )
         self._queue.put(episode)
 
     def _work(self) -> None:

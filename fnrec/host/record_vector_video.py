@@ -6,6 +6,7 @@ Gymnasium's layout: ``fnrec.wrappers.vector.RecordVideo`` (this class) beside
 
 from __future__ import annotations
 
+import numbers
 import os
 import warnings
 from collections.abc import Callable
@@ -117,8 +118,14 @@ class RecordVideo(VideoRecorderView, VectorWrapper):
         """
         super().__init__(env)
         check_render_mode(env.render_mode)
+        if isinstance(env_index, bool) or not isinstance(env_index, numbers.Integral):
+            raise TypeError(
+                f"env_index must be an int in [0, {env.num_envs}), got "
+                f"{type(env_index).__name__}: {env_index!r}"
+            )
         if not 0 <= env_index < env.num_envs:
             raise ValueError(f"env_index must be in [0, {env.num_envs}), got {env_index}")
+        env_index = int(env_index)
         self.env_index = env_index
         self.tile = _tiled(tile, video_aspect_ratio, record_first_only, env_index)
         self.video_aspect_ratio = video_aspect_ratio

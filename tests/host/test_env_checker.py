@@ -132,3 +132,6 @@ def test_not_an_env_and_bad_steps():
         check_env(object())
     with pytest.raises(ValueError, match="`steps` must be an int >= 1, got 0"):
         check_env(CartPole(), steps=0)
+    for modes in [(), [], ("yes",), None]:  # a check that checks nothing is refused
+        with pytest.raises(ValueError, match=r"`x64_modes` must be a non-empty tuple of bools"):
+            check_env(CartPole(), x64_modes=modes)

@@ -208,6 +208,39 @@ def test_export_errors_name_the_argument(tmp_path):
     assert list(tmp_path.glob("*.mp4")) == []
 
 
+def test_an_earlier_runs_videos_are_never_replaced_unless_asked(tmp_path):
+    capture = fnrec.capture.episode_capture(LIMIT, 4, trigger=lambda i: i < 2)
+    _, state, _ = run(capture)
+    (tmp_path / "rl-video-episode-1.mp4").write_bytes(b"earlier run")
+    with pytest.raises(FileExistsError, match=r"holds 1 video\(s\) .*rl-video-episode-1.mp4"):
+        fnrec.export_videos(state.capture, tmp_path, fnrec.render.cartpole)
+    with pytest.raises(FileExistsError, match="pass overwrite=True to replace them"):
+        fnrec.VideoStream(tmp_path, fnrec.render.cartpole)
+    assert (tmp_path / "rl-video-episode-1.mp4").read_bytes() == b"earlier run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rl-video-episode-1.mp4"]
+    result = fnrec.export_videos(state.capture, tmp_path, fnrec.render.cartpole, overwrite=True)
+    assert [v.path.name for v in result.videos] == [
+        "rl-video-episode-0.mp4",
+        "rl-video-episode-1.mp4",
+    ]
+    assert len(decode(tmp_path / "rl-video-episode-1.mp4")) == result.videos[1].length + 1
+
+
+def test_a_host_renderer_on_the_device_is_named(tmp_path):
+    capture = fnrec.capture.episode_capture(LIMIT, 4, trigger=lambda i: i < 1)
+    _, state, _ = run(capture)
+    with (
+        fnrec.FuncEnvRenderer(phys2d.CartPoleFunctional()) as renderer,
+        pytest.raises(
+            ValueError, match=r"FuncEnvRenderer, which draws on the host.*on_device=False"
+        ),
+    ):
+        fnrec.export_videos(state.capture, tmp_path, renderer)
+    with pytest.raises(TypeError, match=r"`render` is not jittable.*pass on_device=False"):
+        fnrec.export_videos(state.capture, tmp_path, lambda s: np.asarray(s))
+    assert list(tmp_path.glob("*.mp4")) == []
+
+
 def test_episode_log_matches_the_shared_queue_and_writes_csv(tmp_path):
     _, state, (ended, _, _) = run(None)
     log = fnrec.episode_log(ended)

@@ -250,6 +250,9 @@ def test_vector_disabled_autoreset_with_reset_mask(tmp_path):
 def test_vector_env_index_must_exist(tmp_path):
     with pytest.raises(ValueError, match=r"env_index must be in \[0, 3\), got 3"):
         VectorRecordVideo(vector_cartpole(AutoresetMode.NEXT_STEP), tmp_path, env_index=3)
+    for index in (1.5, True, "1"):
+        with pytest.raises(TypeError, match=r"env_index must be an int in \[0, 3\), got"):
+            VectorRecordVideo(vector_cartpole(AutoresetMode.NEXT_STEP), tmp_path, env_index=index)
 
 
 def cartpole_renderer():
