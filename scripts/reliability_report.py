@@ -34,7 +34,7 @@ PROPERTY_TESTS = [
     "tests/adapters/test_adapter_bad_inputs.py",
     "tests/host/test_host_bad_inputs.py",
 ]
-FAULT_TESTS = ["tests/host"]  # selected with -m fault
+FAULT_TESTS = ["tests/host", "tests/test_capture.py", "tests/test_history.py"]  # -m fault
 
 
 def _run(args: list[str], env: dict[str, str], junit: Path) -> None:
@@ -44,16 +44,18 @@ def _run(args: list[str], env: dict[str, str], junit: Path) -> None:
     subprocess.run(command, cwd=ROOT, env=env, check=False, stdout=sys.stderr)
 
 
-def _outcomes(junit: Path) -> tuple[int, list[str]]:
-    """(passed, names of the failed/errored) from a JUnit XML file."""
-    passed, failed = 0, []
+def _outcomes(junit: Path) -> tuple[int, list[str], dict[str, int]]:
+    """(passed, names of the failed/errored, passed per test module) from a JUnit XML file."""
+    passed, failed, per_module = 0, [], {}
     for case in ET.parse(junit).getroot().iter("testcase"):
         bad = case.find("failure") if case.find("failure") is not None else case.find("error")
         if bad is not None:
             failed.append(f"{case.get('classname')}::{case.get('name')}")
         elif case.find("skipped") is None:
             passed += 1
-    return passed, failed
+            module = str(case.get("classname")).split(".")[-1]
+            per_module[module] = per_module.get(module, 0) + 1
+    return passed, failed, per_module
 
 
 def main() -> int:
@@ -68,9 +70,9 @@ def main() -> int:
             env["FNREC_BAD_INPUT_EXAMPLES"] = str(options.examples)
         _run(PROPERTY_TESTS, env, props_xml)
         counts = json.loads(tally.read_text()) if tally.exists() else {}
-        props_passed, props_failed = _outcomes(props_xml)
+        props_passed, props_failed, _ = _outcomes(props_xml)
         _run([*FAULT_TESTS, "-m", "fault"], {**os.environ, "SDL_VIDEODRIVER": "dummy"}, faults_xml)
-        faults_passed, faults_failed = _outcomes(faults_xml)
+        faults_passed, faults_failed, fault_classes = _outcomes(faults_xml)
     correct, clear = counts.get("correct result", 0), counts.get("clear error", 0)
     examples = f"{options.examples} random" if options.examples else "CI's fixed"
     rows = [
@@ -81,6 +83,7 @@ def main() -> int:
         ("property tests passed", props_passed),
         ("faults injected and survived", faults_passed),
         ("faults that lost data (failed fault tests)", len(faults_failed)),
+        *((f"  survived, in {module}", n) for module, n in sorted(fault_classes.items())),
     ]
     print(f"| reliability ({examples} examples per property test) | count |")
     print("|---|---|")

@@ -423,6 +423,7 @@ def test_a_capture_follows_the_statistics_and_refuses_another_mode():
         ).check()
 
 
+@pytest.mark.fault
 def test_reading_a_state_assembled_from_two_captures_is_refused():
     small = fnrec.capture.episode_capture(5, 4, watch=None, trigger=lambda i: i >= 0)
     large = fnrec.capture.episode_capture(9, 4, watch=None, trigger=lambda i: i >= 0)
@@ -435,6 +436,7 @@ def test_reading_a_state_assembled_from_two_captures_is_refused():
 
 
 @pytest.mark.parametrize(("first", "later"), [(0, 0.7), (np.float16(0), 1e6)])
+@pytest.mark.fault
 def test_items_of_another_dtype_are_refused_not_cast(first, later):
     """0.7 into an int32 capture is not stored as 0, nor 1e6 into float16 as inf."""
     capture = fnrec.capture.episode_capture(5, 2, trigger=lambda i: i >= 0)
@@ -446,6 +448,7 @@ def test_items_of_another_dtype_are_refused_not_cast(first, later):
         step(state, ended, {"x": jnp.asarray(later)}, {"x": jnp.asarray(later)})
 
 
+@pytest.mark.fault
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -492,6 +495,7 @@ def test_gymnasium_style_triggers_are_told_how_to_write_one(trigger):
         jax.jit(capture.step)(state, ended, one, one)
 
 
+@pytest.mark.fault
 def test_a_stream_that_raises_warns_and_the_run_goes_on():
     def broken(episode):
         raise RuntimeError("VideoStream is closed")

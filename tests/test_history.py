@@ -122,6 +122,7 @@ def test_errors():
         history.step(history.init(2), fnrec.stats.init(2))
 
 
+@pytest.mark.fault
 def test_streaming_without_num_envs_loses_nothing_or_is_refused():
     """A history made without num_envs, stepped with a batch: every episode is streamed (a
     capacity below the batch is refused at trace time, never a silent drop)."""
@@ -150,6 +151,7 @@ def test_a_streamed_history_under_vmap_is_refused():
         jax.vmap(history.step)(states, ended)
 
 
+@pytest.mark.fault
 def test_a_stream_that_raises_warns_and_the_run_goes_on():
     def broken(chunk):
         raise OSError("disk full")

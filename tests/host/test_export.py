@@ -208,6 +208,7 @@ def test_export_errors_name_the_argument(tmp_path):
     assert list(tmp_path.glob("*.mp4")) == []
 
 
+@pytest.mark.fault
 def test_an_earlier_runs_videos_are_never_replaced_unless_asked(tmp_path):
     capture = fnrec.capture.episode_capture(LIMIT, 4, trigger=lambda i: i < 2)
     _, state, _ = run(capture)
