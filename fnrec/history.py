@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array, lax
 
-from fnrec import _checks
+from fnrec import _checks, counter
 from fnrec.stats import EpisodeEnded
 
 
@@ -47,7 +47,8 @@ class HistoryState(NamedTuple):
       terminated: bool[C], ended by termination.
       truncated: bool[C], ended by truncation.
       count: int32[], entries filled (stored, or staged when streaming).
-      first_id: int32[], the global id of entry 0 (streaming: of the first staged episode).
+      first_id: Counter64, the global id of entry 0 (streaming: of the first staged episode);
+        64 bits, so that a long streamed run's ids never wrap.
       dropped: int32[], episodes that found the history full (never when streaming).
     """
 
@@ -57,7 +58,7 @@ class HistoryState(NamedTuple):
     terminated: Array
     truncated: Array
     count: Array
-    first_id: Array
+    first_id: counter.Counter64
     dropped: Array
 
 
@@ -91,7 +92,7 @@ def history_chunk(state: HistoryState) -> HistoryChunk:
       A HistoryChunk of those episodes, in id order.
     """
     state = jax.device_get(state)
-    n, first = int(state.count), int(state.first_id)
+    n, first = int(state.count), counter.to_int(state.first_id)
 
     def column(x: Array, dtype: type) -> np.ndarray:
         return np.asarray(x)[:n].astype(dtype)
@@ -157,7 +158,7 @@ def episode_history(
             terminated=jnp.zeros(capacity, jnp.bool_),
             truncated=jnp.zeros(capacity, jnp.bool_),
             count=scalar,
-            first_id=scalar,
+            first_id=counter.zeros(),
             dropped=scalar,
         )
 
@@ -208,7 +209,7 @@ def episode_history(
     def _flush(state: HistoryState) -> HistoryState:
         jax.debug.callback(lambda staged: _checks.delivered(stream, history_chunk(staged)), state)
         return state._replace(
-            count=jnp.zeros_like(state.count), first_id=state.first_id + state.count
+            count=jnp.zeros_like(state.count), first_id=counter.add(state.first_id, state.count)
         )
 
     return EpisodeHistory(init, step, capacity, stream)

@@ -170,3 +170,18 @@ def test_a_stream_that_raises_warns_and_the_run_goes_on():
         stats, state = run(stats, state)
         jax.effects_barrier()
     assert fnrec.stats.episode_count(stats) == 6
+
+
+def test_streamed_ids_do_not_wrap_past_2_to_the_31():
+    chunks = []
+    history = fnrec.history.episode_history(2, stream=chunks.append)
+    stats = fnrec.stats.init(2)
+    start = fnrec.counter.add(fnrec.counter.zeros(), 2**31 - 1)
+    state = history.init(2)._replace(first_id=start)
+    step = jax.jit(history.step)
+    for _ in range(3):
+        stats, ended = fnrec.stats.step(stats, 1.0, jnp.ones(2, bool), False)
+        state = step(state, ended)
+    jax.effects_barrier()
+    log = fnrec.episode_log([*chunks, fnrec.history_chunk(state)])
+    assert log.episode_id.tolist() == [2**31 - 1 + k for k in range(6)]
