@@ -61,6 +61,7 @@ import numpy as np
 from jax import Array, lax
 
 from fnrec import _checks, _flags
+from fnrec._explicit import auto_within
 from fnrec.episodes import Episode
 from fnrec.episodes import received as received_episode
 from fnrec.schedules import capped_cubic_video_schedule
@@ -545,10 +546,10 @@ def episode_capture(
         )
 
     return EpisodeCapture(
-        init=init,
-        step=step,
-        reset=reset,
-        clear=clear,
+        init=auto_within(init),
+        step=auto_within(step),
+        reset=auto_within(reset),
+        clear=auto_within(clear),
         watch=watch,
         max_length=max_length,
         max_episodes=max_episodes,

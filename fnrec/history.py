@@ -34,6 +34,7 @@ import numpy as np
 from jax import Array, lax
 
 from fnrec import _checks, counter
+from fnrec._explicit import auto_within
 from fnrec.stats import EpisodeEnded
 
 
@@ -212,4 +213,4 @@ def episode_history(
             count=jnp.zeros_like(state.count), first_id=counter.add(state.first_id, state.count)
         )
 
-    return EpisodeHistory(init, step, capacity, stream)
+    return EpisodeHistory(init, auto_within(step), capacity, stream)

@@ -41,6 +41,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from fnrec import _checks
+from fnrec._explicit import auto_within
 from fnrec.adapters.core import (
     EnvFns,
     Recorded,
@@ -182,7 +183,7 @@ def recorder(
         action_space=action_space,
         view=fns.view,
     )
-    return Recorder(init, step, reset, spec)
+    return Recorder(auto_within(init), auto_within(step), auto_within(reset), spec)
 
 
 def carried_key(key: Array) -> Array:

@@ -29,6 +29,7 @@ from fnrec._checks import (
     flag_array,
     reward_array,
 )
+from fnrec._explicit import auto_within
 
 AutoresetMode = Literal["same_step", "next_step", "disabled"]
 _MAX_LENGTH = np.iinfo(np.int32).max
@@ -185,6 +186,7 @@ def init(num_envs: int | None = None, buffer_length: int = 100) -> EpisodeStats:
     )
 
 
+@auto_within
 def step(
     stats: EpisodeStats,
     reward: ArrayLike,
@@ -263,6 +265,7 @@ def step(
     return jax.tree.map(lax.stop_gradient, new_stats), jax.tree.map(lax.stop_gradient, ended)
 
 
+@auto_within
 def reset(stats: EpisodeStats, mask: ArrayLike | None = None) -> EpisodeStats:
     """Drops the partial episodes of the masked environments (nothing is queued).
 

@@ -74,3 +74,69 @@ def test_sharded_batch_gives_the_same_queue_as_one_device(devices, sizes):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith("ok")
+
+
+EXPLICIT = textwrap.dedent(
+    """
+    import jax, jax.numpy as jnp, numpy as np
+    from jax.sharding import NamedSharding, PartitionSpec as P
+    import fnrec
+    from fnrec.adapters import core
+
+    mesh = jax.make_mesh((4,), ("envs",))  # Explicit axes: JAX's default
+    assert all(t == jax.sharding.AxisType.Explicit for t in mesh.axis_types), mesh
+    n, steps = 12, 60
+
+    def env_step(state, action, key):
+        x = state + action * 0.25 + jax.random.normal(key)
+        terminated = jax.random.uniform(jax.random.fold_in(key, 1)) < 0.12
+        return core.EnvStep(x, x, jnp.sin(x) + 0.1, terminated, False, {{}})
+
+    def env_reset(key):
+        x = jax.random.uniform(key, minval=-1.0, maxval=1.0)
+        return core.EnvReset(x, x)
+
+    capture = fnrec.capture.episode_capture(20, 6, watch=None, trigger=lambda i: i % 3 == 0)
+    history = fnrec.history.episode_history(400)
+    recording = fnrec.Recording(capture=capture, history=history, max_episode_steps=15)
+    rec = fnrec.recorder(core.EnvFns(env_step, env_reset), recording, num_envs=n)
+
+    def run(state):
+        def body(state, key):
+            return rec.step(state, jnp.ones(n), key).state, None
+        return jax.lax.scan(body, state, jax.random.split(jax.random.key(1), steps))[0]
+
+    state, _ = jax.jit(rec.init)(jax.random.key(0))
+    expected = jax.jit(run)(state)
+    put = lambda x: jax.device_put(x, NamedSharding(mesh, P("envs"))) if np.ndim(x) and (
+        np.shape(x)[0] == n) else x
+    got = jax.jit(run)(jax.tree.map(put, state))
+    assert got.stats.running_return.sharding.spec == P("envs"), got.stats.running_return.sharding
+    for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(expected)):
+        if jnp.issubdtype(a.dtype, jax.dtypes.prng_key):
+            a, b = jax.random.key_data(a), jax.random.key_data(b)
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert fnrec.stats.episode_count(got.stats) > 40
+    assert len(fnrec.read_capture(got.capture).episodes) == 6
+    try:  # the per-env layout: a clear error, not JAX's
+        one = fnrec.stats.init()
+        stats = jax.tree.map(put, jax.vmap(lambda _: one)(jnp.arange(n)))
+        jax.vmap(fnrec.stats.step, in_axes=(0, None, None, None))(stats, 1.0, True, False)
+        raise AssertionError("no error")
+    except ValueError as error:
+        assert "not under jax.vmap" in str(error), error
+    print("ok")
+    """
+)
+
+
+def test_a_jax_make_mesh_mesh_with_explicit_axes_gives_the_one_device_result():
+    """jax.make_mesh's Explicit axes: the shared layout (statistics, capture, history through a
+    recorder) equals one device, stays sharded; the per-env layout says what to do instead."""
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"
+    env = {**os.environ, "XLA_FLAGS": flags.strip(), "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run(
+        [sys.executable, "-c", EXPLICIT.format()], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("ok")
