@@ -198,7 +198,10 @@ def bench_export(rounds: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--envs", type=int, nargs="+", default=[16, 1024])
     parser.add_argument("--layouts", nargs="+", default=["shared", "vmapped"])
     parser.add_argument("--rounds", type=int, default=15)

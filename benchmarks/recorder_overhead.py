@@ -105,7 +105,10 @@ def variants(num_envs: int) -> dict[str, Callable]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--envs", type=int, nargs="+", default=[16, 256, 2048])
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()

@@ -51,7 +51,10 @@ def fnrec_fps(batch: int, repeats: int, snap: bool) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     base = pygame_fps(args.repeats)

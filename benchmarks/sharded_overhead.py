@@ -108,7 +108,10 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from _results import command_line, machine_line, write_section
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--envs", type=int, nargs="+", default=[1024, 8192])
     parser.add_argument("--devices", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--rounds", type=int, default=7)

@@ -136,7 +136,10 @@ def make_rollout(num_envs: int, init: Callable | None, update: Callable | None):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--envs", type=int, nargs="+", default=[16, 256, 4096])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--buffer-lengths", type=int, nargs="+", default=[1, 10, 100])

@@ -91,7 +91,10 @@ def same(a: Any, b: Any, name: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--envs", type=int, nargs="+", default=[16, 256])
     parser.add_argument("--updates", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)

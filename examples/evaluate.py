@@ -41,7 +41,10 @@ def _probability(text: str) -> float:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--episodes", type=_positive, default=4, help="evaluation episodes")
     parser.add_argument("--out", type=Path, default=Path("videos/eval"), help="video folder")
     parser.add_argument("--max-episode-steps", type=_positive, default=500, help="time limit")

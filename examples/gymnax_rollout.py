@@ -43,7 +43,10 @@ def _positive(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--envs", type=_positive, default=64, help="N: envs stepped in parallel")
     parser.add_argument("--steps", type=_positive, default=1000, help="steps of every env")
     parser.add_argument("--every", type=_positive, default=25, help="K: film ids 0, K, 2K, ...")

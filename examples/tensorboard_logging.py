@@ -48,7 +48,10 @@ def _positive(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--updates", type=_positive, default=60, help="PPO updates")
     parser.add_argument("--envs", type=_positive, default=32, help="envs stepped in parallel")
     parser.add_argument(

@@ -47,7 +47,10 @@ def _positive(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--episodes", type=_positive, default=10_000, help="E: training episodes")
     parser.add_argument("--every", type=_positive, default=250, help="K: film ids 0, K, 2K, ...")
     parser.add_argument("--out", type=Path, default=Path("videos/python-loop"), help="folder")

@@ -44,6 +44,11 @@ if TYPE_CHECKING:  # for type checkers only; tests/test_boundary.py checks it ag
 _host_getattr = lazy_getattr(__name__, _HOST_NAMES)
 
 
+def __dir__() -> list[str]:
+    """The loaded names and the lazily loaded public ones (``dir(fnrec)`` lists them all)."""
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(name: str) -> Any:
     if name == "wrappers":  # Gymnasium's layout of the video wrappers (host side, loaded lazily)
         return importlib.import_module("fnrec.wrappers")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 from collections.abc import Callable
 
 _DEMO_DESCRIPTION = """\
@@ -45,11 +46,20 @@ def _seed(text: str) -> int:
     return value
 
 
+def _version() -> str:
+    """The installed fnrec's version, read without importing JAX."""
+    try:
+        return importlib.metadata.version("fnrec")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
+        return "unknown (not installed)"
+
+
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(
         prog="fnrec", description="fnrec: episode statistics and videos for functional JAX envs"
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"fnrec {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
         help="train PPO on CartPole in one jitted program; write videos, CSV and a plot",
@@ -84,7 +94,14 @@ def main(argv: list[str] | None = None) -> None:
       argv: the arguments (default: sys.argv[1:]).
     """
     parser, demo = _parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if args.command is None:  # a bare `fnrec`: what it can do
+        if unknown:
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        parser.print_help()
+        return
+    if unknown:  # the subcommand's own usage, not the top level's
+        demo.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command == "demo":
         from fnrec.host.demo import check_out, run_demo
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from conftest import decode
 
+import fnrec
 import fnrec.host.demo as demo_module
 from fnrec.__main__ import main
 from fnrec._optional import MissingDependency
@@ -182,6 +183,21 @@ def test_an_earlier_run_is_not_replaced_unless_asked(tmp_path, capsys, monkeypat
     assert "holds an earlier run (episodes.csv)" in capsys.readouterr().err
     assert (tmp_path / "episodes.csv").read_text() == "earlier run"
     assert check_out(tmp_path, overwrite=True) == tmp_path
+
+
+@pytest.mark.plain
+def test_version_bare_command_and_a_subcommands_own_usage(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("fnrec ")
+    main([])  # a bare `fnrec` prints its help
+    assert "demo" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--bad-option"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert "usage: fnrec demo" in err and "unrecognized arguments: --bad-option" in err
+    assert {"RecordVideo", "VideoWriter", "export_videos", "Episode"} <= set(dir(fnrec))
 
 
 @pytest.mark.plain

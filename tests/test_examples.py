@@ -50,6 +50,7 @@ def test_record_training_in_jit_help():
     )
     for option in ("--episodes", "--every", "--out", "--envs", "--max-episode-steps"):
         assert option in done.stdout
+    assert "(default: 10000)" in done.stdout  # every example's --help shows its defaults
 
 
 def episode_number(path: Path) -> int:

@@ -31,6 +31,7 @@ class VideoRecorderView:
 
     video_recorder: VideoRecorder
     metadata: dict[str, Any]
+    env: Any
 
     @contextlib.contextmanager
     def _aborting_on_error(self) -> Iterator[None]:
@@ -69,6 +70,41 @@ class VideoRecorderView:
         """The recorded env starts its next episode (before its reset frame is captured)."""
         self.episode_id += 1
         self.video_recorder.episode_started(self.episode_id)
+
+    def _statistic(self, name: str) -> Any:
+        """`name` of the nearest env inside that has it (Gymnasium's wrappers and vector envs
+        no longer forward attributes)."""
+        env = self.env
+        while not hasattr(env, name):
+            env = getattr(env, "env", None)
+            if env is None:
+                raise AttributeError(
+                    f"{name}: no env inside this RecordVideo records episode statistics (wrap "
+                    "an fnrec host env, or a RecordEpisodeStatistics)"
+                )
+        return getattr(env, name)
+
+    # Gymnasium's RecordEpisodeStatistics attributes, read through this wrapper as the guide's
+    # scripts read them on their outer wrapper (the statistics live in the env inside).
+    @property
+    def return_queue(self) -> Any:
+        """The wrapped env's ``return_queue`` (fnrec's host envs, or a statistics wrapper)."""
+        return self._statistic("return_queue")
+
+    @property
+    def length_queue(self) -> Any:
+        """The wrapped env's ``length_queue``."""
+        return self._statistic("length_queue")
+
+    @property
+    def time_queue(self) -> Any:
+        """The wrapped env's ``time_queue``."""
+        return self._statistic("time_queue")
+
+    @property
+    def episode_count(self) -> Any:
+        """The wrapped env's ``episode_count``."""
+        return self._statistic("episode_count")
 
     @property
     def recording(self) -> bool:

@@ -400,3 +400,32 @@ def test_a_render_collection_env_is_recorded_and_keeps_its_frames(tmp_path):
         outer.step(0)
     assert len(outer.render()) == 5
     outer.close()
+
+
+def test_the_statistics_are_read_through_the_video_wrapper(tmp_path):
+    """Gymnasium's guide reads return_queue & co. on its outer wrapper: through RecordVideo."""
+    from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
+
+    env = fnrec.RecordVideo(
+        fnrec.FunctionalEnv(CartPoleFunctional(), render_mode="rgb_array"),
+        tmp_path / "single",
+        episode_trigger=lambda e: False,
+    )
+    envs = VectorRecordVideo(
+        gym.wrappers.vector.RecordEpisodeStatistics(vector_cartpole(AutoresetMode.NEXT_STEP)),
+        tmp_path / "vector",
+        episode_trigger=lambda e: False,
+    )
+    for wrapped in (env, envs):
+        wrapped.reset(seed=0)
+        while wrapped.episode_count < 2:
+            _, _, terminated, truncated, _ = wrapped.step(wrapped.action_space.sample())
+            if wrapped is env and (terminated or truncated):
+                wrapped.reset()
+        assert len(wrapped.return_queue) == len(wrapped.length_queue) == wrapped.episode_count
+        assert len(wrapped.time_queue) == wrapped.episode_count
+        wrapped.close()
+    bare = fnrec.RecordVideo(cartpole(), tmp_path / "bare")
+    with pytest.raises(AttributeError, match="no env inside this RecordVideo records episode"):
+        print(bare.return_queue)
+    bare.close()
