@@ -99,7 +99,12 @@ def main(argv: list[str] | None = None) -> dict:
     log = type(log)(*(field[:episodes] for field in log))  # exactly E episodes
     csv_path = log.write_csv(args.out / "episodes.csv")
     result = fnrec.export_videos(
-        state.capture, args.out, fnrec.render.cartpole, fps=50, name_prefix=args.name_prefix
+        state.capture,
+        args.out,
+        fnrec.render.cartpole,
+        fps=50,
+        name_prefix=args.name_prefix,
+        progress=True,  # exporting takes most of the run: say how far it is
     )
     videos = result.videos
     steps = fnrec.counter.to_int(state.stats.env_steps) // num_envs

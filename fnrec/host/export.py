@@ -213,7 +213,8 @@ class _Videos:
 
 
 class _Progress:
-    """A one-line progress display on stderr (frames, videos, frames/s)."""
+    """Progress on stderr (videos, frames, frames/s): one line rewritten in a terminal; in a log
+    (stderr not a terminal) whole lines, about one per 10% of the videos, never run together."""
 
     def __init__(self, enabled: bool, total_videos: int | None) -> None:
         self.enabled = enabled
@@ -221,20 +222,22 @@ class _Progress:
         self.videos = 0
         self.frames = 0
         self.start = time.perf_counter()
+        self.terminal = enabled and sys.stderr.isatty()
+        self.every = max(1, (total_videos or 0) // 10)
 
     def update(self, video: Episode) -> None:
         self.videos += 1
         self.frames += video.length + 1
-        if self.enabled:
+        last = self.videos == self.total
+        if self.enabled and (self.terminal or last or self.videos % self.every == 0):
             rate = self.frames / max(time.perf_counter() - self.start, 1e-9)
             total = "" if self.total is None else f"/{self.total}"
-            sys.stderr.write(
-                f"\rfnrec: {self.videos}{total} videos, {self.frames} frames ({rate:.0f} frames/s)"
-            )
+            line = f"fnrec: {self.videos}{total} videos, {self.frames} frames ({rate:.0f} frames/s)"
+            sys.stderr.write(f"\r{line}" if self.terminal else f"{line}\n")
             sys.stderr.flush()
 
     def end(self) -> None:
-        if self.enabled and self.videos:
+        if self.terminal and self.videos:
             sys.stderr.write("\n")
             sys.stderr.flush()
 

@@ -86,25 +86,10 @@ class VideoRecorderView:
 
     # Gymnasium's RecordEpisodeStatistics attributes, read through this wrapper as the guide's
     # scripts read them on their outer wrapper (the statistics live in the env inside).
-    @property
-    def return_queue(self) -> Any:
-        """The wrapped env's ``return_queue`` (fnrec's host envs, or a statistics wrapper)."""
-        return self._statistic("return_queue")
-
-    @property
-    def length_queue(self) -> Any:
-        """The wrapped env's ``length_queue``."""
-        return self._statistic("length_queue")
-
-    @property
-    def time_queue(self) -> Any:
-        """The wrapped env's ``time_queue``."""
-        return self._statistic("time_queue")
-
-    @property
-    def episode_count(self) -> Any:
-        """The wrapped env's ``episode_count``."""
-        return self._statistic("episode_count")
+    return_queue = property(lambda self: self._statistic("return_queue"), doc="The inner env's.")
+    length_queue = property(lambda self: self._statistic("length_queue"), doc="The inner env's.")
+    time_queue = property(lambda self: self._statistic("time_queue"), doc="The inner env's.")
+    episode_count = property(lambda self: self._statistic("episode_count"), doc="The inner env's.")
 
     @property
     def recording(self) -> bool:

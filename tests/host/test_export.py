@@ -98,7 +98,7 @@ def test_export_watched_env_with_host_renderer(tmp_path):
         assert_same_video(video.path, frames)
 
 
-def test_captured_frames_need_no_renderer(tmp_path):
+def test_captured_frames_need_no_renderer(tmp_path, capsys):
     capture = fnrec.capture.episode_capture(
         LIMIT, 2, watch=(0,), trigger=lambda i: i >= 0, content=fnrec.render.cartpole
     )
@@ -110,6 +110,9 @@ def test_captured_frames_need_no_renderer(tmp_path):
     )
     result = fnrec.export_videos(state.capture, tmp_path, fps=50, progress=True)
     assert len(result.videos) == 2
+    err = capsys.readouterr().err  # not a terminal: whole lines, one per video here, no \r
+    assert "\r" not in err
+    assert [line.split(" videos")[0] for line in err.splitlines()] == ["fnrec: 1/2", "fnrec: 2/2"]
     for video, want in zip(result.videos, expected, strict=True):
         assert_same_video(video.path, sent_frames(want["frames"]))
 
