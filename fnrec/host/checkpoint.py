@@ -38,8 +38,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import zipfile
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -344,12 +342,17 @@ def _check_leaves(path: Path, saved: list[_Leaf], expected: list[_Leaf]) -> None
 _Loader = Callable[[list[_Leaf], list[Any]], list[Any]]
 
 
+# Reading a damaged npz can raise almost anything (zipfile, zlib, numpy's header parser, json):
+# every exception there means the file cannot be read whole.
+_DAMAGED = Exception
+
+
 def _open_npz(path: Path) -> tuple[Any, _Loader]:
     try:
         archive = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+    except _DAMAGED as error:
         raise CheckpointDamaged(
             f"fnrec.checkpoint.restore: cannot read {str(path)!r} as an npz checkpoint (damaged "
             f"or truncated?): {type(error).__name__}: {error}"
@@ -360,7 +363,7 @@ def _open_npz(path: Path) -> tuple[Any, _Loader]:
         try:
             header = json.loads(str(archive[_HEADER]))
             arrays = {name: archive[name] for name in archive.files if name != _HEADER}
-        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as error:
+        except _DAMAGED as error:
             raise CheckpointDamaged(
                 f"fnrec.checkpoint.restore: {str(path)!r} is damaged or truncated: its contents "
                 f"cannot be read ({type(error).__name__}: {error})"

@@ -15,6 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import leftovers
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fnrec
 from fnrec._optional import MissingDependency
@@ -396,3 +398,26 @@ def test_sharded_states_restore_onto_the_template_sharding(tmp_path, per_env):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith("ok")
+
+
+@pytest.mark.fault
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_a_corrupted_file_never_restores_as_another_state(tmp_path_factory, data):
+    """Bytes of a checkpoint overwritten anywhere: restore raises (CheckpointDamaged, or the
+    ValueError of a file that is no checkpoint), or gives back exactly what was saved."""
+    statistics = fnrec.stats.episode_statistics(6)
+    stats, _ = statistics.step(statistics.init(3), [1.0, 2.0, 3.0], [True, False, True], False)
+    folder = tmp_path_factory.mktemp("corrupt")
+    whole = fnrec.checkpoint.save(folder / "stats.npz", stats).read_bytes()
+    start = data.draw(st.integers(0, len(whole) - 1), label="start")
+    patch = data.draw(st.binary(min_size=1, max_size=16), label="patch")
+    damaged = whole[:start] + patch + whole[start + len(patch) :]
+    (folder / "damaged.npz").write_bytes(damaged[: len(whole)])
+    try:
+        restored = fnrec.checkpoint.restore(folder / "damaged.npz", like=statistics.init(3))
+    except ValueError as error:  # CheckpointDamaged and CheckpointMismatch are ValueErrors
+        assert "damaged.npz" in str(error)
+        return
+    for got, want in zip(jax.tree.leaves(restored), jax.tree.leaves(stats), strict=True):
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
