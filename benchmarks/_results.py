@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import platform
 import re
@@ -44,7 +45,7 @@ def machine_line() -> str:
         f"{platform.node() or 'host'}: {platform.machine()} ({_cpu_model()}), "
         f"{os.cpu_count()} CPU cores, "
         f"Python {platform.python_version()}, jax {jax.__version__} on {jax.default_backend()} "
-        f"({devices})"
+        f"({devices}), {datetime.date.today().isoformat()}"
     )
 
 

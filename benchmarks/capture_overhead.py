@@ -169,7 +169,9 @@ def bench_export(rounds: int) -> list[str]:
     with tempfile.TemporaryDirectory() as folder:
 
         def export():
-            fnrec.export_videos(state.capture, Path(folder) / "export", fnrec.render.cartpole)
+            fnrec.export_videos(
+                state.capture, Path(folder) / "export", fnrec.render.cartpole, overwrite=True
+            )  # every round writes the same names
 
         def writer_only():
             out = Path(folder) / "writer"
