@@ -17,7 +17,8 @@ program. Afterwards it prints a summary and writes to OUT/:
                        matplotlib: pip install 'fnrec[plots]'; skipped with a note otherwise)
   videos/*.mp4         the recorded episodes: failing early, balancing late
 
-Deterministic for a seed; under a minute on a 2-core CPU with the defaults."""
+Deterministic for a seed; about 7 s on a 2-core CPU with the defaults (2026-12-07), up to a
+minute on slower machines."""
 
 
 def _at_least(minimum: int) -> Callable[[str], int]:
