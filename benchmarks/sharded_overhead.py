@@ -35,7 +35,7 @@ os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count={devices}"
 import jax, jax.numpy as jnp, numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 import fnrec
-from fnrec.demo import CartPole
+from fnrec.envs import CartPole
 
 n, steps, rounds = {envs}, {steps}, {rounds}
 mesh = Mesh(np.array(jax.devices()), ("envs",))

@@ -1,6 +1,6 @@
 """Gymnasium's "Recording Agents" evaluation workflow: every evaluation episode filmed.
 
-A functional CartPole (``fnrec.demo.CartPole``, step for step Gymnasium's phys2d CartPole,
+A functional CartPole (``fnrec.envs.CartPole``, step for step Gymnasium's phys2d CartPole,
 without flax) runs through fnrec's host env ``fnrec.FunctionalEnv``, a ``gymnasium.Env`` whose
 statistics (return, length and wall-clock time queues) are kept by fnrec, wrapped in
 ``fnrec.RecordVideo(..., episode_trigger=lambda e: True)``: every episode is written as it ends,
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import fnrec
-from fnrec.demo import CartPole
+from fnrec.envs import CartPole
 
 
 def _positive(text: str) -> int:

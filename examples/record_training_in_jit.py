@@ -10,7 +10,7 @@ the run, the host writes::
     DIR/episodes.csv                episode,env,return,length,terminated (one row per episode)
 
 Run: ``python examples/record_training_in_jit.py --episodes 10000 --every 250 --out DIR``
-(fnrec.demo.CartPole is step for step Gymnasium's phys2d CartPole, without flax).
+(fnrec.envs.CartPole is step for step Gymnasium's phys2d CartPole, without flax).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 import fnrec
-from fnrec.demo import CartPole
+from fnrec.envs import CartPole
 
 
 def _positive(text: str) -> int:

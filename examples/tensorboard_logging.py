@@ -1,6 +1,6 @@
 """Episode statistics from inside a jitted training run, written to TensorBoard (tensorboardX).
 
-PPO (``fnrec.demo.ppo``, pure JAX) learns fnrec's functional CartPole (``fnrec.demo.CartPole``)
+PPO (``fnrec.demo.ppo``, pure JAX) learns fnrec's functional CartPole (``fnrec.envs.CartPole``)
 through ``fnrec.adapters.funcenv.recorder`` in ONE jitted program. After every update, inside the
 program, ``fnrec.stats.summary`` reads the statistics queue (the last 100 episodes: mean, min and
 max return, mean length, terminated fraction) and the history counts the episodes so far; a
@@ -31,8 +31,8 @@ import numpy as np
 
 import fnrec
 from fnrec._optional import MissingDependency, require
-from fnrec.demo import CartPole
 from fnrec.demo.ppo import PPOConfig, make_train
+from fnrec.envs import CartPole
 
 # Written after every update; "count" is how many episodes the queue holds (at most 100).
 SUMMARY_TAGS = ("return_mean", "return_min", "return_max", "length_mean", "terminated_fraction")

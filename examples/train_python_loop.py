@@ -1,7 +1,7 @@
 """Gymnasium's training workflow as a Python loop: every K-th episode filmed, every one logged.
 
 The "Recording Agents" guide's training loop, unchanged, over fnrec's host env: a functional
-CartPole (``fnrec.demo.CartPole``, step for step Gymnasium's phys2d CartPole, without flax) in
+CartPole (``fnrec.envs.CartPole``, step for step Gymnasium's phys2d CartPole, without flax) in
 ``fnrec.FunctionalEnv``, which gives ``info["episode"] = {"r", "l", "t"}`` and the statistics
 queues as Gymnasium's ``RecordEpisodeStatistics`` does, wrapped in
 ``fnrec.RecordVideo(..., episode_trigger=lambda e: e % K == 0)``. The host writes::
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 import fnrec
-from fnrec.demo import CartPole
+from fnrec.envs import CartPole
 
 CSV_HEADER = ("episode", "return", "length", "time", "terminated")
 

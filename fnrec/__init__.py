@@ -14,18 +14,30 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from fnrec import adapters, capture, checkpoint, counter, history, render, schedules, stats, utils
+from fnrec import (
+    adapters,
+    capture,
+    checkpoint,
+    counter,
+    history,
+    registry,
+    render,
+    schedules,
+    stats,
+    utils,
+)
 from fnrec._host_names import NAMES as _HOST_NAMES
 from fnrec._lazy import lazy_getattr
 from fnrec.adapters.core import Recording
 from fnrec.episodes import Episode
 from fnrec.history import history_chunk
 from fnrec.recorders import Recorder, RecorderSpec, recorder
+from fnrec.registry import make_recorder, register
 from fnrec.schedules import capped_cubic_video_schedule
 from fnrec.stats import EpisodeEnded, EpisodeStats
 
 if TYPE_CHECKING:  # for type checkers only; tests/test_boundary.py checks it against NAMES
-    from fnrec import wrappers
+    from fnrec import envs, wrappers
     from fnrec.host.captured import CaptureSummary, read_capture
     from fnrec.host.episode_log import EpisodeLog, episode_log
     from fnrec.host.export import (
@@ -35,7 +47,9 @@ if TYPE_CHECKING:  # for type checkers only; tests/test_boundary.py checks it ag
         export_videos,
     )
     from fnrec.host.gym_env import FunctionalEnv, FunctionalVectorEnv
+    from fnrec.host.make import make, make_vec
     from fnrec.host.plots import learning_curve
+    from fnrec.host.record_episode_statistics import RecordEpisodeStatistics
     from fnrec.host.record_video import RecordVideo
     from fnrec.host.save_video import save_video
     from fnrec.host.video_settings import VideoSettings
@@ -50,8 +64,8 @@ def __dir__() -> list[str]:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "wrappers":  # Gymnasium's layout of the video wrappers (host side, loaded lazily)
-        return importlib.import_module("fnrec.wrappers")
+    if name in ("wrappers", "envs"):  # loaded on first use: both import Gymnasium
+        return importlib.import_module(f"fnrec.{name}")
     return _host_getattr(name)
 
 
@@ -67,9 +81,13 @@ __all__ = [
     "capture",
     "checkpoint",
     "counter",
+    "envs",
     "history",
     "history_chunk",
+    "make_recorder",
     "recorder",
+    "register",
+    "registry",
     "render",
     "schedules",
     "stats",

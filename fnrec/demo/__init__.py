@@ -1,8 +1,4 @@
-"""The demo's pure parts: a flax-free functional CartPole and a small PPO learner (pure JAX).
+"""The demo's pure part: a small PPO learner (pure JAX), run on a plain ``pip install fnrec``.
 
-Both run on a plain ``pip install fnrec``; ``fnrec.host.demo`` runs them, records and exports.
+``fnrec.host.demo`` runs it on ``fnrec.envs.CartPole``, records and exports.
 """
-
-from fnrec.demo.cartpole import CartPole, CartPoleParams
-
-__all__ = ["CartPole", "CartPoleParams"]

@@ -16,6 +16,7 @@ Agents" guide run as they are.
 from __future__ import annotations
 
 import numbers
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -412,6 +413,24 @@ class _HostEnv(_Statistics):
         env_state = self._driver.state.env_state
         return env_state if view is None else view(env_state)
 
+    def _refuse_gymnasium_statistics(self) -> None:
+        """Raises when Gymnasium's own RecordEpisodeStatistics wraps this env: it would count
+        again what is counted in-graph, and fail on the ``info["episode"]`` already there with
+        a bare AssertionError. Looked for once per reset, a few frames up (no hook exists)."""
+        own = (gym.wrappers.RecordEpisodeStatistics, gym.wrappers.vector.RecordEpisodeStatistics)
+        frame = sys._getframe(2)
+        for _ in range(8):
+            if frame is None:
+                return
+            if type(frame.f_locals.get("self")) in own:
+                raise TypeError(
+                    "gymnasium.wrappers.RecordEpisodeStatistics wraps an fnrec env that already "
+                    "records episode statistics in-graph (info['episode']): use "
+                    "fnrec.RecordEpisodeStatistics (fnrec.wrappers.vector.RecordEpisodeStatistics "
+                    "for a vector env), which takes the same arguments and never counts twice"
+                )
+            frame = frame.f_back
+
     def _check_render(self) -> None:
         if self.render_mode != "rgb_array":
             raise gym.error.Error(
@@ -489,6 +508,7 @@ class FunctionalEnv(_HostEnv, gym.Env):
           ``(obs, {})``.
         """
         seed = _check_seed(seed)
+        self._refuse_gymnasium_statistics()
         super().reset(seed=seed)
         self._episode_over = False
         return self._driver.reset(seed, None), {}
@@ -503,8 +523,10 @@ class FunctionalEnv(_HostEnv, gym.Env):
             raise gym.error.ResetNeeded(
                 "The episode has ended (terminated or truncated): call `reset()` before `step()`."
             )
-        (obs, reward, terminated, truncated), _, info, _ = self._driver.step(action)
+        (obs, reward, terminated, truncated), extra, info, _ = self._driver.step(action)
         self._episode_over = bool(terminated or truncated)
+        if self._episode_over and "final_obs" in extra:  # a same-step recorder has reset
+            obs = extra["final_obs"]
         return obs, float(reward), bool(terminated), bool(truncated), info
 
     def render(self) -> np.ndarray:
@@ -586,6 +608,7 @@ class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
           ``(obs, {})``.
         """
         seed = _check_seed(seed)
+        self._refuse_gymnasium_statistics()
         if options is not None and not isinstance(options, Mapping):
             raise TypeError(f"`options` must be None or a dict, got {type(options).__name__}")
         mask = None if options is None else options.get("reset_mask")

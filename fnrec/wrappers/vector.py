@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from fnrec.host.record_episode_statistics import (
+    VectorRecordEpisodeStatistics as RecordEpisodeStatistics,
+)
 from fnrec.host.record_vector_video import RecordVideo
 
-__all__ = ["RecordVideo"]
+__all__ = ["RecordEpisodeStatistics", "RecordVideo"]

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import sharding_check
 
 import fnrec
-from fnrec.demo import CartPole
+from fnrec.envs import CartPole
 
 
 def cartpole(per_env: bool, n: int, watch=(0,)) -> sharding_check.Layout:

@@ -6,8 +6,8 @@ import jax
 import numpy as np
 
 import fnrec
-from fnrec.demo import CartPole
 from fnrec.demo.ppo import PPOConfig, greedy_action, make_train
+from fnrec.envs import CartPole
 
 
 def test_learns_cartpole_and_is_deterministic():

@@ -369,7 +369,7 @@ def test_the_first_episode_time_excludes_the_renderer_compile(vector):
     """A jitted renderer compiles at the first reset, before the episode clock starts."""
     import time
 
-    from fnrec.demo import CartPole
+    from fnrec.envs import CartPole
 
     calls = []
 

@@ -12,7 +12,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.wrappers.vector import RecordVideo as GymVectorRecordVideo
 
 import fnrec
-from fnrec.demo import CartPole
+from fnrec.envs import CartPole
 from fnrec.host.frames import grid_shape
 from fnrec.wrappers.vector import RecordVideo as VectorRecordVideo
 

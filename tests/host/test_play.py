@@ -7,7 +7,7 @@ import pytest
 from conftest import decode
 
 import fnrec
-from fnrec.demo import CartPole
+from fnrec.envs import CartPole
 
 pygame = pytest.importorskip("pygame")
 

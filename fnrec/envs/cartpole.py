@@ -7,7 +7,7 @@ by state), and renders with ``fnrec.render.cartpole`` (pure JAX, no pygame).
 
 Gymnasium's phys2d params set ``polemass_length = masspole + length`` (0.6) where classic
 CartPole-v1 has the product (0.05); ``CartPoleParams`` keeps phys2d's value so that the two
-agree, and ``CartPoleParams(polemass_length=0.05)`` gives the classic dynamics.
+agree, and ``CartPole(CLASSIC)`` (``fnrec.make("CartPole-v1")``) has the classic dynamics.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ class CartPoleParams(NamedTuple):
     sutton_barto_reward: bool = False
 
 
+CLASSIC = CartPoleParams(polemass_length=0.05)
+"""Gymnasium's classic ``CartPole-v1`` dynamics (``polemass_length = masspole * length``)."""
+
+
 class CartPole(FuncEnv):
     """CartPole as a Gymnasium FuncEnv: state float32[4] = (x, x_dot, theta, theta_dot)."""
 
@@ -48,8 +52,8 @@ class CartPole(FuncEnv):
     action_space = gym.spaces.Discrete(2)
     metadata: ClassVar[dict[str, Any]] = {"render_fps": 50}
 
-    def __init__(self) -> None:
-        self.default_params = CartPoleParams()
+    def __init__(self, params: CartPoleParams | None = None) -> None:
+        self.default_params = CartPoleParams() if params is None else params
 
     def initial(self, rng: Array, params: CartPoleParams | None = None) -> Array:
         """A start state uniform in [-x_init, x_init]^4."""

@@ -1,4 +1,4 @@
-"""fnrec.demo.CartPole: step for step Gymnasium's phys2d CartPole, without flax."""
+"""fnrec.envs.CartPole: step for step Gymnasium's phys2d CartPole, without flax."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fnrec
-from fnrec.demo import CartPole, CartPoleParams
+from fnrec.envs import CartPole, CartPoleParams
 
 phys2d = pytest.importorskip("gymnasium.envs.phys2d.cartpole")
 
