@@ -89,8 +89,15 @@ def test_the_default_run_learns(tmp_path):
 def test_command_line_prints_progress_summary_and_paths(tmp_path, capsys):
     main(["demo", "--out", str(tmp_path), "--envs", "8", "--updates", "10",
           "--steps-per-update", "32", "--videos", "3"])  # fmt: skip
-    out = capsys.readouterr().out
-    assert "compiled in" in out and "update   10/10" in out and "update    1/10" in out
+    out, err = capsys.readouterr()
+    assert "compiled in" in out and "\r" not in err  # progress: whole lines on stderr (no tty)
+    updates = [line.split(", env-steps")[0] for line in err.splitlines() if "demo:" in line]
+    assert [line.split(" (")[0] for line in updates] == [
+        f"fnrec demo: {k}/10 updates" for k in range(1, 11)
+    ]
+    last = [line for line in err.splitlines() if "demo:" in line][-1]
+    assert ", env-steps 2,560, episodes " in last and ", return (last 100) " in last
+    assert err.splitlines()[-1].startswith("fnrec export_videos: 3/3 videos (100%)")
     assert "| updates | env-steps | episodes | mean return |" in out
     assert f"Written to {tmp_path}/" in out
     assert ("learning_curve.png" in out) == HAVE_MATPLOTLIB

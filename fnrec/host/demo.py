@@ -1,7 +1,7 @@
 """The demo: PPO learns CartPole in one jitted program; fnrec records it; the host exports.
 
 One ``jax.jit``-compiled program trains a small PPO (``fnrec.demo.ppo``, pure JAX) on a batch of
-fnrec's flax-free functional CartPole (``fnrec.demo.CartPole``) through
+fnrec's flax-free functional CartPole (``fnrec.envs.CartPole``) through
 ``fnrec.adapters.funcenv.recorder``, which carries, inside the program:
 
 - the statistics (one shared queue of the last 100 episodes, ``fnrec.stats``),
@@ -9,9 +9,10 @@ fnrec's flax-free functional CartPole (``fnrec.demo.CartPole``) through
   videos show the agent failing early and balancing late; ``fnrec.capture``),
 - every episode's return, length and ending (``fnrec.history``).
 
-A host callback reports progress after chosen updates. After the run the host prints a summary
-table, and writes the videos, the episode log (CSV) and a learning-curve PNG (with matplotlib,
-the ``plots`` extra) into one folder. Everything runs on a plain ``pip install fnrec``.
+A host callback reports progress after each update (``fnrec.host.progress``, on stderr). After
+the run the host prints a summary table, and writes the videos, the episode log (CSV) and a
+learning-curve PNG (with matplotlib, the ``plots`` extra) into one folder. Everything runs on a
+plain ``pip install fnrec``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import math
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -31,11 +33,12 @@ from fnrec import capture, history, schedules, stats
 from fnrec._optional import MissingDependency
 from fnrec.adapters import funcenv
 from fnrec.adapters.core import Recording
-from fnrec.demo import CartPole
 from fnrec.demo.ppo import PPOConfig, make_train
+from fnrec.envs import CartPole
 from fnrec.host.episode_log import EpisodeLog, episode_log
 from fnrec.host.export import ExportResult, export_videos
 from fnrec.host.plots import learning_curve
+from fnrec.host.progress import Progress
 from fnrec.host.video_recorder import make_video_folder
 from fnrec.render import cartpole
 
@@ -92,32 +95,21 @@ def check_out(out: str | Path, overwrite: bool = False) -> Path:
     return folder
 
 
-class _Progress:
-    """A host function for ``make_train(on_update=...)``: one line every `report_every` updates."""
+def _reporter(progress: Progress, steps_per_update: int) -> Callable[[Any, dict[str, Any]], None]:
+    """A host function for ``make_train(on_update=...)``: counts each update on `progress`,
+    with the env-steps, episodes and mean return (last 100) so far."""
 
-    def __init__(self, num_updates: int, steps_per_update: int, report_every: int) -> None:
-        self.num_updates = num_updates
-        self.steps_per_update = steps_per_update
-        self.report_every = report_every
-        self.start = time.perf_counter()
-
-    def restart(self) -> None:
-        """Counts time from now (call when training starts)."""
-        self.start = time.perf_counter()
-
-    def __call__(self, index: Any, metrics: dict[str, Any]) -> None:
+    def report(index: Any, metrics: dict[str, Any]) -> None:
         update = int(index) + 1
-        if update % self.report_every and update != self.num_updates:
-            return
         mean = float(metrics["return_mean"])
-        mean_text = f"{mean:6.1f}" if math.isfinite(mean) else "     -"
-        print(
-            f"  update {update:>4}/{self.num_updates}  "
-            f"env-steps {update * self.steps_per_update:>9,}  "
-            f"episodes {int(metrics['episodes']):>6,}  return (last 100) {mean_text}  "
-            f"{time.perf_counter() - self.start:5.1f} s",
-            flush=True,
+        mean_text = f"{mean:.1f}" if math.isfinite(mean) else "-"
+        progress.update(
+            max(0, update - progress.count),  # callbacks come in order; never count back
+            f"env-steps {update * steps_per_update:,}, episodes {int(metrics['episodes']):,}, "
+            f"return (last 100) {mean_text}",
         )
+
+    return report
 
 
 def _summary_table(log: EpisodeLog, ends: np.ndarray, steps_per_update: int) -> str:
@@ -196,9 +188,9 @@ def run_demo(
     def metrics(state: Any) -> dict[str, Any]:
         return {**stats.summary(state.stats), "episodes": state.history.count}
 
-    report_every = max(1, num_updates // 10)
-    progress = None if quiet else _Progress(num_updates, env_steps_per_update, report_every)
-    train = make_train(config, fns.init, fns.step, 4, 2, metrics_fn=metrics, on_update=progress)
+    progress = Progress(num_updates, "fnrec demo", unit="updates", enabled=not quiet)
+    report = None if quiet else _reporter(progress, env_steps_per_update)
+    train = make_train(config, fns.init, fns.step, 4, 2, metrics_fn=metrics, on_update=report)
 
     schedule = "capped cubic schedule" if every is None else f"every {every}th episode"
     echo(
@@ -210,12 +202,11 @@ def run_demo(
     start = time.perf_counter()
     compiled = jax.jit(train).lower(key).compile()
     compile_seconds = time.perf_counter() - start
-    echo(f"  compiled in {compile_seconds:.1f} s")
-    if progress is not None:
-        progress.restart()
+    echo(f"  compiled in {compile_seconds:.1f} s", flush=True)  # before the progress (stderr)
     start = time.perf_counter()
-    result = jax.block_until_ready(compiled(key))
-    jax.effects_barrier()  # the last progress line is printed before the summary
+    with progress:  # its clock starts with training
+        result = jax.block_until_ready(compiled(key))
+        jax.effects_barrier()  # the last progress line is printed before the summary
     train_seconds = time.perf_counter() - start
 
     state = result.env_state

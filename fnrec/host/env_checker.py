@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnrec.host.progress import Progress
 from fnrec.recorders import Recorder
 
 
@@ -254,8 +255,12 @@ def _check_scalar(name: str, value: Any, batch: tuple[int, ...], kind: str) -> N
         )
 
 
+def _renders(env: Any) -> bool:
+    return callable(getattr(env, "render_image", None)) and hasattr(env, "render_init")
+
+
 def _check_render(env: Any, state: Any, params: Any) -> None:
-    if not callable(getattr(env, "render_image", None)) or not hasattr(env, "render_init"):
+    if not _renders(env):
         return
     try:
         render_state = env.render_init()
@@ -276,60 +281,92 @@ def _check_render(env: Any, state: Any, params: Any) -> None:
         close(render_state)
 
 
-def _check_once(fns: _Fns, env: Any, params: Any, seed: int, steps: int, x64: bool) -> None:
-    mode = f"(jax_enable_x64={x64})"
-    key = jax.random.PRNGKey(seed)
-    init_name, step_name = fns.names["init"], fns.names["step"]
-    state = _jit_call(init_name, fns.init, key)
-    _check_pure(init_name, fns.init, (key,), state, mode)
-    space, action_space = _spaces(env, params)
-    _check_obs(_jit_call(init_name, fns.first_obs, key), space, fns.batch, f"the reset {mode}")
-    actions = _sample_actions(action_space, fns.batch, steps, seed)
-    start = _signature(state)
-    step_keys = jax.random.split(jax.random.PRNGKey(seed + 1), steps)
-    for t, (action, step_key) in enumerate(zip(actions, step_keys, strict=True)):
-        out = _jit_call(step_name, fns.step, state, action, step_key)
-        if t < 2:  # eager calls are slow: the first steps show hidden state as well as any
-            _check_pure(step_name, fns.step, (state, action, step_key), out, mode)
-        next_state, obs, reward, terminal = out
-        if _signature(next_state) != start:
-            raise EnvCheckError(
-                f"the state changed its structure, shapes or dtypes after step {t + 1} {mode}: "
-                f"from [{_describe(state)}] to [{_describe(next_state)}]. A lax.scan carry "
-                "must keep them: cast to the initial dtypes (e.g. .astype(state.dtype)) and "
-                "keep shapes fixed"
-            )
-        _check_obs(obs, space, fns.batch, f"step {t + 1} {mode}")
-        _check_scalar("reward", reward, fns.batch, "reward")
-        _check_scalar("terminal", terminal, fns.batch, "terminal flag")
-        state = next_state
-    # As a training loop runs it: a scan of steps, and a batch by vmap (unbatched envs only).
-    stacked = jnp.stack(actions)
+class _Run:
+    """The checks under one ``jax_enable_x64`` setting, as named phases run in order; each
+    phase carries its state (the env state, the sampled actions) to the next."""
 
-    def rollout(state: Any, xs: tuple) -> tuple:
-        next_state, _, reward, _ = fns.step(state, *xs)
-        return next_state, reward
+    def __init__(self, fns: _Fns, env: Any, params: Any, seed: int, steps: int, x64: bool):
+        self.fns, self.env, self.params = fns, env, params
+        self.seed, self.steps, self.x64 = seed, steps, x64
+        self.mode = f"(jax_enable_x64={x64})"
 
-    try:
-        jax.jit(lambda s: jax.lax.scan(rollout, s, (stacked, step_keys)))(state)
-    except TypeError as error:
-        raise EnvCheckError(
-            f"a lax.scan of steps fails {mode}: {str(error).splitlines()[0]}; the state must be "
-            "a fixed pytree of arrays"
-        ) from None
-    if not fns.batch:
-        size = min(3, len(actions))
-        keys = jax.random.split(key, size)
+    def phases(self) -> list[tuple[str, Callable[[], None]]]:
+        """(name, check) pairs, in the order they must run."""
+        init, step = self.fns.names["init"], self.fns.names["step"]
+        phases = [
+            (f"`{init}` under jax.jit, pure", self.check_init),
+            (f"{self.steps} steps of `{step}` under jax.jit", self.check_steps),
+            ("a lax.scan of steps", self.check_scan),
+        ]
+        if not self.fns.batch:
+            phases.append(("jax.vmap over keys", self.check_vmap))
+            if not self.x64 and _renders(self.env):
+                phases.append(("render_image", self.check_render))
+        return phases
+
+    def check_init(self) -> None:
+        fns, mode, name = self.fns, self.mode, self.fns.names["init"]
+        self.key = jax.random.PRNGKey(self.seed)
+        self.state = _jit_call(name, fns.init, self.key)
+        _check_pure(name, fns.init, (self.key,), self.state, mode)
+        self.space, action_space = _spaces(self.env, self.params)
+        first_obs = _jit_call(name, fns.first_obs, self.key)
+        _check_obs(first_obs, self.space, fns.batch, f"the reset {mode}")
+        self.actions = _sample_actions(action_space, fns.batch, self.steps, self.seed)
+        self.step_keys = jax.random.split(jax.random.PRNGKey(self.seed + 1), self.steps)
+
+    def check_steps(self) -> None:
+        fns, mode, name, state = self.fns, self.mode, self.fns.names["step"], self.state
+        start = _signature(state)
+        for t, (action, step_key) in enumerate(zip(self.actions, self.step_keys, strict=True)):
+            out = _jit_call(name, fns.step, state, action, step_key)
+            if t < 2:  # eager calls are slow: the first steps show hidden state as well as any
+                _check_pure(name, fns.step, (state, action, step_key), out, mode)
+            next_state, obs, reward, terminal = out
+            if _signature(next_state) != start:
+                raise EnvCheckError(
+                    f"the state changed its structure, shapes or dtypes after step {t + 1} "
+                    f"{mode}: from [{_describe(state)}] to [{_describe(next_state)}]. A lax.scan "
+                    "carry must keep them: cast to the initial dtypes (e.g. "
+                    ".astype(state.dtype)) and keep shapes fixed"
+                )
+            _check_obs(obs, self.space, fns.batch, f"step {t + 1} {mode}")
+            _check_scalar("reward", reward, fns.batch, "reward")
+            _check_scalar("terminal", terminal, fns.batch, "terminal flag")
+            state = next_state
+        self.state = state
+
+    def check_scan(self) -> None:
+        """As a training loop runs it: a scan of steps."""
+        stacked = jnp.stack(self.actions)
+
+        def rollout(state: Any, xs: tuple) -> tuple:
+            next_state, _, reward, _ = self.fns.step(state, *xs)
+            return next_state, reward
+
         try:
-            batch = jax.jit(jax.vmap(fns.init))(keys)
-            jax.jit(jax.vmap(fns.step))(batch, jnp.stack(actions[:size]), keys)
+            jax.jit(lambda s: jax.lax.scan(rollout, s, (stacked, self.step_keys)))(self.state)
+        except TypeError as error:
+            raise EnvCheckError(
+                f"a lax.scan of steps fails {self.mode}: {str(error).splitlines()[0]}; the state "
+                "must be a fixed pytree of arrays"
+            ) from None
+
+    def check_vmap(self) -> None:
+        """A batch by vmap (unbatched envs only)."""
+        size = min(3, len(self.actions))
+        keys = jax.random.split(self.key, size)
+        try:
+            batch = jax.jit(jax.vmap(self.fns.init))(keys)
+            jax.jit(jax.vmap(self.fns.step))(batch, jnp.stack(self.actions[:size]), keys)
         except Exception as error:
             raise EnvCheckError(
-                f"the env does not run under jax.vmap {mode}: {type(error).__name__}: "
+                f"the env does not run under jax.vmap {self.mode}: {type(error).__name__}: "
                 f"{str(error).splitlines()[0]}"
             ) from None
-    if not x64 and not fns.batch:
-        _check_render(env, jax.device_get(state), params)
+
+    def check_render(self) -> None:
+        _check_render(self.env, jax.device_get(self.state), self.params)
 
 
 def check_env(
@@ -339,6 +376,7 @@ def check_env(
     seed: int = 0,
     steps: int = 20,
     x64_modes: tuple[bool, ...] = (False, True),
+    progress: bool = False,
 ) -> None:
     """Checks a functional env for what breaks jitting and recording (see the module docstring).
 
@@ -348,6 +386,9 @@ def check_env(
       seed: the seed of the keys and sampled actions.
       steps: steps run per check.
       x64_modes: the ``jax_enable_x64`` settings to check under (both by default).
+      progress: report each check (jit, steps, lax.scan, vmap, render; per x64 setting) on
+        stderr as it runs (``fnrec.host.progress.Progress``: a tqdm bar in a terminal where
+        tqdm is installed, else one whole line per finished check). Off by default.
 
     Raises:
       EnvCheckError: a check failed; the message says what and how to fix it.
@@ -355,7 +396,7 @@ def check_env(
 
     Example::
 
-        >>> from fnrec.demo import CartPole
+        >>> from fnrec.envs import CartPole
         >>> from fnrec.utils import check_env
         >>> check_env(CartPole())  # passes silently
     """
@@ -375,6 +416,12 @@ def check_env(
         _spaces(env, params)
     except (TypeError, ValueError) as error:
         raise TypeError(f"`env` must have spaces to sample actions from: {error}") from None
-    for x64 in x64_modes:
-        with _x64(x64):
-            _check_once(fns, env, params, seed, steps, x64)
+    runs = [_Run(fns, env, params, seed, steps, x64) for x64 in x64_modes]
+    total = sum(len(run.phases()) for run in runs)
+    with Progress(total, "fnrec check_env", unit="checks", enabled=progress) as meter:
+        for run in runs:
+            with _x64(run.x64):
+                for name, check in run.phases():
+                    meter.describe(f"{name} {run.mode}")
+                    check()
+                    meter.update()

@@ -18,9 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import sys
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,6 +31,7 @@ import numpy as np
 from fnrec.capture import CaptureState
 from fnrec.episodes import Episode
 from fnrec.host.captured import read_capture
+from fnrec.host.progress import Progress
 from fnrec.host.video_recorder import make_video_folder
 from fnrec.host.video_settings import (
     DEFAULT_FPS,
@@ -212,36 +211,6 @@ class _Videos:
         return done
 
 
-class _Progress:
-    """Progress on stderr (videos, frames, frames/s): one line rewritten in a terminal; in a log
-    (stderr not a terminal) whole lines, about one per 10% of the videos, never run together."""
-
-    def __init__(self, enabled: bool, total_videos: int | None) -> None:
-        self.enabled = enabled
-        self.total = total_videos
-        self.videos = 0
-        self.frames = 0
-        self.start = time.perf_counter()
-        self.terminal = enabled and sys.stderr.isatty()
-        self.every = max(1, (total_videos or 0) // 10)
-
-    def update(self, video: Episode) -> None:
-        self.videos += 1
-        self.frames += video.length + 1
-        last = self.videos == self.total
-        if self.enabled and (self.terminal or last or self.videos % self.every == 0):
-            rate = self.frames / max(time.perf_counter() - self.start, 1e-9)
-            total = "" if self.total is None else f"/{self.total}"
-            line = f"fnrec: {self.videos}{total} videos, {self.frames} frames ({rate:.0f} frames/s)"
-            sys.stderr.write(f"\r{line}" if self.terminal else f"{line}\n")
-            sys.stderr.flush()
-
-    def end(self) -> None:
-        if self.terminal and self.videos:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
 def _refuse_replacing(folder: Path, existing: list[Path], overwrite: bool) -> None:
     """Raises FileExistsError for videos of an earlier run that writing would replace."""
     if existing and not overwrite:
@@ -283,7 +252,9 @@ def export_videos(
       name_prefix: the file name prefix.
       settings: the encoder, preset, crf (and fps, name_prefix, given once): a
         `fnrec.VideoSettings`.
-      progress: print a progress line to stderr.
+      progress: show progress on stderr (``fnrec.host.progress.Progress``): a tqdm bar in a
+        terminal where tqdm is installed (the ``progress`` extra), else whole lines, about one
+        per 10% of the videos.
       chunk: frames rendered per device call (bounds device memory).
       overwrite: replace videos of an earlier run of the same names; by default they are
         refused (FileExistsError, before anything is rendered).
@@ -299,20 +270,28 @@ def export_videos(
     frames = _Frames(render, on_device, _check_chunk(chunk))
     summary = read_capture(capture_state)
     folder = make_video_folder(video_folder)
-    meter = _Progress(progress, len(summary.episodes))
     videos = _Videos(folder, frames, checked)
     paths = [videos.path_of(episode) for episode in summary.episodes]
     _refuse_replacing(folder, [p for p in paths if p.exists()], overwrite)
-    try:
-        for episode in summary.episodes:
-            for video in videos.write(episode):
-                meter.update(video)
-            if videos.failures:
-                break
-    finally:
-        for video in videos.finish():  # also after an error: videos already ended are kept
-            meter.update(video)
-        meter.end()
+    meter = Progress(len(summary.episodes), "fnrec export_videos", unit="videos", enabled=progress)
+    frames_written = 0
+
+    def written(video: Episode) -> None:
+        nonlocal frames_written
+        frames_written += video.length + 1
+        rate = frames_written / max(meter.seconds, 1e-9)
+        meter.update(detail=f"{frames_written:,} frames ({rate:,.0f} frames/s)")
+
+    with meter:
+        try:
+            for episode in summary.episodes:
+                for video in videos.write(episode):
+                    written(video)
+                if videos.failures:
+                    break
+        finally:
+            for video in videos.finish():  # also after an error: videos already ended are kept
+                written(video)
     if videos.failures:
         raise videos.failures[0]
     return ExportResult(videos.written, summary.dropped_full, summary.dropped_too_long)

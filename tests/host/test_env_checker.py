@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fnrec
-from fnrec.demo import CartPole
+from fnrec.envs import CartPole
 from fnrec.utils import EnvCheckError, check_env  # loaded lazily from fnrec.host
 
 pytestmark = pytest.mark.gymnasium_api  # CI runs these again on Gymnasium 1.3
@@ -38,7 +38,7 @@ def test_gymnasiums_jax_envs_pass(make):
 
 
 def test_what_check_env_finds_in_gymnasiums_own_envs():
-    """Two real findings, pinned: fnrec works around both (fnrec.demo.CartPole has the first
+    """Two real findings, pinned: fnrec works around both (fnrec.envs.CartPole has the first
     fixed; the adapters cast carries), and check_env says what is wrong."""
     cartpole = pytest.importorskip("gymnasium.envs.phys2d.cartpole").CartPoleFunctional()
     with pytest.raises(EnvCheckError, match=r"x64=True\): from \[float64\[4\]\] to \[float32"):

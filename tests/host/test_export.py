@@ -112,7 +112,14 @@ def test_captured_frames_need_no_renderer(tmp_path, capsys):
     assert len(result.videos) == 2
     err = capsys.readouterr().err  # not a terminal: whole lines, one per video here, no \r
     assert "\r" not in err
-    assert [line.split(" videos")[0] for line in err.splitlines()] == ["fnrec: 1/2", "fnrec: 2/2"]
+    lines = err.splitlines()
+    assert [line.split(" (")[0] for line in lines] == [
+        "fnrec export_videos: 1/2 videos",
+        "fnrec export_videos: 2/2 videos",
+    ]
+    frames = [v.length + 1 for v in result.videos]
+    assert lines[0].split("s, ")[1].startswith(f"{frames[0]} frames (")
+    assert lines[1].split("s, ")[1].startswith(f"{sum(frames)} frames (")
     for video, want in zip(result.videos, expected, strict=True):
         assert_same_video(video.path, sent_frames(want["frames"]))
 
