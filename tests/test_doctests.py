@@ -19,6 +19,10 @@ MODULES = {  # module -> what its examples need
     "fnrec.utils.seeding": None,
     "fnrec.host.env_checker": None,
     "fnrec.host.checkpoint": None,
+    "fnrec.host.progress": None,
+    "fnrec.registry": None,
+    "fnrec.host.make": None,
+    "fnrec.host.record_episode_statistics": None,
 }
 
 

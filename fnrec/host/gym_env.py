@@ -58,11 +58,17 @@ def _check_seed(seed: Any) -> int | None:
     return int(seed)
 
 
+_INTS = (int, np.int64, np.int32)  # exact types: not bool
+
+
 def _host_action(
     value: Any, space: gym.Space, dtype: np.dtype | None, shape: tuple, num_envs: int | None
 ) -> np.ndarray:
     """`value` checked against ONE env's `space` (when it has the expected `shape`; else the
     recorder says so), then cast to `dtype` when that is the same kind (int64 -> int32)."""
+    if type(value) in _INTS and isinstance(space, gym.spaces.Discrete) and not shape:
+        if space.start <= value < space.start + space.n:  # the common case, checked cheaply
+            return np.asarray(value, dtype)
     if value is None or isinstance(value, (str, bytes)):
         raise TypeError(
             f"`action` must be an array or number, got {type(value).__name__}: {value!r}"
@@ -189,12 +195,14 @@ class _Driver:
         if self.spec.autoreset_mode != "same_step":
             self._start = np.where(self._prev_done, now, self._start)
         done = np.asarray(ended.mask)
-        elapsed = now - self._start
-        info = stats.host_info(ended, elapsed)
-        if "episode" in info and done.ndim:  # Gymnasium's vector wrapper sums in float64
-            info["episode"]["r"] = info["episode"]["r"].astype(np.float64)
-        for index in np.flatnonzero(done):
-            self.time_queue.append(float(np.round(np.reshape(elapsed, -1)[index], 6)))
+        info: dict[str, Any] = {}
+        if done.any():  # info and clocks only where an episode ended (most steps: none)
+            elapsed = now - self._start
+            info = stats.host_info(ended, elapsed)
+            if done.ndim:  # Gymnasium's vector wrapper sums in float64
+                info["episode"]["r"] = info["episode"]["r"].astype(np.float64)
+            for index in np.flatnonzero(done):
+                self.time_queue.append(float(np.round(np.reshape(elapsed, -1)[index], 6)))
         if self.spec.autoreset_mode == "same_step":
             self._start = np.where(done, now, self._start)
         self._prev_done = np.asarray(prev_done)
@@ -643,10 +651,10 @@ class FunctionalVectorEnv(_HostEnv, gym.vector.VectorEnv):
           Gymnasium's ``(obs, rewards, terminations, truncations, info)``.
         """
         (obs, reward, terminated, truncated), extra, info, final_state = self._driver.step(actions)
-        done = info["_episode"]
-        if not done.any():
+        if not info:  # no episode ended
             extra.pop("final_obs", None)
             return obs, reward, terminated, truncated, extra
+        done = info["_episode"]
         if "final_obs" in extra:
             info["_final_obs"] = done
         if final_state is not None and self.render_mode == "rgb_array":
