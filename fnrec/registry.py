@@ -98,7 +98,7 @@ def register(
       >>> fnrec.register("ShortCartPole-v0", lambda: CartPole(CartPoleParams()),
       ...                max_episode_steps=50)
       >>> fnrec.make_recorder("ShortCartPole-v0").spec.name
-      'funcenv(CartPole)'
+      'FuncEnv(CartPole)'
     """
     from fnrec import adapters
 

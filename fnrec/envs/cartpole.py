@@ -53,7 +53,13 @@ class CartPole(FuncEnv):
     metadata: ClassVar[dict[str, Any]] = {"render_fps": 50}
 
     def __init__(self, params: CartPoleParams | None = None) -> None:
-        self.default_params = CartPoleParams() if params is None else params
+        self.default_params = params = CartPoleParams() if params is None else params
+        # Gymnasium's CartPole-v1 bounds: twice the thresholds (observations past them end it)
+        high = np.array(
+            [2 * params.x_threshold, np.inf, 2 * params.theta_threshold_radians, np.inf],
+            np.float32,
+        )
+        self.observation_space = gym.spaces.Box(-high, high, dtype=np.float32)
 
     def initial(self, rng: Array, params: CartPoleParams | None = None) -> Array:
         """A start state uniform in [-x_init, x_init]^4."""

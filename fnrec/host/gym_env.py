@@ -66,9 +66,9 @@ def _host_action(
 ) -> np.ndarray:
     """`value` checked against ONE env's `space` (when it has the expected `shape`; else the
     recorder says so), then cast to `dtype` when that is the same kind (int64 -> int32)."""
-    if type(value) in _INTS and isinstance(space, gym.spaces.Discrete) and not shape:
-        if space.start <= value < space.start + space.n:  # the common case, checked cheaply
-            return np.asarray(value, dtype)
+    common = type(value) in _INTS and isinstance(space, gym.spaces.Discrete) and not shape
+    if common and space.start <= value < space.start + space.n:  # checked cheaply
+        return np.asarray(value, dtype)
     if value is None or isinstance(value, (str, bytes)):
         raise TypeError(
             f"`action` must be an array or number, got {type(value).__name__}: {value!r}"
