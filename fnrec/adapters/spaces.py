@@ -18,7 +18,8 @@ def to_gymnasium(space: Any) -> gym.Space:
     Args:
       space: a Gymnasium space (returned as is), a gymnax space (``Discrete``, ``Box``,
         ``Dict``, ``Tuple``), a navix space (``Discrete`` with a shape, ``Continuous``) or a
-        jumanji spec (``DiscreteArray``, ``MultiDiscreteArray``, ``BoundedArray``, ``Array``).
+        jumanji spec (``DiscreteArray``, ``MultiDiscreteArray``, ``BoundedArray``, ``Array``,
+        and its nested ``Spec`` as a ``Dict`` of its fields).
 
     Returns:
       The equivalent ``gymnasium.spaces`` space.
@@ -46,6 +47,8 @@ def to_gymnasium(space: Any) -> gym.Space:
         return gym.spaces.Dict({k: to_gymnasium(v) for k, v in space.spaces.items()})
     if kind == "Tuple":
         return gym.spaces.Tuple([to_gymnasium(v) for v in space.spaces])
+    if kind == "Spec" and isinstance(getattr(space, "_specs", None), dict):  # jumanji, nested
+        return gym.spaces.Dict({k: to_gymnasium(v) for k, v in space._specs.items()})
     raise TypeError(f"cannot convert a {kind} space to Gymnasium's")
 
 

@@ -19,7 +19,7 @@ def test_cartpole_is_gymnasiums_classic_cartpole_step_by_step():
     theirs.unwrapped.state = np.asarray(obs, np.float64)
     for action in np.random.default_rng(0).integers(0, 2, 400).tolist():
         obs, reward, terminated, truncated, _ = ours.step(action)
-        their_obs, their_reward, their_terminated, their_truncated, _ = theirs.step(action)
+        their_obs, their_reward, their_terminated, _their_truncated, _ = theirs.step(action)
         np.testing.assert_allclose(obs, their_obs, rtol=1e-4, atol=1e-5)
         assert (reward, terminated) == (their_reward, their_terminated)
         if terminated or truncated:

@@ -87,8 +87,8 @@ def test_gymnasiums_own_wrapper_over_an_fnrec_env_is_refused_clearly(tmp_path, w
     env = fnrec.make("CartPole-v1", render_mode="rgb_array")
     if wrapped:
         env = fnrec.RecordVideo(env, tmp_path)
-    with pytest.raises(TypeError, match="use fnrec.RecordEpisodeStatistics"):
+    with pytest.raises(TypeError, match=r"use fnrec\.RecordEpisodeStatistics"):
         gym.wrappers.RecordEpisodeStatistics(env).reset(seed=0)
     vector = gym.wrappers.vector.RecordEpisodeStatistics(fnrec.make_vec("CartPole-v1", 2))
-    with pytest.raises(TypeError, match="fnrec.wrappers.vector.RecordEpisodeStatistics"):
+    with pytest.raises(TypeError, match=r"fnrec\.wrappers\.vector\.RecordEpisodeStatistics"):
         vector.reset(seed=0)
