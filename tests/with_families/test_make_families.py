@@ -73,5 +73,5 @@ def test_craftax_ids_make_recorders():
 
 def test_a_family_name_near_a_known_one():
     pytest.importorskip("navix")
-    with pytest.raises(ValueError, match="did you mean .*'Navix-Empty-5x5-v0'"):
+    with pytest.raises(ValueError, match=r"did you mean .*'Navix-Empty-5x5-v0'"):
         fnrec.make("navix/Navix-Empty-5x6-v0")
