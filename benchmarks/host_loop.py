@@ -179,7 +179,8 @@ def main() -> None:
         f"{ratios('RecordVideo ultrafast', 'render every step')} | at most 1.5 |",
         "",
         "The single-env target is **not met** (20x), nor is recording every episode (1.9-2.2x); "
-        "the vector targets are met (1.6x at 16 envs, 0.2x at 256). Where a step's time goes (CartPole, "
+        "the vector targets are met (1.6x at 16 envs, 0.2x at 256). "
+        "Where a step's time goes (CartPole, "
         "measured on this machine with one-off timing scripts): the jitted recorder step runs "
         "about 30-40 µs on XLA:CPU, most of it `fnrec.stats.step`'s small kernels (a jitted "
         "identity over its 12 arrays alone costs 17 µs: XLA:CPU pays about a microsecond per "
