@@ -33,18 +33,7 @@ ROUNDS = 7
 
 def single_loop(env: gym.Env, steps: int) -> Callable[[], float]:
     """Seconds per step of `steps` random steps of a single env (reset at each episode's end)."""
-    actions = np.random.default_rng(0).integers(0, 2, steps).tolist()
-    env.reset(seed=0)
-
-    def run() -> float:
-        start = time.perf_counter()
-        for action in actions:
-            _, _, terminated, truncated, _ = env.step(action)
-            if terminated or truncated:
-                env.reset()
-        return (time.perf_counter() - start) / steps
-
-    return run
+    return render_loop(env, steps, render=False)
 
 
 def vector_loop(env: gym.vector.VectorEnv, steps: int) -> Callable[[], float]:

@@ -45,21 +45,27 @@ CLASSIC = CartPoleParams(polemass_length=0.05)
 """Gymnasium's classic ``CartPole-v1`` dynamics (``polemass_length = masspole * length``)."""
 
 
+_HIGH = np.array(
+    [
+        2 * CartPoleParams().x_threshold,
+        np.inf,
+        2 * CartPoleParams().theta_threshold_radians,
+        np.inf,
+    ],
+    np.float32,
+)
+
+
 class CartPole(FuncEnv):
     """CartPole as a Gymnasium FuncEnv: state float32[4] = (x, x_dot, theta, theta_dot)."""
 
-    observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(4,), dtype=np.float32)
+    # Gymnasium's CartPole-v1 bounds: twice the default thresholds (past them, an episode ends)
+    observation_space = gym.spaces.Box(-_HIGH, _HIGH, dtype=np.float32)
     action_space = gym.spaces.Discrete(2)
     metadata: ClassVar[dict[str, Any]] = {"render_fps": 50}
 
     def __init__(self, params: CartPoleParams | None = None) -> None:
-        self.default_params = params = CartPoleParams() if params is None else params
-        # Gymnasium's CartPole-v1 bounds: twice the thresholds (observations past them end it)
-        high = np.array(
-            [2 * params.x_threshold, np.inf, 2 * params.theta_threshold_radians, np.inf],
-            np.float32,
-        )
-        self.observation_space = gym.spaces.Box(-high, high, dtype=np.float32)
+        self.default_params = CartPoleParams() if params is None else params
 
     def initial(self, rng: Array, params: CartPoleParams | None = None) -> Array:
         """A start state uniform in [-x_init, x_init]^4."""

@@ -56,14 +56,7 @@ def make(
       ((4,), 'CartPole-v1', 500)
     """
     built = _build(id, None, recording, max_episode_steps, buffer_length, None, params, kwargs)
-    env = FunctionalEnv(
-        built.recorder,
-        render_mode=render_mode,
-        render=_renderer(built, render, render_mode),
-        metadata={"render_fps": built.spec.render_fps},
-    )
-    env.spec = _gymnasium_spec(built, kwargs)
-    return env
+    return _host_env(FunctionalEnv, built, render, render_mode, kwargs)
 
 
 def make_vec(
@@ -128,7 +121,18 @@ def make_vec(
     built = _build(
         id, num_envs, recording, max_episode_steps, buffer_length, autoreset_mode, params, kwargs
     )
-    env = FunctionalVectorEnv(
+    return _host_env(FunctionalVectorEnv, built, render, render_mode, kwargs)
+
+
+def _host_env(
+    kind: type,
+    built: registry.Built,
+    render: Callable[[Any], Any] | None,
+    render_mode: str | None,
+    kwargs: Mapping[str, Any],
+) -> Any:
+    """The host env of `kind` over the made recorder, with the id's renderer, fps and spec."""
+    env = kind(
         built.recorder,
         render_mode=render_mode,
         render=_renderer(built, render, render_mode),
