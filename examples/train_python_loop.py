@@ -17,9 +17,9 @@ and so does this loop, so that "every 250th episode" means episodes 0, 250, 500,
 A vector env steps N envs per call (about N times the env-steps per second), but
 ``RecordVideo`` over it counts the episodes of one sub-env (``env_index``), so "every 250th"
 would mean every 250th episode of env 0, about one in 250 * N of the run. Each step here is one
-jitted call and one ``jax.device_get`` (about 0.11 ms on the 2-core CPU machine, benchmarks/RESULTS.md
-"Host loop", 2026-12-07): 10,000 episodes of random actions
-(about 220,000 steps) take under a minute. For the same workflow on a batch, with global ids and
+jitted call and one ``jax.device_get`` (about 0.11 ms on the 2-core CPU machine;
+benchmarks/RESULTS.md "Host loop", 2026-12-07): 10,000 episodes of random actions (about
+220,000 steps) take under a minute. For the same workflow on a batch, with global ids and
 inside one jitted program, see ``examples/record_training_in_jit.py``.
 
 Run: ``python examples/train_python_loop.py --episodes 10000 --every 250 --out DIR``
