@@ -1,4 +1,5 @@
-"""The README's Python snippets, for the tests that run each one as written."""
+"""The Python snippets of the README and of the docs site (docs/), for the tests that run each
+one as written."""
 
 from __future__ import annotations
 
@@ -11,18 +12,22 @@ import pytest
 
 from fnrec._optional import EXTRAS
 
-README = Path(__file__).parent.parent / "README.md"
+ROOT = Path(__file__).parent.parent
+README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
 
 
-def python_blocks(require: str | None = None) -> list[tuple[int, str]]:
-    """(line, code) of every ```python block; only those importing `require` if given."""
-    text = README.read_text()
+def python_blocks(require: str | None = None) -> list[tuple[str, str]]:
+    """(where, code) of every ```python block of the README and the docs pages (where:
+    ``"docs/concepts/capture.md:12"``); only those importing `require` if given."""
     blocks = []
-    for match in re.finditer(r"```python\n(.*?)```", text, re.S):
-        code = match.group(1)
-        line = text[: match.start()].count("\n") + 1
-        if require is None or re.search(rf"^\s*(import|from) {require}\b", code, re.M):
-            blocks.append((line, code))
+    for page in PAGES:
+        text = page.read_text()
+        for match in re.finditer(r"```python\n(.*?)```", text, re.S):
+            code = match.group(1)
+            line = text[: match.start()].count("\n") + 1
+            if require is None or re.search(rf"^\s*(import|from) {require}\b", code, re.M):
+                blocks.append((f"{page.relative_to(ROOT)}:{line}", code))
     return blocks
 
 
@@ -43,10 +48,7 @@ def run_block(code: str, cwd: Path, skip_missing: tuple[str, ...] = ()) -> None:
         if module in skip_missing:
             extra = EXTRAS.get(module)
             assert extra and f"fnrec[{extra}]" in code, (
-                f"README snippet needs {module} but does not say `pip install "
-                f"'fnrec[{extra}]'`:\n{code}"
+                f"snippet needs {module} but does not say `pip install 'fnrec[{extra}]'`:\n{code}"
             )
             pytest.skip(f"needs {module} (fnrec[{extra}])")
-        raise AssertionError(
-            f"README snippet failed:\n{code}\n--- stderr ---\n{done.stderr[-3000:]}"
-        )
+        raise AssertionError(f"snippet failed:\n{code}\n--- stderr ---\n{done.stderr[-3000:]}")

@@ -1,4 +1,5 @@
-"""Every Python snippet of the README runs as written (gymnax/brax ones in their own venvs).
+"""Every Python snippet of the README and the docs pages runs as written (gymnax/brax ones in
+their own venvs).
 
 A snippet that needs no extra is marked ``plain``: CI runs it once, on a plain install
 (.venv-plain); one that needs an extra names it (``pip install 'fnrec[...]'``) and runs where that
@@ -28,7 +29,7 @@ SKIP_MISSING = (
 @pytest.mark.parametrize(
     "code",
     [pytest.param(c, marks=() if "fnrec[" in c else pytest.mark.plain) for _, c in BLOCKS],
-    ids=[f"line{n}" for n, _ in BLOCKS],
+    ids=[n for n, _ in BLOCKS],
 )
 def test_readme_snippet_runs(code, tmp_path):
     if "import brax" in code:

@@ -76,7 +76,7 @@ class RecordEpisodeStatistics(_Running, wrappers.RecordEpisodeStatistics):
     """Gymnasium's ``RecordEpisodeStatistics`` (same arguments, attributes and info) for any env.
 
     Over an fnrec env it counts nothing itself: the episodes come from the env's in-graph
-    statistics (``info["episode"]``, ``"r"``/``"l"``/``"t"``), kept in queues of `buffer_length`.
+    statistics (``info["episode"]``: return, length and time), kept in queues of `buffer_length`.
 
     Args:
       env: a ``gymnasium.Env`` (fnrec's or Gymnasium's, wrapped or not).
@@ -91,7 +91,8 @@ class RecordEpisodeStatistics(_Running, wrappers.RecordEpisodeStatistics):
       >>> while not done:
       ...     _, _, terminated, truncated, info = env.step(env.action_space.sample())
       ...     done = terminated or truncated
-      >>> env.episode_count, list(env.length_queue) == [info["episode"]["l"]]
+      >>> episode = info["episode"]
+      >>> env.episode_count, env.length_queue[-1] == episode["l"]
       (1, True)
     """
 

@@ -14,6 +14,6 @@ def test_there_are_brax_snippets():
     assert len(BLOCKS) >= 2
 
 
-@pytest.mark.parametrize("code", [c for _, c in BLOCKS], ids=[f"line{n}" for n, _ in BLOCKS])
+@pytest.mark.parametrize("code", [c for _, c in BLOCKS], ids=[n for n, _ in BLOCKS])
 def test_readme_brax_snippet_runs(code, tmp_path):
     run_block(code, tmp_path)

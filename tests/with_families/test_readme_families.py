@@ -14,7 +14,7 @@ def test_every_family_has_a_snippet():
 
 
 @pytest.mark.parametrize(
-    ("family", "code"), [(f, c) for f, _, c in BLOCKS], ids=[f"{f}-line{n}" for f, n, _ in BLOCKS]
+    ("family", "code"), [(f, c) for f, _, c in BLOCKS], ids=[f"{f}-{n}" for f, n, _ in BLOCKS]
 )
 def test_readme_family_snippet_runs(family, code, tmp_path):
     pytest.importorskip(family)
