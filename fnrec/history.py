@@ -6,10 +6,13 @@ within a step, as Gymnasium's vector ``RecordEpisodeStatistics`` numbers them), 
 length and termination. It is what a jitted run needs to write the guide's "statistics for every
 episode", also from inside a ``lax.while_loop`` where nothing can be stacked per step.
 
-With ``stream=fn`` the history is a staging buffer instead: whenever the next step might not fit,
-the staged episodes leave the program through ``jax.debug.callback`` as one ``HistoryChunk`` of
-numpy arrays, so a trainer that returns nothing (brax's ``ppo.train``) still reports every
-episode, at one callback per ``capacity / num_envs`` steps at most.
+With ``stream=fn`` the history is a staging buffer instead, and its episodes leave the program
+through ``jax.debug.callback`` as ``HistoryChunk`` values of numpy arrays. ``flush="ended"`` (the
+default) sends them on every step that ends an episode, so a trainer that returns no env state
+(brax's ``ppo.train``) still reports every episode: nothing stays behind when it returns.
+``flush="full"`` sends them only when the next step might not fit (one callback per
+``capacity / num_envs`` steps at most); the episodes staged at the end are then the caller's to
+read from the final state with ``history_chunk``.
 
 Example::
 
@@ -26,7 +29,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -116,24 +119,36 @@ class EpisodeHistory(NamedTuple):
       step: ``(state, ended) -> HistoryState``: appends the episodes that ended on the step.
       capacity: entries kept (or staged).
       stream: the host callable receiving ``HistoryChunk`` values, or None.
+      flush: when a streamed history calls back: ``"ended"`` or ``"full"``.
     """
 
     init: Callable[..., HistoryState]
     step: Callable[[HistoryState, EpisodeEnded], HistoryState]
     capacity: int
     stream: Callable[[HistoryChunk], None] | None
+    flush: Flush
+
+
+Flush = Literal["ended", "full"]
+FLUSHES: tuple[Flush, ...] = ("ended", "full")
 
 
 def episode_history(
-    capacity: int, stream: Callable[[HistoryChunk], None] | None = None
+    capacity: int,
+    stream: Callable[[HistoryChunk], None] | None = None,
+    flush: Flush = "ended",
 ) -> EpisodeHistory:
     """Keeps every finished episode's statistics (or streams them out in chunks).
 
     Args:
       capacity: how many episodes are kept; later ones are counted in ``dropped``. When
         streaming, the staging size (at least the number of envs).
-      stream: None, or a host callable that receives each full chunk as a ``HistoryChunk``
-        (through ``jax.debug.callback``, when the next step might not fit).
+      stream: None, or a host callable that receives the episodes as ``HistoryChunk`` values
+        (through ``jax.debug.callback``).
+      flush: when streamed episodes leave: ``"ended"`` on every step that ends one (nothing is
+        left behind, even in a trainer that returns no env state); ``"full"`` only when the
+        next step might not fit (fewer callbacks; read what is staged at the end with
+        ``history_chunk(final_state)``).
 
     Returns:
       An ``EpisodeHistory``.
@@ -141,6 +156,8 @@ def episode_history(
     _checks.check_int("capacity", capacity, 1, _checks.MAX_BUFFER_LENGTH, "int32 rows")
     if stream is not None and not callable(stream):
         raise TypeError(f"`stream` must be None or a callable, got {type(stream).__name__}")
+    if flush not in FLUSHES:
+        raise ValueError(f"`flush` must be one of {FLUSHES}, got {flush!r}")
     capacity = int(capacity)
 
     def init(num_envs: int | None = None) -> HistoryState:
@@ -205,7 +222,8 @@ def episode_history(
         )
         if stream is None:
             return state
-        return lax.cond(state.count + mask.shape[0] > capacity, _flush, lambda s: s, state)
+        due = state.count > 0 if flush == "ended" else state.count + mask.shape[0] > capacity
+        return lax.cond(due, _flush, lambda s: s, state)
 
     def _flush(state: HistoryState) -> HistoryState:
         jax.debug.callback(lambda staged: _checks.delivered(stream, history_chunk(staged)), state)
@@ -213,4 +231,4 @@ def episode_history(
             count=jnp.zeros_like(state.count), first_id=counter.add(state.first_id, state.count)
         )
 
-    return EpisodeHistory(init, auto_within(step), capacity, stream)
+    return EpisodeHistory(init, auto_within(step), capacity, stream, flush)

@@ -36,19 +36,27 @@ FAMILIES = [(1, 40, 5), (2, 40, 8), (3, 12, 5), (4, 40, 64), (5, 40, 8), (5, 12,
 
 @functools.cache
 def rollout(num_envs, steps, capacity):
-    """(jitted rollout of a kept and a streamed history, the stream's chunk list)."""
-    chunks = []
+    """(jitted rollout of a kept history and two streamed ones, flush "ended" and "full";
+    the two streams' chunk lists)."""
+    chunks = {"ended": [], "full": []}
     kept = fnrec.history.episode_history(capacity)
-    streamed = fnrec.history.episode_history(max(capacity, num_envs), stream=chunks.append)
+    streamed = {
+        flush: fnrec.history.episode_history(
+            max(capacity, num_envs), stream=chunks[flush].append, flush=flush
+        )
+        for flush in chunks
+    }
 
     @jax.jit
     def run(dones):
         def body(carry, done):
-            stats, a, b = carry
+            stats, a, b, c = carry
             stats, ended = fnrec.stats.step(stats, 1.0, done, False)
-            return (stats, kept.step(a, ended), streamed.step(b, ended)), None
+            b, c = streamed["ended"].step(b, ended), streamed["full"].step(c, ended)
+            return (stats, kept.step(a, ended), b, c), None
 
-        init = (fnrec.stats.init(num_envs), kept.init(num_envs), streamed.init(num_envs))
+        init = (fnrec.stats.init(num_envs), kept.init(num_envs))
+        init += tuple(history.init(num_envs) for history in streamed.values())
         return jax.lax.scan(body, init, dones)[0]
 
     return run, chunks
@@ -65,18 +73,24 @@ def test_kept_and_streamed_match_reference(family, rate, seed):
     dones = np.random.default_rng(seed).random((steps, num_envs)) < rate
     expected = reference_log(dones, num_envs)
     run, chunks = rollout(num_envs, steps, capacity)
-    chunks.clear()
-    _, a, b = run(jnp.asarray(dones))
+    for kept in chunks.values():
+        kept.clear()
+    _, a, ended, full = run(jnp.asarray(dones))
     jax.effects_barrier()
     log = fnrec.episode_log(a)
     assert list(zip(log.env.tolist(), log.length.tolist(), strict=True)) == expected[:capacity]
     assert int(a.dropped) == max(len(expected) - capacity, 0)
-    log = fnrec.episode_log([*chunks, fnrec.history_chunk(b)])
-    np.testing.assert_array_equal(log.episode_id, np.arange(len(expected)))
-    assert list(zip(log.env.tolist(), log.length.tolist(), strict=True)) == expected
-    assert int(b.dropped) == 0
-    # One callback per full chunk at most, never one per step.
-    assert len(chunks) <= len(expected) // max(capacity - num_envs + 1, 1) + 1
+    # "ended": everything has left by the end (a trainer returning no state loses nothing), one
+    # callback per step that ended an episode.
+    assert int(ended.count) == 0
+    assert len(chunks["ended"]) == int(dones.any(axis=1).sum())
+    # "full": the rest is staged in the final state; one callback per full chunk at most.
+    assert len(chunks["full"]) <= len(expected) // max(capacity - num_envs + 1, 1) + 1
+    for state, streamed in ((ended, chunks["ended"]), (full, chunks["full"])):
+        log = fnrec.episode_log([*streamed, fnrec.history_chunk(state)])
+        np.testing.assert_array_equal(log.episode_id, np.arange(len(expected)))
+        assert list(zip(log.env.tolist(), log.length.tolist(), strict=True)) == expected
+        assert int(state.dropped) == 0
 
 
 def test_until_n_episodes_in_a_while_loop():
@@ -115,6 +129,8 @@ def test_errors():
         ValueError, match=r"`capacity` must be an int from 1 to 2147483647 .*, got 0"
     ):
         fnrec.history.episode_history(0)
+    with pytest.raises(ValueError, match=r"`flush` must be one of \('ended', 'full'\), got 'x'"):
+        fnrec.history.episode_history(4, stream=print, flush="x")
     with pytest.raises(ValueError, match="`capacity` must be at least num_envs=8 when streaming"):
         fnrec.history.episode_history(4, stream=print).init(8)
     history = fnrec.history.episode_history(4)

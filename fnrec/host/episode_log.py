@@ -82,9 +82,17 @@ class EpisodeLog(NamedTuple):
 
 
 def episode_log(
-    ended: EpisodeEnded | HistoryState | HistoryChunk | list[HistoryChunk], first_episode: int = 0
+    ended: EpisodeEnded | HistoryState | HistoryChunk | list[HistoryChunk],
+    first_episode: int = 0,
+    *,
+    time_axis: int = 0,
 ) -> EpisodeLog:
     """Host side: the finished episodes of a run, in id order.
+
+    Stacked steps are checked against their own lengths: an env's next episode cannot be
+    longer than the steps between its two ends. A stack
+    read along the wrong axis (a ``jax.vmap`` of a scan gives [N, T], not [T, N]) or one step's
+    [N] batch read as N steps fails that check with an error instead of a wrong log.
 
     Args:
       ended: an ``EpisodeEnded`` whose leaves are [T] (one env), [T, N] (a batch, shared or
@@ -93,6 +101,8 @@ def episode_log(
         (one or a list, in the order they arrived).
       first_episode: the id of the first episode in stacked `ended` (the episode count before
         the run, for a run made of several scans); ignored for a history (it has its ids).
+      time_axis: the steps' axis of stacked `ended`: 0 for ``lax.scan`` over a batch, 1 for
+        ``jax.vmap`` of a per-env scan ([N, T]).
 
     Returns:
       An EpisodeLog (``step`` is -1 for episodes read from a history: it keeps no steps).
@@ -119,22 +129,52 @@ def episode_log(
             "`ended` must be stacked over steps (leaves [T] or [T, N]), got a single step of "
             f"shape {mask.shape}"
         )
-    steps = mask.shape[0]
-    flat = mask.reshape(steps, -1)
-    step, env = np.nonzero(flat)  # row-major: step order, then env-index order
+    if isinstance(time_axis, bool) or not isinstance(time_axis, (int, np.integer)):
+        raise TypeError(f"`time_axis` must be an int, got {time_axis!r}")
+    if not -mask.ndim <= time_axis < mask.ndim:
+        raise ValueError(
+            f"`time_axis` must be an axis of `ended`'s leaves (shape {mask.shape}), got {time_axis}"
+        )
+    steps = mask.shape[time_axis]
 
-    def pick(field: np.ndarray) -> np.ndarray:
-        return np.asarray(field).reshape(steps, -1)[step, env]
+    def by_step(field: np.ndarray) -> np.ndarray:
+        return np.moveaxis(np.asarray(field), time_axis, 0).reshape(steps, -1)
 
+    step, env = np.nonzero(by_step(mask))  # row-major: step order, then env-index order
+    length = by_step(host.length)[step, env].astype(np.int64)
+    _check_steps_match_lengths(step, env, length, mask.shape, time_axis)
     count = len(step)
     return EpisodeLog(
         episode_id=np.arange(first_episode, first_episode + count, dtype=np.int64),
         env=env.astype(np.int64),
         step=step.astype(np.int64),
-        episode_return=pick(host.episode_return).astype(np.float32),
-        length=pick(host.length).astype(np.int64),
-        terminated=pick(host.terminated).astype(bool),
-        truncated=pick(host.truncated).astype(bool),
+        episode_return=by_step(host.episode_return)[step, env].astype(np.float32),
+        length=length,
+        terminated=by_step(host.terminated)[step, env].astype(bool),
+        truncated=by_step(host.truncated)[step, env].astype(bool),
+    )
+
+
+def _check_steps_match_lengths(
+    step: np.ndarray, env: np.ndarray, length: np.ndarray, shape: tuple[int, ...], axis: int
+) -> None:
+    """Raises if an env's next episode is longer than the steps between its two ends."""
+    order = np.lexsort((step, env))
+    step, env, length = step[order], env[order], length[order]
+    same_env = env[1:] == env[:-1]
+    gap = step[1:] - step[:-1]
+    # The next episode is the `gap` steps after the end (one fewer with next-step autoreset,
+    # fewer still if the env was reset by hand); never more.
+    wrong = same_env & (length[1:] > gap)
+    if not wrong.any():
+        return
+    k = int(np.argmax(wrong))
+    raise ValueError(
+        f"`ended` (leaves of shape {shape}, steps along time_axis={axis}) is not a stack of "
+        f"steps: env {env[k]}'s episodes end on steps {step[k]} and {step[k + 1]}, but the "
+        f"second is {length[k + 1]} steps long, more than the {gap[k]} between them. A jax.vmap of "
+        "a per-env scan stacks [N, T]: pass time_axis=1. One step of a batch ([N]) needs its "
+        "time axis: jax.tree.map(lambda x: x[None], ended)."
     )
 
 

@@ -146,11 +146,22 @@ def test_mujoco_playground_capture():
     assert not np.allclose(episodes[0].items[-1], first)
 
 
-def test_streaming_inside_brax_ppo_train(tmp_path):
-    """brax's trainer returns no env state: videos leave the program as episodes end."""
+def test_streaming_inside_brax_ppo_train(tmp_path, monkeypatch):
+    """brax's trainer returns no env state: videos and every episode's statistics leave the
+    program as episodes end; the stream holds every episode brax's own logger saw."""
+    from brax.training import logger as brax_logger
     from brax.training.agents.ppo import train as ppo
 
-    streams, chunks = [], []
+    streams, chunks, brax_saw = [], [], []
+    update = brax_logger.EpisodeMetricsLogger.update_episode_metrics
+
+    def counting(self, episode_metrics, dones, train_metrics):
+        done = np.asarray(dones).astype(bool)
+        for name in ("length", "sum_reward"):
+            brax_saw.append((name, np.asarray(episode_metrics[name])[done].tolist()))
+        return update(self, episode_metrics, dones, train_metrics)
+
+    monkeypatch.setattr(brax_logger.EpisodeMetricsLogger, "update_episode_metrics", counting)
 
     def wrap_env_fn(env, episode_length, action_repeat, randomization_fn=None):
         kind = "train" if not streams else "eval"
@@ -176,6 +187,7 @@ def test_streaming_inside_brax_ppo_train(tmp_path):
         num_updates_per_batch=1,
         num_evals=2,
         num_eval_envs=4,
+        log_training_metrics=True,
         network_factory=functools.partial(
             __import__("brax.training.agents.ppo.networks", fromlist=["x"]).make_ppo_networks,
             policy_hidden_layer_sizes=(8,),
@@ -186,10 +198,14 @@ def test_streaming_inside_brax_ppo_train(tmp_path):
     assert "eval/episode_reward" in metrics
     videos = [stream.close() for stream in streams]
     assert any("-repeat-1" in v.path.name for v in videos[1])  # num_evals=2: two evaluations
-    # Every training episode's statistics left the trainer in chunks, in id order.
+    # Every training episode's statistics left the trainer, in id order: the ones brax's own
+    # logger saw (flush="ended" leaves nothing staged in the state brax drops at the end).
     log = fnrec.episode_log(chunks)
-    assert len(chunks) >= 2 and len(log.episode_id) >= 2 * 32 - 8
     np.testing.assert_array_equal(log.episode_id, np.arange(len(log.episode_id)))
+    lengths = sorted(x for name, seen in brax_saw if name == "length" for x in seen)
+    returns = sorted(x for name, seen in brax_saw if name == "sum_reward" for x in seen)
+    assert len(lengths) >= 50 and sorted(log.length.tolist()) == lengths
+    np.testing.assert_allclose(sorted(log.episode_return.tolist()), returns, rtol=1e-5)
     assert ((log.length >= 1) & (log.length <= LENGTH)).all()
     assert set(log.env.tolist()) <= set(range(8))
     assert [len(v) > 0 for v in videos] == [True, True]
