@@ -29,7 +29,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -96,19 +96,59 @@ def history_chunk(state: HistoryState) -> HistoryChunk:
       A HistoryChunk of those episodes, in id order.
     """
     state = jax.device_get(state)
-    n, first = int(state.count), counter.to_int(state.first_id)
+    rows = np.arange(int(state.count))
+    return _chunk(counter.to_int(state.first_id), rows, state.env[rows], state)
+
+
+def _chunk(first_id: int, rows: np.ndarray, env: np.ndarray, fields: Any) -> HistoryChunk:
+    """The episodes in `rows` of `fields`' columns (host arrays), numbered from `first_id`."""
 
     def column(x: Array, dtype: type) -> np.ndarray:
-        return np.asarray(x)[:n].astype(dtype)
+        return np.asarray(x)[rows].astype(dtype)
 
     return HistoryChunk(
-        episode_id=np.arange(first, first + n, dtype=np.int64),
-        env=column(state.env, np.int64),
-        episode_return=column(state.episode_return, np.float32),
-        length=column(state.length, np.int64),
-        terminated=column(state.terminated, bool),
-        truncated=column(state.truncated, bool),
+        episode_id=np.arange(first_id, first_id + len(rows), dtype=np.int64),
+        env=np.asarray(env, np.int64),
+        episode_return=column(fields.episode_return, np.float32),
+        length=column(fields.length, np.int64),
+        terminated=column(fields.terminated, bool),
+        truncated=column(fields.truncated, bool),
     )
+
+
+def _pack_ended(first_id: counter.Counter64, ended: EpisodeEnded) -> Array:
+    """One step's episodes as ONE uint32 array (a host callback pays per array it receives):
+    ``[first_id.hi, first_id.lo, returns' bits (N), lengths (N), flags (N)]``, flags bit 0 the
+    mask, bit 1 terminated, bit 2 truncated."""
+
+    def flat(x: Array) -> Array:
+        return x.reshape(-1)
+
+    flags = (
+        flat(ended.mask).astype(jnp.uint32)
+        | flat(ended.terminated).astype(jnp.uint32) << 1
+        | flat(ended.truncated).astype(jnp.uint32) << 2
+    )
+    returns = lax.bitcast_convert_type(flat(ended.episode_return).astype(jnp.float32), jnp.uint32)
+    words = jnp.stack([first_id.hi, first_id.lo]).astype(jnp.uint32)
+    return jnp.concatenate([words, returns, flat(ended.length).astype(jnp.uint32), flags])
+
+
+def _unpack_ended(packed: np.ndarray) -> HistoryChunk:
+    """Host side: the episodes `_pack_ended` packed (env-index order), with their ids."""
+    packed = np.asarray(packed, np.uint32)
+    n = (packed.size - 2) // 3
+    first_id = (int(packed[0]) << 32) + int(packed[1])
+    flags = packed[2 + 2 * n :]
+    columns = EpisodeEnded(
+        mask=None,
+        episode_return=packed[2 : 2 + n].view(np.float32),
+        length=packed[2 + n : 2 + 2 * n],
+        terminated=(flags & 2) != 0,
+        truncated=(flags & 4) != 0,
+    )
+    (env,) = np.nonzero(flags & 1)
+    return _chunk(first_id, env, env, columns)
 
 
 class EpisodeHistory(NamedTuple):
@@ -202,6 +242,8 @@ def episode_history(
                 f"`capacity` must be at least the number of envs stepped ({mask.shape[0]}) when "
                 f"streaming (one step can end every env's episode), got {capacity}"
             )
+        if stream is not None and flush == "ended":
+            return _send_ended(state, ended, mask)
         slot = state.count + jnp.cumsum(mask.astype(jnp.int32)) - 1
         target = jnp.where(mask, slot, capacity)  # out of range: not written
 
@@ -222,8 +264,20 @@ def episode_history(
         )
         if stream is None:
             return state
-        due = state.count > 0 if flush == "ended" else state.count + mask.shape[0] > capacity
-        return lax.cond(due, _flush, lambda s: s, state)
+        return lax.cond(state.count + mask.shape[0] > capacity, _flush, lambda s: s, state)
+
+    def _send_ended(state: HistoryState, ended: EpisodeEnded, mask: Array) -> HistoryState:
+        # Nothing is staged: the step's own rows leave (N of them, whatever the capacity), on
+        # the steps that end an episode, and only the ids advance.
+        def send() -> None:
+            jax.debug.callback(
+                lambda packed: _checks.delivered(stream, _unpack_ended(packed)),
+                _pack_ended(state.first_id, ended),
+            )
+
+        finished = jnp.sum(mask, dtype=jnp.int32)
+        lax.cond(finished > 0, send, lambda: None)
+        return state._replace(first_id=counter.add(state.first_id, finished))
 
     def _flush(state: HistoryState) -> HistoryState:
         jax.debug.callback(lambda staged: _checks.delivered(stream, history_chunk(staged)), state)

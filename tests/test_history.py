@@ -15,16 +15,22 @@ from stats_reference import ReferenceStats
 import fnrec
 
 
-def reference_log(dones, num_envs):
-    """(env, length) of every episode in the order Gymnasium's vector wrapper reports them."""
+def reference_log(dones, num_envs, rewards=None, truncs=None):
+    """(env, length) of every episode in the order Gymnasium's vector wrapper reports them;
+    with `rewards` and `truncs` (truncated where done), (env, length, return, terminated,
+    truncated)."""
     ref = ReferenceStats(num_envs, 10_000)
     log = []
-    for done in dones:
-        for env, (mask, _, length, _, _) in enumerate(
-            ref.step([1.0] * num_envs, list(done), [False] * num_envs, "same_step")
+    for t, done in enumerate(dones):
+        reward = [1.0] * num_envs if rewards is None else rewards[t].tolist()
+        trunc = [False] * num_envs if truncs is None else (truncs[t] & done).tolist()
+        term = [bool(d and not u) for d, u in zip(done, trunc, strict=True)]
+        for env, (mask, ret, length, terminated, truncated) in enumerate(
+            ref.step(reward, term, trunc, "same_step")
         ):
             if mask:
-                log.append((env, length))
+                full = (env, length, ret, terminated, truncated)
+                log.append(full if rewards is not None else full[:2])
     return log
 
 
@@ -48,16 +54,17 @@ def rollout(num_envs, steps, capacity):
     }
 
     @jax.jit
-    def run(dones):
-        def body(carry, done):
+    def run(dones, rewards, truncs):
+        def body(carry, x):
             stats, a, b, c = carry
-            stats, ended = fnrec.stats.step(stats, 1.0, done, False)
+            done, reward, trunc = x
+            stats, ended = fnrec.stats.step(stats, reward, done & ~trunc, done & trunc)
             b, c = streamed["ended"].step(b, ended), streamed["full"].step(c, ended)
             return (stats, kept.step(a, ended), b, c), None
 
         init = (fnrec.stats.init(num_envs), kept.init(num_envs))
         init += tuple(history.init(num_envs) for history in streamed.values())
-        return jax.lax.scan(body, init, dones)[0]
+        return jax.lax.scan(body, init, (dones, rewards, truncs))[0]
 
     return run, chunks
 
@@ -70,12 +77,16 @@ def rollout(num_envs, steps, capacity):
 )
 def test_kept_and_streamed_match_reference(family, rate, seed):
     num_envs, steps, capacity = family
-    dones = np.random.default_rng(seed).random((steps, num_envs)) < rate
-    expected = reference_log(dones, num_envs)
+    rng = np.random.default_rng(seed)
+    dones = rng.random((steps, num_envs)) < rate
+    rewards = rng.normal(size=(steps, num_envs)).astype(np.float32)
+    truncs = rng.random((steps, num_envs)) < 0.3
+    detailed = reference_log(dones, num_envs, rewards, truncs)
+    expected = [row[:2] for row in detailed]
     run, chunks = rollout(num_envs, steps, capacity)
     for kept in chunks.values():
         kept.clear()
-    _, a, ended, full = run(jnp.asarray(dones))
+    _, a, ended, full = run(jnp.asarray(dones), rewards, jnp.asarray(truncs))
     jax.effects_barrier()
     log = fnrec.episode_log(a)
     assert list(zip(log.env.tolist(), log.length.tolist(), strict=True)) == expected[:capacity]
@@ -90,6 +101,9 @@ def test_kept_and_streamed_match_reference(family, rate, seed):
         log = fnrec.episode_log([*streamed, fnrec.history_chunk(state)])
         np.testing.assert_array_equal(log.episode_id, np.arange(len(expected)))
         assert list(zip(log.env.tolist(), log.length.tolist(), strict=True)) == expected
+        assert log.terminated.tolist() == [row[3] for row in detailed]
+        assert log.truncated.tolist() == [row[4] for row in detailed]
+        np.testing.assert_allclose(log.episode_return, [row[2] for row in detailed], rtol=1e-5)
         assert int(state.dropped) == 0
 
 
