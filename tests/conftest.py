@@ -67,6 +67,23 @@ def pytest_collection_modifyitems(config, items):
         )
 
 
+# craftax's programs take most of a minute each to compile with XLA's optimizations, and the tests
+# run them for a few dozen steps: compiled without (the same results, half the time). Snippets
+# run in a subprocess read the environment variable.
+_UNOPTIMIZED = "JAX_DISABLE_MOST_OPTIMIZATIONS"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Compiles craftax's tests without XLA's optimizations (before their fixtures compile)."""
+    heavy = "craftax" in item.nodeid.lower()
+    jax.config.update("jax_disable_most_optimizations", heavy)
+    if heavy:
+        os.environ[_UNOPTIMIZED] = "1"
+    else:
+        os.environ.pop(_UNOPTIMIZED, None)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Writes the bad-input tally (tests/bad_inputs.py) to the file FNREC_TALLY names, if set."""
     path = os.environ.get("FNREC_TALLY")
