@@ -12,7 +12,7 @@ one queue per environment instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, NamedTuple
 
 import jax
@@ -48,6 +48,8 @@ class EpisodeStats(NamedTuple):
       return_queue: f32[B], returns of the last B finished episodes (a ring buffer).
       length_queue: int32[B], their lengths.
       terminated_queue: bool[B], whether each ended by termination (else by truncation).
+      end_queue: uint32[B], when each entry ended: the low word of ``env_steps`` after the step
+        that ended it. ``summary(stats, last=N)`` orders per-env queues by it (see there).
       queue_head: int32[], the ring slot the next finished episode is written to.
       episode_count: Counter64, finished episodes so far (exact, never wraps).
       env_steps: Counter64, environment steps recorded so far (exact, never wraps).
@@ -62,6 +64,7 @@ class EpisodeStats(NamedTuple):
     return_queue: Array
     length_queue: Array
     terminated_queue: Array
+    end_queue: Array
     queue_head: Array
     episode_count: counter.Counter64
     env_steps: counter.Counter64
@@ -180,6 +183,7 @@ def init(num_envs: int | None = None, buffer_length: int = 100) -> EpisodeStats:
         return_queue=jnp.zeros((buffer_length,), jnp.float32),
         length_queue=jnp.zeros((buffer_length,), jnp.int32),
         terminated_queue=jnp.zeros((buffer_length,), jnp.bool_),
+        end_queue=jnp.zeros((buffer_length,), jnp.uint32),
         queue_head=jnp.zeros((), jnp.int32),
         episode_count=counter.zeros(),
         env_steps=counter.zeros(),
@@ -247,8 +251,9 @@ def step(
         terminated=terminated & done,
         truncated=truncated & done,
     )
-    queue = _push_finished(stats, ended)
     num_envs = int(np.prod(env_shape, dtype=np.int64))
+    env_steps = counter.add(stats.env_steps, num_envs)
+    queue = _push_finished(stats, ended, env_steps.lo)
     new_stats = EpisodeStats(
         # `where`, not multiplication: a NaN return must not survive into the next episode.
         running_return=jnp.where(done, 0.0, total),
@@ -258,9 +263,10 @@ def step(
         return_queue=queue.return_queue,
         length_queue=queue.length_queue,
         terminated_queue=queue.terminated_queue,
+        end_queue=queue.end_queue,
         queue_head=queue.queue_head,
         episode_count=counter.add(stats.episode_count, queue.num_finished),
-        env_steps=counter.add(stats.env_steps, num_envs),
+        env_steps=env_steps,
     )
     return jax.tree.map(lax.stop_gradient, new_stats), jax.tree.map(lax.stop_gradient, ended)
 
@@ -294,23 +300,38 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "return_min",
     "return_max",
     "length_mean",
+    "length_min",
+    "length_max",
     "terminated_fraction",
 )
 
 
-def summary(stats: EpisodeStats) -> dict[str, Array]:
-    """Pure, jittable: scalars over the real episodes in the queue(s), for logging inside jit.
+def summary(
+    stats: EpisodeStats, last: int | None = None, percentiles: Sequence[float] = ()
+) -> dict[str, Array]:
+    """Pure, jittable: scalars over the finished episodes in the queue(s), for logging in jit.
 
     Only finished episodes count (empty ring slots never do, unlike a ``.mean()`` over
     ``info["episode"]["r"]``, which is 0 where nothing finished). A state vmapped over envs (one
     queue per env) is pooled: every env's queued episodes together.
 
+    ``last=N`` keeps the N episodes that ended most recently, pooled across per-env queues by
+    when they ended (``end_queue``) and, within one step, in env-index order: the same episodes
+    as the last N of one shared queue over the same run. Without it, every queued episode counts
+    (with per-env queues of B, up to B per env: far more than the last B of the run).
+
     Args:
       stats: the statistics (shared, or with leading vmapped axes).
+      last: None for every queued episode, or N >= 1 for the N most recently finished ones
+        (fewer while fewer are queued).
+      percentiles: percentiles to add, each from 0 to 100 (numpy's linear interpolation):
+        ``"return_p{q:g}"`` and ``"length_p{q:g}"`` (e.g. ``"return_p50"``).
 
     Returns:
       ``{"count": int32, "return_mean", "return_min", "return_max", "length_mean",
-      "terminated_fraction": float32}``; with no finished episode, count is 0 and the others NaN.
+      "length_min", "length_max", "terminated_fraction": float32}`` and the percentiles asked
+      for; with no finished episode, count is 0 and the others NaN. Order over per-env queues
+      is exact while the pooled episodes ended within 2**32 env steps of each state's last step.
 
     Example::
 
@@ -320,30 +341,106 @@ def summary(stats: EpisodeStats) -> dict[str, Array]:
         >>> s = jax.jit(fnrec.stats.summary)(stats)
         >>> int(s["count"]), float(s["return_mean"]), float(s["terminated_fraction"])
         (2, 2.0, 0.5)
+        >>> s = fnrec.stats.summary(stats, last=1, percentiles=(50,))
+        >>> int(s["count"]), float(s["return_max"]), float(s["return_p50"])
+        (1, 3.0, 3.0)
     """
     check_instance("fnrec.stats.summary", "stats", stats, EpisodeStats)
+    last = _checks.check_int("last", last, 1, None, none="every queued episode")
+    percentiles = _check_percentiles(percentiles)
+    valid = _queued(stats) if last is None else _most_recent(stats, last)
+    fields = {"return": stats.return_queue, "length": stats.length_queue.astype(jnp.float32)}
+    valid = valid.reshape(-1)
+    count = jnp.sum(valid, dtype=jnp.int32)
+    out = {"count": count}
+    for name, values in fields.items():
+        out.update(_described(name, values.reshape(-1), valid, count, percentiles))
+    out["terminated_fraction"] = _masked_mean(
+        stats.terminated_queue.reshape(-1).astype(jnp.float32), valid, count
+    )
+    return {key: out[key] for key in (*SUMMARY_KEYS, *out) if key in out}
+
+
+def _check_percentiles(percentiles: Any) -> tuple[float, ...]:
+    try:
+        values = tuple(float(q) for q in percentiles)
+    except (TypeError, ValueError):
+        values = None
+    if values is None or any(not 0 <= q <= 100 for q in values):
+        raise ValueError(
+            f"`percentiles` must be a sequence of numbers from 0 to 100, got {percentiles!r}"
+        )
+    return values
+
+
+def _queued(stats: EpisodeStats) -> Array:
+    """bool[*batch, B]: the ring slots that hold an episode."""
     buffer_length = stats.return_queue.shape[-1]
     full = (stats.episode_count.hi > 0) | (stats.episode_count.lo >= buffer_length)
     size = jnp.where(full, buffer_length, stats.episode_count.lo.astype(jnp.int32))
     # Slots 0..size-1 hold episodes: the ring fills from slot 0 and is all real once it wraps.
-    valid = jnp.arange(buffer_length, dtype=jnp.int32) < size[..., None]
-    count = jnp.sum(valid, dtype=jnp.int32)
+    return jnp.arange(buffer_length, dtype=jnp.int32) < size[..., None]
+
+
+def _most_recent(stats: EpisodeStats, last: int) -> Array:
+    """bool[*batch, B]: the queued slots of the `last` most recently finished episodes.
+
+    Newest first means: fewest env steps since the entry ended (``env_steps.lo - end_queue``,
+    modulo 2**32), then the highest state index (a step's episodes end in env-index order),
+    then the ring order (a shared queue's episodes of one step).
+    """
+    valid = _queued(stats)
+    buffer_length = valid.shape[-1]
+    shape = valid.shape
+    if last >= valid.size:
+        return valid
+    age = stats.env_steps.lo[..., None] - stats.end_queue  # uint32: wraps exactly
+    num_states = valid.size // buffer_length
+    state = jnp.arange(num_states, dtype=jnp.int32).reshape((*shape[:-1], 1))
+    slot = jnp.arange(buffer_length, dtype=jnp.int32)
+    newness = (stats.queue_head[..., None] - 1 - slot) % buffer_length  # 0: the newest
+    keys = (
+        (~valid).astype(jnp.int32),
+        age,
+        jnp.broadcast_to(-state, shape),
+        jnp.broadcast_to(newness, shape),
+    )
+    flat = [k.reshape(-1) for k in keys]
+    position = jnp.arange(valid.size, dtype=jnp.int32)
+    order = lax.sort((*flat, position), num_keys=len(flat))[-1]
+    rank = jnp.zeros(valid.size, jnp.int32).at[order].set(position)
+    return valid & (rank < last).reshape(shape)
+
+
+def _masked_mean(values: Array, valid: Array, count: Array) -> Array:
+    total = jnp.sum(jnp.where(valid, values, 0.0))
+    return jnp.where(count > 0, total / jnp.maximum(count, 1).astype(jnp.float32), jnp.nan)
+
+
+def _described(
+    name: str, values: Array, valid: Array, count: Array, percentiles: tuple[float, ...]
+) -> dict[str, Array]:
+    """Mean, min, max and percentiles of the `valid` entries of `values` (NaN when none)."""
     some = count > 0
     nan = jnp.float32(jnp.nan)
-    denominator = jnp.maximum(count, 1).astype(jnp.float32)
-    returns, lengths = stats.return_queue, stats.length_queue.astype(jnp.float32)
-
-    def mean(values: Array) -> Array:
-        return jnp.where(some, jnp.sum(jnp.where(valid, values, 0.0)) / denominator, nan)
-
-    return {
-        "count": count,
-        "return_mean": mean(returns),
-        "return_min": jnp.where(some, jnp.min(jnp.where(valid, returns, jnp.inf)), nan),
-        "return_max": jnp.where(some, jnp.max(jnp.where(valid, returns, -jnp.inf)), nan),
-        "length_mean": mean(lengths),
-        "terminated_fraction": mean(stats.terminated_queue.astype(jnp.float32)),
+    out = {
+        f"{name}_mean": _masked_mean(values, valid, count),
+        f"{name}_min": jnp.where(some, jnp.min(jnp.where(valid, values, jnp.inf)), nan),
+        f"{name}_max": jnp.where(some, jnp.max(jnp.where(valid, values, -jnp.inf)), nan),
     }
+    if percentiles:
+        # Valid entries first, in ascending order (a NaN among them sorts last, as in numpy).
+        _, ordered = lax.sort(((~valid).astype(jnp.int32), values), num_keys=2)
+        top = jnp.maximum(count - 1, 0)
+        for q in percentiles:
+            position = jnp.float32(q / 100.0) * top.astype(jnp.float32)
+            below = jnp.floor(position).astype(jnp.int32)
+            above = jnp.minimum(below + 1, top)
+            low, high = ordered[below], ordered[above]
+            fraction = position - below.astype(jnp.float32)
+            value = jnp.where(fraction > 0, low + (high - low) * fraction, low)
+            out[f"{name}_p{q:g}"] = jnp.where(some, value, nan)
+    return out
 
 
 def _check_one_state(function: str, stats: Any) -> None:
@@ -381,11 +478,12 @@ class _Queue(NamedTuple):
     return_queue: Array
     length_queue: Array
     terminated_queue: Array
+    end_queue: Array
     queue_head: Array
     num_finished: Array
 
 
-def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
+def _push_finished(stats: EpisodeStats, ended: EpisodeEnded, now: Array) -> _Queue:
     """Writes this step's finished episodes into the shared ring, in env-index order.
 
     Why this formulation: the naive update (a cumulative sum of the N done flags, then a
@@ -405,13 +503,14 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
     With the env axis sharded over devices, the step compiles to two small all-reduces and
     nothing env-sized: the done flags are first made whole on every device
     (``fnrec._flags.replicated``) and the B slots' values are then gathered as int32 arrays,
-    which XLA combines into one.
+    which XLA combines into one. Every episode of one step ends at the same time `now` (the low
+    word of ``env_steps`` after the step), so ``end_queue`` needs no gather.
     """
     mask = ended.mask.reshape(-1)
     num_envs = mask.shape[0]
     buffer_length = stats.return_queue.shape[0]
     if num_envs == 1:
-        return _push_one(stats, ended)
+        return _push_one(stats, ended, now)
     mask = _flags.replicated(mask)
     num_words = -(-num_envs // 32)
     bits = jnp.pad(mask, (0, num_words * 32 - num_envs)).reshape(num_words, 32)
@@ -444,12 +543,13 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
         return_queue=jnp.where(written, picked_return, stats.return_queue),
         length_queue=jnp.where(written, picked & _MAX_LENGTH, stats.length_queue),
         terminated_queue=jnp.where(written, picked < 0, stats.terminated_queue),
+        end_queue=jnp.where(written, now, stats.end_queue),
         queue_head=(stats.queue_head + num_finished) % buffer_length,
         num_finished=num_finished,
     )
 
 
-def _push_one(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
+def _push_one(stats: EpisodeStats, ended: EpisodeEnded, now: Array) -> _Queue:
     """One env (the per-env layout, under ``jax.vmap``): at most one ring write, at the head.
 
     The batch formulation above would gather all B slots every step; one env needs one
@@ -468,6 +568,7 @@ def _push_one(stats: EpisodeStats, ended: EpisodeEnded) -> _Queue:
         return_queue=put(stats.return_queue, ended.episode_return),
         length_queue=put(stats.length_queue, ended.length),
         terminated_queue=put(stats.terminated_queue, ended.terminated),
+        end_queue=put(stats.end_queue, now),
         queue_head=(head + finished) % buffer_length,
         num_finished=finished,
     )

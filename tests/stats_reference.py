@@ -18,6 +18,7 @@ class ReferenceStats:
     prev_done: list[bool] = field(init=False)
     queue: deque = field(init=False)
     episode_count: int = 0
+    steps: int = 0
 
     def __post_init__(self) -> None:
         self.rewards = [[] for _ in range(self.num_envs)]
@@ -25,7 +26,12 @@ class ReferenceStats:
         self.queue = deque(maxlen=self.buffer_length)
 
     def step(self, reward, terminated, truncated, mode):
-        """Returns per-env (ended, return, length, terminated, truncated)."""
+        """Returns per-env (ended, return, length, terminated, truncated).
+
+        Queued entries are (return, length, terminated, step, env): `step` counts this
+        reference's steps (1 for the first), `env` is the env index.
+        """
+        self.steps += 1
         out = []
         for i in range(self.num_envs):
             if mode == "same_step" or not self.prev_done[i]:
@@ -37,7 +43,7 @@ class ReferenceStats:
                 ret, length = math.fsum(self.rewards[i]), len(self.rewards[i])
                 if any(math.isnan(r) for r in self.rewards[i]):
                     ret = math.nan
-                self.queue.append((ret, length, bool(terminated[i])))
+                self.queue.append((ret, length, bool(terminated[i]), self.steps, i))
                 self.episode_count += 1
                 self.rewards[i] = []
                 out.append((True, ret, length, bool(terminated[i]), bool(truncated[i])))
@@ -51,3 +57,38 @@ class ReferenceStats:
             if mask is None or mask[i]:
                 self.rewards[i] = []
                 self.prev_done[i] = False
+
+
+def percentile(values, q):
+    """numpy's default (linear) percentile of a non-empty list, in plain Python."""
+    ordered = sorted(values)
+    position = q / 100 * (len(ordered) - 1)
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    fraction = position - below
+    if fraction == 0:
+        return ordered[below]
+    return ordered[below] + (ordered[above] - ordered[below]) * fraction
+
+
+def summary(episodes, last=None, percentiles=()):
+    """The summary of queued episodes (return, length, terminated, step, env, ...), pooled.
+
+    `last` keeps the episodes that ended last: latest step, then highest env index (a shared
+    queue fills in env-index order within a step).
+    """
+    episodes = sorted(episodes, key=lambda e: (e[3], e[4]))
+    if last is not None:
+        episodes = episodes[-last:] if last else []
+    out = {"count": len(episodes)}
+    if not episodes:
+        return out
+    fields = {"return": [e[0] for e in episodes], "length": [float(e[1]) for e in episodes]}
+    for name, values in fields.items():
+        out[f"{name}_mean"] = math.fsum(values) / len(values)
+        out[f"{name}_min"] = min(values)
+        out[f"{name}_max"] = max(values)
+        for q in percentiles:
+            out[f"{name}_p{q:g}"] = percentile(values, q)
+    out["terminated_fraction"] = sum(e[2] for e in episodes) / len(episodes)
+    return out

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import stats_reference
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stats_reference import ReferenceStats
@@ -296,6 +297,7 @@ def test_dtypes_and_structure_do_not_depend_on_x64(x64):
         "return_queue": jnp.float32,
         "length_queue": jnp.int32,
         "terminated_queue": jnp.bool_,
+        "end_queue": jnp.uint32,
         "queue_head": jnp.int32,
     }
     for name, dtype in expected.items():
@@ -441,6 +443,8 @@ def _host_summary(queues) -> dict:
         "return_min": r.min(),
         "return_max": r.max(),
         "length_mean": n.mean(),
+        "length_min": n.min(),
+        "length_max": n.max(),
         "terminated_fraction": t.mean(),
     }
 
@@ -472,6 +476,115 @@ def test_summary_equals_the_host_numbers_from_queues(data, vmapped):
                 assert np.isnan(got[key]), key  # never a mean over empty slots
             else:
                 np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-5, err_msg=key)
+
+
+PERCENTILES = (0, 12.5, 50, 90, 100)
+LASTS = ((None, PERCENTILES), (1, ()), (3, PERCENTILES), (10, ()))  # (last, percentiles)
+LAST_FAMILIES = [(1, 7, 40), (3, 3, 40), (6, 2, 40)]
+
+
+@functools.cache
+def shared_rollout(mode, buffer_length, num_envs):
+    """A jitted scan of one shared-queue state: compiled once per shape family and mode."""
+
+    def rollout(xs):
+        def body(stats, x):
+            return fnrec.stats.step(stats, *x, autoreset_mode=mode)[0], None
+
+        return jax.lax.scan(body, fnrec.stats.init(num_envs, buffer_length), xs)[0]
+
+    return jax.jit(rollout)
+
+
+@jax.jit
+def summaries_of_last(stats):
+    """The summaries of the last N for every N in LASTS, in one program per shape family."""
+    return [fnrec.stats.summary(stats, last=last, percentiles=q) for last, q in LASTS]
+
+
+def _check_summary(got, want):
+    assert int(got["count"]) == want["count"]
+    for key, value in got.items():
+        if key == "count":
+            continue
+        if want["count"] == 0:
+            assert np.isnan(value), key
+        else:
+            np.testing.assert_allclose(value, want[key], rtol=1e-5, atol=1e-4, err_msg=key)
+
+
+def _last_n_matches_reference(data, mode):
+    num_envs, buffer_length, steps = data
+    rewards = np.float32([s[0] for s in steps])
+    term = np.array([s[1] for s in steps])
+    trunc = np.array([s[2] for s in steps])
+    shared = shared_rollout(mode, buffer_length, num_envs)((rewards, term, trunc))
+    per_env, _ = vmapped_rollout(mode, buffer_length, num_envs)((rewards, term, trunc))
+    ref_shared = ReferenceStats(num_envs, buffer_length)
+    ref_per_env = [ReferenceStats(1, buffer_length) for _ in range(num_envs)]
+    for t in range(len(steps)):
+        ref_shared.step([float(r) for r in rewards[t]], term[t], trunc[t], mode)
+        for i, ref in enumerate(ref_per_env):
+            ref.step([float(rewards[t, i])], [term[t, i]], [trunc[t, i]], mode)
+    pooled = [(*e[:4], i) for i, ref in enumerate(ref_per_env) for e in ref.queue]
+    got_per_env, got_shared = summaries_of_last(per_env), summaries_of_last(shared)
+    for (last, q), per_env_summary, shared_summary in zip(
+        LASTS, got_per_env, got_shared, strict=True
+    ):
+        _check_summary(per_env_summary, stats_reference.summary(pooled, last, q))
+        _check_summary(shared_summary, stats_reference.summary(ref_shared.queue, last, q))
+        if (
+            last is not None and last <= buffer_length
+        ):  # then per-env queues hold the run's last `last` episodes
+            for key in per_env_summary:
+                np.testing.assert_array_equal(
+                    per_env_summary[key], shared_summary[key], err_msg=key
+                )
+
+
+@settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.sampled_from(LAST_FAMILIES).flatmap(streams), mode=st.sampled_from(MODES))
+def test_summary_of_the_last_n_matches_reference_in_both_layouts(data, mode):
+    """`last=N` pools per-env queues by when episodes ended: the shared queue's last N."""
+    _last_n_matches_reference(data, mode)
+
+
+@settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=streams(LAST_FAMILIES[1]), mode=st.sampled_from(MODES))
+def test_summary_of_the_last_n_with_x64(x64, data, mode):
+    _last_n_matches_reference(data, mode)
+
+
+def test_summary_last_n_survives_the_step_counter_wrapping():
+    """Ages are taken modulo 2**32: entries that ended on both sides of a wrap keep their order."""
+    per_env = jax.vmap(lambda _: fnrec.stats.init(None, 4))(jnp.arange(3))
+    near = counter.Counter64(jnp.zeros(3, jnp.uint32), jnp.full(3, 2**32 - 2, jnp.uint32))
+    per_env = per_env._replace(env_steps=near)
+    step = PER_ENV_STEP
+    ends = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]]  # returns 1, 3, 6, 9 by end order
+    for t, done in enumerate(ends):
+        per_env = step(per_env, np.full(3, t + 1.0, np.float32), np.array(done, bool), np.zeros(3))
+    assert per_env.env_steps.lo.tolist() == [2, 2, 2]
+    s = fnrec.stats.summary(per_env, last=2)
+    assert int(s["count"]) == 2 and float(s["return_min"]) == 6.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"last": 0}, ValueError, "`last` must be None .* or an int >= 1, got 0"),
+        ({"last": 2.0}, TypeError, "`last` must be None .*got float"),
+        ({"percentiles": (50, 101)}, ValueError, r"`percentiles` must be .* 0 to 100, got \(50"),
+        ({"percentiles": 50}, ValueError, "`percentiles` must be a sequence"),
+    ],
+)
+def test_summary_bad_arguments_name_them(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        fnrec.stats.summary(fnrec.stats.init(2), **kwargs)
 
 
 def test_summary_in_a_scan_and_x64(x64):

@@ -61,6 +61,7 @@ _SETTINGS: dict[str, str] = {
     "return_queue": "the statistics' buffer_length",
     "length_queue": "the statistics' buffer_length",
     "terminated_queue": "the statistics' buffer_length",
+    "end_queue": "the statistics' buffer_length",
     "items": "the capture's max_episodes, max_length or content",
     "stored_items": "the capture's max_episodes, max_length or content",
     "settings": "the capture's settings (max_length, max_episodes, autoreset_mode, watch)",
