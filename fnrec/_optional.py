@@ -14,6 +14,8 @@ EXTRAS: dict[str, str] = {
     "brax": "brax",
     "mujoco_playground": "playground",
     "tensorboardX": "tensorboard",
+    "wandb": "wandb",
+    "mlflow": "mlflow",
     "av": "pyav",
     "orbax": "orbax",
     "jumanji": "jumanji",

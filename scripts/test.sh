@@ -3,8 +3,9 @@
 #
 # Four environments, each running only what depends on what differs in it (CONTRIBUTING.md says
 # which test lives where and why):
-#   .venv           fnrec[test], gymnasium>=1.4: everything but tests/with_* and the plain-install
-#                   checks (marker `plain`); Gymnasium parity tests required
+#   .venv           fnrec[test,trackers], gymnasium>=1.4: everything but tests/with_* and the
+#                   plain-install checks (marker `plain`); Gymnasium parity tests required; the
+#                   trackers' tests against TensorBoard, W&B (offline) and an MLflow server
 #   .venv-plain     `pip install fnrec` with no extras (+ pytest): the tests marked `plain` (the
 #                   demo, the examples, the README snippets that need no extra), once
 #   .venv-families  gymnax 1.x (which pins gymnasium<1.4), jumanji, navix, XLand-MiniGrid, craftax:
@@ -79,14 +80,14 @@ wait_for_installs() {  # shows the background installs' output, fails if they fa
 echo "== uv: installing the installer"
 "$PYTHON" -m pip install -q --disable-pip-version-check --target "$LOGS/uv" uv
 UV="$LOGS/uv/bin/uv"
-make_venv .venv test
+make_venv .venv test,trackers
 install_the_others >"$LOGS/installs.log" 2>&1 &
 INSTALLS=$!
 
 echo "== ruff format --check, ruff check"
 .venv/bin/ruff format --check -q fnrec tests examples benchmarks scripts
 .venv/bin/ruff check -q fnrec tests examples benchmarks scripts
-FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d,matplotlib,tensorboardX,av,orbax.checkpoint \
+FNREC_REQUIRE_GYMNASIUM_PARITY=1 FNREC_REQUIRE=pygame,flax,gymnasium.envs.phys2d,matplotlib,tensorboardX,av,orbax.checkpoint,tensorboard,wandb,mlflow \
   FNREC_KIT=template,funcenv run_pytest .venv tests -m "not plain" --ignore=tests/with_gymnax \
   --ignore=tests/with_brax --ignore=tests/with_gymnax_0_0 --ignore=tests/with_families
 wait_for_installs
