@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # for type checkers only; tests/test_boundary.py checks it ag
     from fnrec.host.gym_env import FunctionalEnv, FunctionalVectorEnv
     from fnrec.host.make import make, make_vec
     from fnrec.host.plots import learning_curve
+    from fnrec.host.progress import LiveProgress
     from fnrec.host.record_episode_statistics import RecordEpisodeStatistics
     from fnrec.host.record_video import RecordVideo
     from fnrec.host.save_video import save_video

@@ -10,6 +10,7 @@ NAMES: dict[str, str] = {
     "FuncEnvRenderer": "fnrec.host.export",
     "FunctionalEnv": "fnrec.host.gym_env",
     "FunctionalVectorEnv": "fnrec.host.gym_env",
+    "LiveProgress": "fnrec.host.progress",
     "RecordEpisodeStatistics": "fnrec.host.record_episode_statistics",
     "RecordVideo": "fnrec.host.record_video",
     "VideoSettings": "fnrec.host.video_settings",
