@@ -6,7 +6,8 @@ gathers across the env axis (the shared queue, capture's rows) have no single an
 public entry point given explicitly sharded arrays runs its body with those axes as Auto
 (``jax.sharding.auto_axes``) and hands its results back explicitly sharded: a state like the
 state it was given, every other result with an env axis split as the input's env axis, the
-rest replicated. Inputs without Explicit axes take the plain path, unchanged.
+rest replicated. Inputs without Explicit axes, and calls under ``jax.vmap`` (the per-env
+layout: each call sees one env), take the plain path, unchanged.
 """
 
 from __future__ import annotations
@@ -73,13 +74,9 @@ def auto_within(fn: F) -> F:
         if mesh is None:
             return fn(*args, **kwargs)
         if any(type(x).__name__ == "BatchTracer" for x in leaves):
-            raise ValueError(
-                f"fnrec.{fn.__module__.removeprefix('fnrec.')}.{fn.__name__}: a batch sharded "
-                "over Explicit mesh axes (jax.make_mesh's default) is supported in the shared "
-                "layout (one state over num_envs=N), not under jax.vmap (the per-env layout): "
-                "pass num_envs=N, or make the mesh with Auto axes (jax.make_mesh(..., "
-                "axis_types=(jax.sharding.AxisType.Auto,)))"
-            )
+            # Under jax.vmap (the per-env layout) fn sees one env: the mapped axis and its
+            # sharding are vmap's, and nothing in fn gathers across it.
+            return fn(*args, **kwargs)
         is_array = [isinstance(x, (jax.Array, jax.core.Tracer)) for x in leaves]
         arrays = [x for x, a in zip(leaves, is_array, strict=True) if a]
 

@@ -439,7 +439,11 @@ def episode_capture(
                     stored, items = carry
                     slot = state.num_stored + k if slot is None else slot
                     env = _index_of_rank(chosen, through, k + 1)
-                    values = [jnp.take(x, env[None], mode="clip")[0] for x in episode]
+                    if chosen.shape[0] == 1:  # one tracked env: no gather (a batched one
+                        # under jax.vmap has no sharding on an Explicit mesh)
+                        values = [x[0] for x in episode]
+                    else:
+                        values = [jnp.take(x, env[None], mode="clip")[0] for x in episode]
                     if copies:  # the rows stay with their envs: copy the episode out
                         values[0] = state.free_rows[slot]
                         items = _copy_row(items, buffers, env, slot)

@@ -118,21 +118,36 @@ EXPLICIT = textwrap.dedent(
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert fnrec.stats.episode_count(got.stats) > 40
     assert len(fnrec.read_capture(got.capture).episodes) == 6
-    try:  # the per-env layout: a clear error, not JAX's
-        one = fnrec.stats.init()
-        stats = jax.tree.map(put, jax.vmap(lambda _: one)(jnp.arange(n)))
-        jax.vmap(fnrec.stats.step, in_axes=(0, None, None, None))(stats, 1.0, True, False)
-        raise AssertionError("no error")
-    except ValueError as error:
-        assert "not under jax.vmap" in str(error), error
+    # The per-env layout (jax.vmap of one env's recorder): the same, with the actions and keys
+    # sharded like the state (jax.vmap wants every mapped input split the same way).
+    one = fnrec.recorder(core.EnvFns(env_step, env_reset), recording)
+    split = NamedSharding(mesh, P("envs"))
+
+    def run_per_env(state, sharded):
+        def body(state, key):
+            actions, keys = jnp.ones(n), jax.random.split(key, n)
+            if sharded:
+                actions, keys = jax.sharding.reshard((actions, keys), split)
+            return jax.vmap(one.step)(state, actions, keys).state, None
+        return jax.lax.scan(body, state, jax.random.split(jax.random.key(1), steps))[0]
+
+    state, _ = jax.jit(jax.vmap(one.init))(jax.random.split(jax.random.key(0), n))
+    expected = jax.jit(run_per_env, static_argnums=1)(state, False)
+    got = jax.jit(run_per_env, static_argnums=1)(jax.tree.map(put, state), True)
+    assert got.stats.running_return.sharding.spec == P("envs"), got.stats.running_return.sharding
+    for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(expected)):
+        if jnp.issubdtype(a.dtype, jax.dtypes.prng_key):
+            a, b = jax.random.key_data(a), jax.random.key_data(b)
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert int(np.sum(np.asarray(got.capture.num_stored))) >= n
     print("ok")
     """
 )
 
 
 def test_a_jax_make_mesh_mesh_with_explicit_axes_gives_the_one_device_result():
-    """jax.make_mesh's Explicit axes: the shared layout (statistics, capture, history through a
-    recorder) equals one device, stays sharded; the per-env layout says what to do instead."""
+    """jax.make_mesh's Explicit axes: both layouts (statistics, capture, history through a
+    recorder; one over the batch, and jax.vmap of one env's) equal one device, stay sharded."""
     flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"
     env = {**os.environ, "XLA_FLAGS": flags.strip(), "JAX_PLATFORMS": "cpu"}
     done = subprocess.run(
