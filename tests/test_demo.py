@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,12 +92,12 @@ def test_command_line_prints_progress_summary_and_paths(tmp_path, capsys):
           "--steps-per-update", "32", "--videos", "3"])  # fmt: skip
     out, err = capsys.readouterr()
     assert "compiled in" in out and "\r" not in err  # progress: whole lines on stderr (no tty)
-    updates = [line.split(", env-steps")[0] for line in err.splitlines() if "demo:" in line]
-    assert [line.split(" (")[0] for line in updates] == [
-        f"fnrec demo: {k}/10 updates" for k in range(1, 11)
-    ]
-    last = [line for line in err.splitlines() if "demo:" in line][-1]
-    assert ", env-steps 2,560, episodes " in last and ", return (last 100) " in last
+    # Live progress from inside the jitted run: at most a line per tenth, the last at 100%.
+    lines = [line for line in err.splitlines() if "demo:" in line]
+    assert 1 <= len(lines) <= 11
+    assert all(re.match(r"fnrec demo: [\d,]+/2,560 env-steps \(\d+%\) ", line) for line in lines)
+    assert lines[-1].startswith("fnrec demo: 2,560/2,560 env-steps (100%) ")
+    assert re.search(r", [\d,]+ steps/s, [\d,]+ episodes, return [\d.]+ \(last \d+: ", lines[-1])
     assert err.splitlines()[-1].startswith("fnrec export_videos: 3/3 videos (100%)")
     assert "| updates | env-steps | episodes | mean return |" in out
     assert f"Written to {tmp_path}/" in out

@@ -9,7 +9,9 @@ fnrec's flax-free functional CartPole (``fnrec.envs.CartPole``) through
   videos show the agent failing early and balancing late; ``fnrec.capture``),
 - every episode's return, length and ending (``fnrec.history``).
 
-A host callback reports progress after each update (``fnrec.host.progress``, on stderr). After
+A host callback after each update feeds live progress (``fnrec.LiveProgress``, on stderr: env-steps,
+steps per second, episodes, the rolling return, terminated/truncated counts; at most two updates a
+second). After
 the run the host prints a summary table, and writes the videos, the episode log (CSV) and a
 learning-curve PNG (with matplotlib, the ``plots`` extra) into one folder. Everything runs on a
 plain ``pip install fnrec``.
@@ -18,11 +20,9 @@ plain ``pip install fnrec``.
 from __future__ import annotations
 
 import itertools
-import math
 import sys
 import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -38,7 +38,7 @@ from fnrec.envs import CartPole
 from fnrec.host.episode_log import EpisodeLog, episode_log
 from fnrec.host.export import ExportResult, export_videos
 from fnrec.host.plots import learning_curve
-from fnrec.host.progress import Progress
+from fnrec.host.progress import LiveProgress
 from fnrec.host.video_recorder import make_video_folder
 from fnrec.render import cartpole
 
@@ -93,23 +93,6 @@ def check_out(out: str | Path, overwrite: bool = False) -> Path:
     except OSError as error:
         raise PermissionError(f"`out` must be a writable folder, got {folder} ({error})") from None
     return folder
-
-
-def _reporter(progress: Progress, steps_per_update: int) -> Callable[[Any, dict[str, Any]], None]:
-    """A host function for ``make_train(on_update=...)``: counts each update on `progress`,
-    with the env-steps, episodes and mean return (last 100) so far."""
-
-    def report(index: Any, metrics: dict[str, Any]) -> None:
-        update = int(index) + 1
-        mean = float(metrics["return_mean"])
-        mean_text = f"{mean:.1f}" if math.isfinite(mean) else "-"
-        progress.update(
-            max(0, update - progress.count),  # callbacks come in order; never count back
-            f"env-steps {update * steps_per_update:,}, episodes {int(metrics['episodes']):,}, "
-            f"return (last 100) {mean_text}",
-        )
-
-    return report
 
 
 def _summary_table(log: EpisodeLog, ends: np.ndarray, steps_per_update: int) -> str:
@@ -188,8 +171,8 @@ def run_demo(
     def metrics(state: Any) -> dict[str, Any]:
         return {**stats.summary(state.stats), "episodes": state.history.count}
 
-    progress = Progress(num_updates, "fnrec demo", unit="updates", enabled=not quiet)
-    report = None if quiet else _reporter(progress, env_steps_per_update)
+    progress = LiveProgress(total_steps, "fnrec demo", enabled=not quiet)
+    report = None if quiet else progress.on_update(env_steps_per_update)
     train = make_train(config, fns.init, fns.step, 4, 2, metrics_fn=metrics, on_update=report)
 
     schedule = "capped cubic schedule" if every is None else f"every {every}th episode"
@@ -204,9 +187,8 @@ def run_demo(
     compile_seconds = time.perf_counter() - start
     echo(f"  compiled in {compile_seconds:.1f} s", flush=True)  # before the progress (stderr)
     start = time.perf_counter()
-    with progress:  # its clock starts with training
+    with progress:  # its clock starts with training; leaving it shows the last update
         result = jax.block_until_ready(compiled(key))
-        jax.effects_barrier()  # the last progress line is printed before the summary
     train_seconds = time.perf_counter() - start
 
     state = result.env_state
