@@ -38,6 +38,7 @@ from jax import Array, lax
 
 from fnrec import _checks, counter
 from fnrec._explicit import auto_within
+from fnrec._processes import gathered
 from fnrec.stats import EpisodeEnded
 
 
@@ -95,7 +96,7 @@ def history_chunk(state: HistoryState) -> HistoryChunk:
     Returns:
       A HistoryChunk of those episodes, in id order.
     """
-    state = jax.device_get(state)
+    state = jax.device_get(gathered(state))
     rows = np.arange(int(state.count))
     return _chunk(counter.to_int(state.first_id), rows, state.env[rows], state)
 

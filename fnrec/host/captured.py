@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from fnrec._processes import gathered
 from fnrec.capture import CaptureState, read_settings
 from fnrec.episodes import Episode, to_host
 
@@ -46,6 +47,7 @@ def read_capture(state: CaptureState) -> CaptureSummary:
         raise TypeError(
             f"`state` must be a CaptureState (fnrec.capture), got {type(state).__name__}"
         )
+    state = gathered(state)  # a multi-process state: read whole, on every process
     settings = read_settings(state)
     batch_shape = tuple(np.shape(state.num_stored))
     num_stored = np.asarray(jax.device_get(state.num_stored)).reshape(-1)

@@ -16,6 +16,7 @@ from typing import IO, NamedTuple
 import jax
 import numpy as np
 
+from fnrec._processes import gathered
 from fnrec.episodes import Episode
 from fnrec.history import HistoryChunk, HistoryState, history_chunk
 from fnrec.host.atomic import write_atomically
@@ -122,7 +123,7 @@ def episode_log(
         raise TypeError(f"`first_episode` must be an int >= 0, got {first_episode!r}")
     if first_episode < 0:
         raise ValueError(f"`first_episode` must be an int >= 0, got {first_episode!r}")
-    host = jax.device_get(ended)
+    host = jax.device_get(gathered(ended))
     mask = np.asarray(host.mask)
     if mask.ndim < 1:
         raise ValueError(
