@@ -193,6 +193,7 @@ def test_tensorboard_logging(tmp_path):
         ("gymnax_rollout", ("--envs", "--steps", "--every", "--videos", "--out")),
         ("brax_rollout", ("--envs", "--steps", "--episode-length", "--every", "--out")),
         ("tensorboard_logging", ("--updates", "--envs", "--steps-per-update", "--logdir")),
+        ("trackers", ("--tensorboard DIR", "--wandb-offline DIR", "--mlflow URI", "--updates")),
     ],
 )
 def test_examples_run_as_scripts(name, options):
@@ -205,6 +206,69 @@ def test_examples_run_as_scripts(name, options):
     )
     for option in options:
         assert option in done.stdout
+
+
+def test_trackers_to_tensorboard(tmp_path):
+    """`examples/trackers.py --tensorboard DIR`: the summaries under fnrec/ at env-steps, one
+    scalar per finished episode, and the videos (mp4, 50 fps) in DIR's event file."""
+    pytest.importorskip("tensorboardX")
+    example = load("trackers")
+    args = ["--updates", "4", "--envs", "8", "--steps-per-update", "32", "--every", "6"]
+    result = example.main([*args, "--max-episode-steps", "60", "--tensorboard", str(tmp_path)])
+    (event_file,) = tmp_path.glob("events.out.tfevents.*")
+    scalars = read_scalars(event_file)
+    metrics, log, every = result["metrics"], result["log"], result["env_steps_per_update"]
+    steps = [(update + 1) * every for update in range(4)]
+    assert result["report"].ok, str(result["report"])
+
+    # Summaries, from inside the jitted run, equal to what the scan stacked per update.
+    count = metrics["count"]
+    assert scalars["fnrec/count"] == dict(zip(steps, count.astype(float).tolist(), strict=True))
+    assert scalars["fnrec/episodes"] == dict(
+        zip(steps, metrics["episodes"].astype(float).tolist(), strict=True)
+    )
+    for tag in ("return_mean", "return_min", "return_max", "length_mean", "terminated_fraction"):
+        want = {s: v for s, v, n in zip(steps, metrics[tag].tolist(), count, strict=True) if n > 0}
+        assert scalars[f"fnrec/{tag}"] == want, tag
+
+    # Every finished episode: one scalar each, at its id; none missing (the last were staged).
+    assert int(metrics["episodes"][-1]) == len(log.episode_id) > 20
+    ids = log.episode_id.tolist()
+    assert ids == list(range(len(ids)))
+    assert scalars["fnrec/episode/return"] == dict(
+        zip(ids, log.episode_return.tolist(), strict=True)
+    )
+    assert scalars["fnrec/episode/length"] == dict(
+        zip(ids, log.length.astype(float).tolist(), strict=True)
+    )
+
+    # The videos: episodes 0, 6, 12, ... as mp4 at 50 fps, the same bytes as the files written.
+    videos = fnrec.trackers.read_videos(event_file)
+    assert sorted(v.metadata["episode"] for v in videos) == list(range(0, len(ids), 6))
+    for video in videos:
+        episode = video.metadata["episode"]
+        path = tmp_path / "videos" / f"rl-video-episode-{episode}.mp4"
+        assert video.mp4 == path.read_bytes() and video.metadata["fps"] == 50
+        assert video.metadata["return"] == log.episode_return[episode]
+        assert len(decode(path)) == log.length[episode] + 1
+
+
+@pytest.mark.plain
+def test_trackers_needs_a_tracker_and_names_a_missing_extra(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "trackers.py")], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "name at least one tracker: --tensorboard DIR" in done.stderr
+    code = (
+        "import runpy, sys; sys.modules['wandb'] = None; "
+        f"sys.argv = ['trackers.py', '--wandb-offline', {str(tmp_path / 'wb')!r}]; "
+        f"runpy.run_path({str(EXAMPLES / 'trackers.py')!r}, run_name='__main__')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "fnrec.trackers.WandB: wandb is not installed; run pip install 'fnrec[wandb]'"
+    )
 
 
 @pytest.mark.plain

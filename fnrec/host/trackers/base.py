@@ -31,11 +31,20 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from fnrec import counter
 from fnrec.episodes import Episode
 from fnrec.history import HistoryChunk, HistoryState
 from fnrec.host.episode_log import EpisodeLog, episode_log
 
 KINDS = ("config", "scalars", "episodes", "video", "image")
+_LABELS = {
+    "config": "config",
+    "scalars": "scalar rows",
+    "episodes": "episodes",
+    "video": "videos",
+    "image": "images",
+    "close": "close",
+}
 WhenFull = Literal["block", "drop"]
 
 
@@ -159,8 +168,8 @@ class TrackerReport(NamedTuple):
     def __str__(self) -> str:
         lines = []
         for name, kinds in self.written.items():
-            done = ", ".join(f"{n:,} {kind}" for kind, n in kinds.items() if n) or "nothing"
-            failed = ", ".join(f"{n:,} {k}" for k, n in self.failed[name].items() if n)
+            done = ", ".join(f"{n:,} {_LABELS[k]}" for k, n in kinds.items() if n) or "nothing"
+            failed = ", ".join(f"{n:,} {_LABELS[k]}" for k, n in self.failed[name].items() if n)
             lines.append(f"{name}: wrote {done}" + (f"; FAILED {failed}" if failed else ""))
         if self.dropped:
             lines.append(f"dropped {self.dropped:,} items (the queue was full)")
@@ -169,6 +178,8 @@ class TrackerReport(NamedTuple):
 
 def _to_float(value: Any) -> float | None:
     """A finite Python float, or None (NaN: the summary of no episode; not written)."""
+    if isinstance(value, counter.Counter64):  # an exact count (episodes, env-steps)
+        return float(counter.to_int(value))
     number = float(np.asarray(value).reshape(()))
     return number if math.isfinite(number) else None
 
