@@ -53,6 +53,9 @@ class EpisodeStats(NamedTuple):
       queue_head: int32[], the ring slot the next finished episode is written to.
       episode_count: Counter64, finished episodes so far (exact, never wraps).
       env_steps: Counter64, environment steps recorded so far (exact, never wraps).
+      metric_running: ``{name: tuple of f32[*E] or bool[*E]}``, each metric's running reduction
+        of the current episodes (see ``Metric``); empty without metrics.
+      metric_queue: ``{name: f32[B]}``, each metric's value for the queued episodes.
 
     ``E`` is ``()`` for one environment and ``(N,)`` for a batch; B is ``buffer_length``.
     """
@@ -68,6 +71,9 @@ class EpisodeStats(NamedTuple):
     queue_head: Array
     episode_count: counter.Counter64
     env_steps: counter.Counter64
+    # Never mutated: defaults for states built before metrics existed (positional fields).
+    metric_running: dict[str, tuple[Array, ...]] = {}  # noqa: RUF012
+    metric_queue: dict[str, Array] = {}  # noqa: RUF012
 
 
 class EpisodeEnded(NamedTuple):
@@ -79,6 +85,7 @@ class EpisodeEnded(NamedTuple):
       length: int32[*E], their lengths.
       terminated: bool[*E], ended by termination.
       truncated: bool[*E], ended by truncation.
+      metrics: ``{name: f32[*E]}``, the finished episodes' metrics (see ``Metric``).
     """
 
     mask: Array
@@ -86,17 +93,317 @@ class EpisodeEnded(NamedTuple):
     length: Array
     terminated: Array
     truncated: Array
+    metrics: dict[str, Array] = {}  # noqa: RUF012 (never mutated; older code builds it positionally)
 
     def to_info(self) -> dict[str, Any]:
-        """Gymnasium's vector info layout, pure: ``{"episode": {"r", "l"}, "_episode": mask}``.
+        """Gymnasium's vector info layout, pure: ``{"episode": {"r", "l", *metrics},
+        "_episode": mask}``.
 
         Returns:
           A dict of arrays usable inside jit; host adapters add the wall-clock ``"t"``.
         """
         return {
-            "episode": {"r": self.episode_return, "l": self.length},
+            "episode": {"r": self.episode_return, "l": self.length, **self.metrics},
             "_episode": self.mask,
         }
+
+
+Reducer = Literal["sum", "mean", "last", "max", "min", "any", "first"]
+REDUCERS: tuple[Reducer, ...] = ("sum", "mean", "last", "max", "min", "any", "first")
+# Names a metric cannot take: Gymnasium's info keys, the summary's and the episode log's columns.
+_RESERVED = ("r", "l", "t", "episode", "env", "return", "length", "terminated", "truncated",
+             "count")  # fmt: skip
+
+
+class Transition(NamedTuple):
+    """What a metric's ``value`` sees of one step (shapes of one env, or a batch's [N, ...]).
+
+    Attributes:
+      reward: f32[*E], the step's reward.
+      terminated: bool[*E], the step ended the episode by termination.
+      truncated: bool[*E], the step ended it by truncation (time limit included).
+      info: the env's info dict of the step (``{}`` when none was given).
+      env_state: the env state after the step, before any autoreset (None when not given).
+      obs: the step's observation, before any autoreset (None when not given).
+    """
+
+    reward: Array
+    terminated: Array
+    truncated: Array
+    info: Any = None
+    env_state: Any = None
+    obs: Any = None
+
+
+class Metric(NamedTuple):
+    """A per-episode metric: a per-step value and how an episode's values are reduced.
+
+    Attributes:
+      name: the key in ``info["episode"]``, ``EpisodeEnded.metrics``, the queues, ``summary``
+        (``"{name}_mean"``...), the history and the episode log's CSV column.
+      value: a jittable ``(Transition) -> array`` of one value per env (a number, or a flag
+        for ``"any"`` and ``"first"``).
+      reduce: ``"sum"`` (Kahan-compensated, as returns), ``"mean"`` (the sum over the
+        episode's length), ``"last"``, ``"max"``, ``"min"``, ``"any"`` (1.0 if the flag held
+        on some step, else 0.0) or ``"first"`` (the episode step, 1 for the first, on which
+        the flag first held; NaN if it never did).
+      discount: None, or a sum's discount: step t of the episode (from 0) adds
+        ``discount**t * value``.
+
+    Only the steps the statistics count are reduced (not next-step autoreset's reset steps).
+    """
+
+    name: str
+    value: Callable[[Transition], ArrayLike]
+    reduce: Reducer = "sum"
+    discount: float | None = None
+
+
+def metric(
+    name: str,
+    value: Callable[[Transition], ArrayLike],
+    reduce: Reducer = "sum",
+    discount: float | None = None,
+) -> Metric:
+    """A per-episode metric, checked; give it to ``episode_statistics(..., metrics=...)``.
+
+    Args:
+      name: its key (an identifier, not one of the statistics' own names such as ``"return"``).
+      value: a jittable function of the step's ``Transition``, one value per env.
+      reduce: one of ``"sum"``, ``"mean"``, ``"last"``, ``"max"``, ``"min"``, ``"any"``,
+        ``"first"`` (see ``Metric``).
+      discount: for ``"sum"`` only: a factor in [0, 1] (a discounted sum), or None.
+
+    Returns:
+      A ``Metric``.
+
+    Example (steps on which the reward was positive, and the largest reward)::
+
+        >>> import fnrec
+        >>> statistics = fnrec.stats.episode_statistics(10, metrics=[
+        ...     fnrec.stats.metric("good", lambda t: t.reward > 0),
+        ...     fnrec.stats.metric("peak", lambda t: t.reward, "max")])
+        >>> stats = statistics.init()
+        >>> for reward in (1.0, -2.0, 5.0):
+        ...     stats, ended = statistics.step(stats, reward, reward > 4, False)
+        >>> float(ended.metrics["good"]), float(ended.metrics["peak"])
+        (2.0, 5.0)
+    """
+    if not isinstance(name, str) or not name.isidentifier() or name in _RESERVED:
+        raise ValueError(f"`name` must be an identifier other than {_RESERVED}, got {name!r}")
+    if not callable(value):
+        raise TypeError(f"`value` must be a callable of a Transition, got {type(value).__name__}")
+    if reduce not in REDUCERS:
+        raise ValueError(f"`reduce` must be one of {REDUCERS}, got {reduce!r}")
+    if discount is not None:
+        if reduce != "sum":
+            raise ValueError(f"`discount` applies to reduce='sum' only, got reduce={reduce!r}")
+        if (
+            isinstance(discount, bool)
+            or not isinstance(discount, (int, float, np.floating))
+            or (not 0.0 <= float(discount) <= 1.0)
+        ):
+            raise ValueError(f"`discount` must be None or a number in [0, 1], got {discount!r}")
+        discount = float(discount)
+    return Metric(name, value, reduce, discount)
+
+
+def discounted_return(gamma: float, name: str = "discounted_return") -> Metric:
+    """The episode's discounted return ``sum_t gamma**t * reward_t``, compensated as returns.
+
+    Args:
+      gamma: the discount, in [0, 1] (bound once).
+      name: the metric's key.
+
+    Returns:
+      A ``Metric``.
+
+    Example::
+
+        >>> import fnrec
+        >>> statistics = fnrec.stats.episode_statistics(metrics=[
+        ...     fnrec.stats.discounted_return(0.5)])
+        >>> stats = statistics.init()
+        >>> stats, _ = statistics.step(stats, 4.0, False, False)
+        >>> stats, ended = statistics.step(stats, 4.0, True, False)
+        >>> float(ended.metrics["discounted_return"])
+        6.0
+    """
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float, np.floating)):
+        raise ValueError(f"`gamma` must be a number in [0, 1], got {gamma!r}")
+    if not 0.0 <= float(gamma) <= 1.0:
+        raise ValueError(f"`gamma` must be a number in [0, 1], got {gamma!r}")
+    return metric(name, _reward, "sum", float(gamma))
+
+
+def success(
+    flag: str | Callable[[Transition], ArrayLike],
+    how: Literal["any", "last"] = "any",
+    name: str = "success",
+) -> Metric:
+    """Whether an episode succeeded: 1.0 or 0.0 from a per-step flag.
+
+    Args:
+      flag: the key of the flag in the env's ``info`` (e.g. ``"success"``, ``"is_success"``),
+        or a jittable function of the ``Transition``.
+      how: ``"any"``: the flag held on some step (Metaworld); ``"last"``: on the last step
+        (mjlab).
+      name: the metric's key.
+
+    Returns:
+      A ``Metric``.
+
+    Example::
+
+        >>> import fnrec
+        >>> statistics = fnrec.stats.episode_statistics(metrics=[fnrec.stats.success("hit")])
+        >>> stats = statistics.init()
+        >>> stats, _ = statistics.step(stats, 0.0, False, False, info={"hit": True})
+        >>> stats, ended = statistics.step(stats, 0.0, True, False, info={"hit": False})
+        >>> float(ended.metrics["success"])
+        1.0
+    """
+    if how not in ("any", "last"):
+        raise ValueError(f"`how` must be 'any' or 'last', got {how!r}")
+    if isinstance(flag, str):
+        value = _info_entry(flag)
+    elif callable(flag):
+        value = flag
+    else:
+        raise TypeError(
+            f"`flag` must be an info key (str) or a callable of a Transition, got "
+            f"{type(flag).__name__}"
+        )
+    return metric(name, lambda t: jnp.asarray(value(t)) != 0, how)
+
+
+def _reward(transition: Transition) -> Array:
+    return transition.reward
+
+
+def _info_entry(key: str) -> Callable[[Transition], Any]:
+    def value(transition: Transition) -> Any:
+        info = transition.info if transition.info is not None else {}
+        if key not in info:
+            raise KeyError(
+                f"the metric reads info[{key!r}], but the step's info has keys "
+                f"{sorted(info)}: name a key the env puts in its info"
+            )
+        return info[key]
+
+    return value
+
+
+def _check_metrics(metrics: Any) -> tuple[Metric, ...]:
+    if metrics is None:
+        return ()
+    if isinstance(metrics, Metric):
+        metrics = (metrics,)
+    try:
+        metrics = tuple(metrics)
+    except TypeError:
+        metrics = None
+    if metrics is None or not all(isinstance(m, Metric) for m in metrics):
+        raise TypeError(
+            "`metrics` must be a sequence of fnrec.stats.Metric (fnrec.stats.metric, "
+            f"discounted_return, success), got {metrics!r}"
+        )
+    names = [m.name for m in metrics]
+    if len(set(names)) != len(names):
+        raise ValueError(f"`metrics` must have distinct names, got {names}")
+    return tuple(metric(*m) for m in metrics)  # checked, whoever built them
+
+
+def _fresh_metric(reduce: Reducer, shape: tuple[int, ...]) -> tuple[Array, ...]:
+    """A metric's running reduction before an episode's first step: all zeros (so that a reset
+    needs no settings), a sum's Kahan pair or a value and whether it has one."""
+    zero, no = jnp.zeros(shape, jnp.float32), jnp.zeros(shape, jnp.bool_)
+    if reduce in ("sum", "mean"):
+        return (zero, zero)
+    if reduce in ("max", "min", "first"):
+        return (zero, no)
+    return (no,) if reduce == "any" else (zero,)
+
+
+def _reduce_step(
+    m: Metric, running: tuple[Array, ...], value: Array, counts: Array, length: Array
+) -> tuple[tuple[Array, ...], Array]:
+    """One step of a metric's reduction, elementwise (the same for both layouts).
+
+    Args:
+      m: the metric.
+      running: its running reduction before the step (``_fresh_metric`` at an episode's start).
+      value: this step's values (f32, or bool for "any" and "first").
+      counts: whether the step counts (next-step reset steps do not).
+      length: the episode's counted steps after this step.
+
+    Returns:
+      ``(running, final)``: the running reduction after the step (not reset where an episode
+      ended) and what the episode's value is if it ended on this step.
+    """
+    if m.reduce in ("sum", "mean"):
+        if m.discount is not None:  # step t (from 0) weighs discount**t: a power, no drift
+            exponent = (length - 1).astype(jnp.float32)
+            value = value * jnp.power(jnp.float32(m.discount), exponent)
+        total, compensation = _kahan_add(running[0], running[1], value)
+        total = jnp.where(counts, total, running[0])
+        compensation = jnp.where(counts, compensation, running[1])
+        final = total - compensation
+        if m.reduce == "mean":
+            final = final / jnp.maximum(length, 1).astype(jnp.float32)
+        return (total, compensation), final
+    if m.reduce == "any":
+        (held,) = running
+        held = held | (counts & value)
+        return (held,), held.astype(jnp.float32)
+    if m.reduce == "last":
+        (previous,) = running
+        new = jnp.where(counts, value, previous)
+        return (new,), new
+    previous, has = running
+    if m.reduce == "first":
+        now = counts & value & ~has
+        step_of = jnp.where(now, length.astype(jnp.float32), previous)
+        has = has | now
+        return (step_of, has), jnp.where(has, step_of, jnp.nan)
+    better = jnp.maximum if m.reduce == "max" else jnp.minimum
+    new = jnp.where(counts, jnp.where(has, better(previous, value), value), previous)
+    has = has | counts
+    empty = -jnp.inf if m.reduce == "max" else jnp.inf  # no counted step (a 0-step episode)
+    return (new, has), jnp.where(has, new, empty)
+
+
+def _reset_metrics(running: dict[str, tuple[Array, ...]], keep: Array) -> dict[str, tuple]:
+    """The running reductions with the envs not kept back at their fresh (zero) values."""
+    return {
+        name: tuple(jnp.where(keep, r, jnp.zeros_like(r)) for r in values)
+        for name, values in running.items()
+    }
+
+
+def _metric_values(
+    metrics: tuple[Metric, ...], transition: Transition, env_shape: tuple[int, ...]
+) -> dict[str, Array]:
+    """Each metric's value of this step, checked (one per env), as f32 (bool for flags)."""
+    values = {}
+    for m in metrics:
+        value = m.value(transition)
+        name = f"the value of metric {m.name!r}"
+        if m.reduce in ("any", "first"):
+            values[m.name] = flag_array(name, value, env_shape)
+        else:
+            values[m.name] = reward_array(name, value, env_shape)
+    return values
+
+
+def _check_metric_state(function: str, stats: EpisodeStats, metrics: tuple[Metric, ...]) -> None:
+    want = sorted(m.name for m in metrics)
+    got = sorted(stats.metric_running)
+    if want != got:
+        raise ValueError(
+            f"fnrec.stats.{function}: `stats` was made for the metrics {got}, but this step "
+            f"records {want}: init the statistics with the same metrics (statistics.init)"
+        )
 
 
 class EpisodeStatistics(NamedTuple):
@@ -109,6 +416,10 @@ class EpisodeStatistics(NamedTuple):
       reset: ``(stats, mask=None) -> EpisodeStats`` (see ``fnrec.stats.reset``).
       buffer_length: how many finished episodes the queue keeps.
       autoreset_mode: ``"same_step"``, ``"next_step"`` or ``"disabled"``.
+      metrics: the per-episode metrics recorded (``Metric``), in order.
+
+    ``step`` also takes the keyword arguments ``info``, ``env_state`` and ``obs`` that the
+    metrics read (``Transition``); a ``fnrec.Recording`` passes the env's.
     """
 
     init: Callable[..., EpisodeStats]
@@ -116,16 +427,21 @@ class EpisodeStatistics(NamedTuple):
     reset: Callable[..., EpisodeStats]
     buffer_length: int
     autoreset_mode: AutoresetMode
+    metrics: tuple[Metric, ...] = ()
 
 
 def episode_statistics(
-    buffer_length: int = 100, autoreset_mode: AutoresetMode = "same_step"
+    buffer_length: int = 100,
+    autoreset_mode: AutoresetMode = "same_step",
+    metrics: Sequence[Metric] = (),
 ) -> EpisodeStatistics:
     """The statistics as one object, settings bound once (what adapters and host envs take).
 
     Args:
       buffer_length: how many finished episodes the queue keeps (>= 1).
       autoreset_mode: the env's autoreset convention, as in ``fnrec.stats.step``.
+      metrics: per-episode metrics to record beside the return (``fnrec.stats.metric``,
+        ``discounted_return``, ``success``).
 
     Returns:
       An ``EpisodeStatistics`` of pure functions: nothing can mix autoreset modes between steps.
@@ -141,17 +457,28 @@ def episode_statistics(
     """
     check_buffer_length(buffer_length)
     autoreset_mode = _checks.autoreset_mode(autoreset_mode)
+    metrics = _check_metrics(metrics)
 
     def bound_init(num_envs: int | None = None) -> EpisodeStats:
-        return init(num_envs, buffer_length)
+        return init(num_envs, buffer_length, metrics)
 
     def bound_step(
-        stats: EpisodeStats, reward: ArrayLike, terminated: ArrayLike, truncated: ArrayLike
+        stats: EpisodeStats,
+        reward: ArrayLike,
+        terminated: ArrayLike,
+        truncated: ArrayLike,
+        *,
+        info: Any = None,
+        env_state: Any = None,
+        obs: Any = None,
     ) -> tuple[EpisodeStats, EpisodeEnded]:
         _check_buffer(stats, buffer_length)
-        return step(stats, reward, terminated, truncated, autoreset_mode)
+        return step(
+            stats, reward, terminated, truncated, autoreset_mode,
+            metrics=metrics, info=info, env_state=env_state, obs=obs,
+        )  # fmt: skip
 
-    return EpisodeStatistics(bound_init, bound_step, reset, buffer_length, autoreset_mode)
+    return EpisodeStatistics(bound_init, bound_step, reset, buffer_length, autoreset_mode, metrics)
 
 
 def _check_buffer(stats: Any, buffer_length: int) -> None:
@@ -162,18 +489,22 @@ def _check_buffer(stats: Any, buffer_length: int) -> None:
         )
 
 
-def init(num_envs: int | None = None, buffer_length: int = 100) -> EpisodeStats:
+def init(
+    num_envs: int | None = None, buffer_length: int = 100, metrics: Sequence[Metric] = ()
+) -> EpisodeStats:
     """Fresh statistics: no episode started or finished.
 
     Args:
       num_envs: None for one environment, or N >= 1 for a batch of N with one shared queue.
       buffer_length: how many finished episodes the queue keeps (>= 1).
+      metrics: the per-episode metrics the statistics will record (``Metric``).
 
     Returns:
       An EpisodeStats; the same dtypes with ``jax_enable_x64`` on and off.
     """
     check_num_envs(num_envs)
     check_buffer_length(buffer_length)
+    metrics = _check_metrics(metrics)
     env_shape = () if num_envs is None else (num_envs,)
     return EpisodeStats(
         running_return=jnp.zeros(env_shape, jnp.float32),
@@ -187,6 +518,8 @@ def init(num_envs: int | None = None, buffer_length: int = 100) -> EpisodeStats:
         queue_head=jnp.zeros((), jnp.int32),
         episode_count=counter.zeros(),
         env_steps=counter.zeros(),
+        metric_running={m.name: _fresh_metric(m.reduce, env_shape) for m in metrics},
+        metric_queue={m.name: jnp.zeros((buffer_length,), jnp.float32) for m in metrics},
     )
 
 
@@ -197,6 +530,11 @@ def step(
     terminated: ArrayLike,
     truncated: ArrayLike,
     autoreset_mode: AutoresetMode = "same_step",
+    *,
+    metrics: Sequence[Metric] = (),
+    info: Any = None,
+    env_state: Any = None,
+    obs: Any = None,
 ) -> tuple[EpisodeStats, EpisodeEnded]:
     """Records one environment step.
 
@@ -211,6 +549,10 @@ def step(
         ``"disabled"`` (the caller resets finished envs with ``reset(stats, mask)``; a finished
         env that is stepped without that reset is counted as in ``"next_step"``, as Gymnasium
         does).
+      metrics: the per-episode metrics `stats` was made with (``init(..., metrics)``).
+      info: the env's info dict of the step, for the metrics (``Transition.info``).
+      env_state: the env state after the step, before autoreset, for the metrics.
+      obs: the step's observation, before autoreset, for the metrics.
 
     Returns:
       ``(stats, ended)``: the updated statistics and the episodes that finished on this step.
@@ -229,10 +571,15 @@ def step(
     """
     _check_one_state("step", stats)
     autoreset_mode = _checks.autoreset_mode(autoreset_mode)
+    metrics = _check_metrics(metrics)
+    _check_metric_state("step", stats, metrics)
     env_shape = stats.running_return.shape
     reward = reward_array("reward", reward, env_shape)
     terminated = flag_array("terminated", terminated, env_shape)
     truncated = flag_array("truncated", truncated, env_shape)
+    transition = Transition(reward, terminated, truncated, {} if info is None else info,
+                            env_state, obs)  # fmt: skip
+    values = _metric_values(metrics, transition, env_shape)
 
     # On a next-step reset step the running sums are already zero; only skip counting. As in
     # Gymnasium, "disabled" counts like "next_step": `reset(stats, mask)` clears the flag.
@@ -244,12 +591,22 @@ def step(
 
     done = terminated | truncated
     final_return = total - compensation
+    metric_running, metric_final = {}, {}
+    for m in metrics:
+        running, final = _reduce_step(
+            m, stats.metric_running[m.name], values[m.name], counts, length
+        )
+        metric_final[m.name] = jnp.where(done, final, 0.0)
+        metric_running[m.name] = running
+    # `where`, not multiplication: a NaN must not survive into the next episode.
+    metric_running = _reset_metrics(metric_running, ~done)
     ended = EpisodeEnded(
         mask=done,
         episode_return=jnp.where(done, final_return, 0.0),
         length=jnp.where(done, length, 0),
         terminated=terminated & done,
         truncated=truncated & done,
+        metrics=metric_final,
     )
     num_envs = int(np.prod(env_shape, dtype=np.int64))
     env_steps = counter.add(stats.env_steps, num_envs)
@@ -267,6 +624,8 @@ def step(
         queue_head=queue.queue_head,
         episode_count=counter.add(stats.episode_count, queue.num_finished),
         env_steps=env_steps,
+        metric_running=metric_running,
+        metric_queue=queue.metric_queue,
     )
     return jax.tree.map(lax.stop_gradient, new_stats), jax.tree.map(lax.stop_gradient, ended)
 
@@ -287,6 +646,7 @@ def reset(stats: EpisodeStats, mask: ArrayLike | None = None) -> EpisodeStats:
     env_shape = stats.running_return.shape
     keep = jnp.zeros(env_shape, jnp.bool_) if mask is None else ~flag_array("mask", mask, env_shape)
     return stats._replace(
+        metric_running=_reset_metrics(stats.metric_running, keep),
         running_return=jnp.where(keep, stats.running_return, 0.0),
         running_compensation=jnp.where(keep, stats.running_compensation, 0.0),
         running_length=jnp.where(keep, stats.running_length, 0),
@@ -325,12 +685,16 @@ def summary(
       last: None for every queued episode, or N >= 1 for the N most recently finished ones
         (fewer while fewer are queued).
       percentiles: percentiles to add, each from 0 to 100 (numpy's linear interpolation):
-        ``"return_p{q:g}"`` and ``"length_p{q:g}"`` (e.g. ``"return_p50"``).
+        ``"return_p{q:g}"`` and ``"length_p{q:g}"`` (e.g. ``"return_p50"``), and the same for
+        each metric.
 
     Returns:
       ``{"count": int32, "return_mean", "return_min", "return_max", "length_mean",
       "length_min", "length_max", "terminated_fraction": float32}`` and the percentiles asked
-      for; with no finished episode, count is 0 and the others NaN. Order over per-env queues
+      for; per metric, ``"{name}_mean"``, ``"{name}_min"``, ``"{name}_max"`` (and its
+      percentiles) over the selected episodes whose value is not NaN (``"first"`` gives NaN
+      when the flag never held: its mean is over the episodes where it did). With no finished
+      episode, count is 0 and the others NaN. Order over per-env queues
       is exact while the pooled episodes ended within 2**32 env steps of each state's last step.
 
     Example::
@@ -358,6 +722,10 @@ def summary(
     out["terminated_fraction"] = _masked_mean(
         stats.terminated_queue.reshape(-1).astype(jnp.float32), valid, count
     )
+    for name, values in stats.metric_queue.items():
+        values = values.reshape(-1)
+        has = valid & ~jnp.isnan(values)
+        out.update(_described(name, values, has, jnp.sum(has, dtype=jnp.int32), percentiles))
     return {key: out[key] for key in (*SUMMARY_KEYS, *out) if key in out}
 
 
@@ -481,6 +849,7 @@ class _Queue(NamedTuple):
     end_queue: Array
     queue_head: Array
     num_finished: Array
+    metric_queue: dict[str, Array]
 
 
 def _push_finished(stats: EpisodeStats, ended: EpisodeEnded, now: Array) -> _Queue:
@@ -539,6 +908,10 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded, now: Array) -> _Que
     )
     picked = length_and_terminated[env]
     picked_return = lax.bitcast_convert_type(return_bits[env], jnp.float32)
+    metric_queue = {
+        name: jnp.where(written, values.reshape(-1)[env], stats.metric_queue[name])
+        for name, values in ended.metrics.items()
+    }
     return _Queue(
         return_queue=jnp.where(written, picked_return, stats.return_queue),
         length_queue=jnp.where(written, picked & _MAX_LENGTH, stats.length_queue),
@@ -546,6 +919,7 @@ def _push_finished(stats: EpisodeStats, ended: EpisodeEnded, now: Array) -> _Que
         end_queue=jnp.where(written, now, stats.end_queue),
         queue_head=(stats.queue_head + num_finished) % buffer_length,
         num_finished=num_finished,
+        metric_queue=metric_queue,
     )
 
 
@@ -571,6 +945,9 @@ def _push_one(stats: EpisodeStats, ended: EpisodeEnded, now: Array) -> _Queue:
         end_queue=put(stats.end_queue, now),
         queue_head=(head + finished) % buffer_length,
         num_finished=finished,
+        metric_queue={
+            name: put(stats.metric_queue[name], values) for name, values in ended.metrics.items()
+        },
     )
 
 
@@ -600,7 +977,8 @@ def queues(stats: EpisodeStats) -> dict[str, np.ndarray] | list[dict[str, np.nda
 
     Returns:
       ``{"return_queue": f32[n], "length_queue": i64[n], "terminated_queue": bool[n]}`` with
-      ``n = min(episode_count, buffer_length)``; a list of such dicts for a vmapped state.
+      ``n = min(episode_count, buffer_length)``, and ``"{name}_queue": f32[n]`` per metric; a
+      list of such dicts for a vmapped state.
     """
     check_instance("fnrec.stats.queues", "stats", stats, EpisodeStats)
     _checks.check_concrete("fnrec.stats.queues", "stats", stats, "fnrec.stats.summary(stats)")
@@ -623,11 +1001,14 @@ def _one_queue(host: EpisodeStats) -> dict[str, np.ndarray]:
     size = min(counter.to_int(host.episode_count), buffer_length)
     head = int(host.queue_head)
     order = (np.arange(size) + head - size) % buffer_length
-    return {
+    out = {
         "return_queue": np.asarray(host.return_queue)[order],
         "length_queue": np.asarray(host.length_queue).astype(np.int64)[order],
         "terminated_queue": np.asarray(host.terminated_queue)[order],
     }
+    for name, values in host.metric_queue.items():
+        out[f"{name}_queue"] = np.asarray(values)[order]
+    return out
 
 
 def episode_count(stats: EpisodeStats) -> int | np.ndarray:
@@ -662,7 +1043,8 @@ def host_info(ended: EpisodeEnded, elapsed: ArrayLike | None = None) -> dict[str
         ``ended.mask``; becomes ``"t"`` rounded to 6 decimals as Gymnasium does.
 
     Returns:
-      For a batch, ``{"episode": {"r", "l"[, "t"]}, "_episode": mask}`` as numpy arrays that are
+      For a batch, ``{"episode": {"r", "l", *metrics[, "t"]}, "_episode": mask}`` as numpy
+      arrays that are
       0 where no episode finished. For one environment, ``{"episode": {"r": float, "l": int
       [, "t": float]}}`` if it finished, else ``{}``.
     """
@@ -673,6 +1055,7 @@ def host_info(ended: EpisodeEnded, elapsed: ArrayLike | None = None) -> dict[str
     episode: dict[str, Any] = {
         "r": np.asarray(host.episode_return),
         "l": np.asarray(host.length).astype(np.int64),
+        **{name: np.asarray(values) for name, values in host.metrics.items()},
     }
     if elapsed is not None:
         episode["t"] = np.where(mask, np.round(np.asarray(elapsed, np.float64), 6), 0.0)

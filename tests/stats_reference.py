@@ -19,23 +19,28 @@ class ReferenceStats:
     queue: deque = field(init=False)
     episode_count: int = 0
     steps: int = 0
+    metrics: tuple = ()  # (name, reduce, discount) of each metric
 
     def __post_init__(self) -> None:
         self.rewards = [[] for _ in range(self.num_envs)]
         self.prev_done = [False] * self.num_envs
         self.queue = deque(maxlen=self.buffer_length)
+        self.values = [{name: [] for name, _, _ in self.metrics} for _ in range(self.num_envs)]
 
-    def step(self, reward, terminated, truncated, mode):
-        """Returns per-env (ended, return, length, terminated, truncated).
+    def step(self, reward, terminated, truncated, mode, values=None):
+        """Returns per-env (ended, return, length, terminated, truncated, metrics).
 
-        Queued entries are (return, length, terminated, step, env): `step` counts this
-        reference's steps (1 for the first), `env` is the env index.
+        `values` gives each metric's per-env values of the step ({name: list}). Queued entries
+        are (return, length, terminated, step, env, metrics): `step` counts this reference's
+        steps (1 for the first), `env` is the env index, `metrics` the episode's {name: value}.
         """
         self.steps += 1
         out = []
         for i in range(self.num_envs):
             if mode == "same_step" or not self.prev_done[i]:
                 self.rewards[i].append(reward[i])
+                for name, _, _ in self.metrics:
+                    self.values[i][name].append(values[name][i])
             elif self.prev_done[i]:
                 self.rewards[i] = []
             done = bool(terminated[i] or truncated[i])
@@ -43,12 +48,18 @@ class ReferenceStats:
                 ret, length = math.fsum(self.rewards[i]), len(self.rewards[i])
                 if any(math.isnan(r) for r in self.rewards[i]):
                     ret = math.nan
-                self.queue.append((ret, length, bool(terminated[i]), self.steps, i))
+                finals = {
+                    name: reduce_episode(self.values[i][name], reduce, discount)
+                    for name, reduce, discount in self.metrics
+                }
+                self.queue.append((ret, length, bool(terminated[i]), self.steps, i, finals))
                 self.episode_count += 1
                 self.rewards[i] = []
-                out.append((True, ret, length, bool(terminated[i]), bool(truncated[i])))
+                self.values[i] = {name: [] for name in self.values[i]}
+                out.append((True, ret, length, bool(terminated[i]), bool(truncated[i]), finals))
             else:
-                out.append((False, 0.0, 0, False, False))
+                zeros = {name: 0.0 for name, _, _ in self.metrics}
+                out.append((False, 0.0, 0, False, False, zeros))
             self.prev_done[i] = done
         return out
 
@@ -56,7 +67,28 @@ class ReferenceStats:
         for i in range(self.num_envs):
             if mask is None or mask[i]:
                 self.rewards[i] = []
+                self.values[i] = {name: [] for name in self.values[i]}
                 self.prev_done[i] = False
+
+
+def reduce_episode(values, reduce, discount=None):
+    """One episode's metric from its counted steps' values, written from the definitions."""
+    if reduce == "sum":
+        weights = [1.0 if discount is None else discount**t for t in range(len(values))]
+        return math.fsum(w * v for w, v in zip(weights, values, strict=True))
+    if reduce == "mean":
+        return math.fsum(values) / len(values) if values else 0.0
+    if reduce == "last":
+        return values[-1] if values else 0.0
+    if reduce == "max":
+        return max(values, default=-math.inf)
+    if reduce == "min":
+        return min(values, default=math.inf)
+    if reduce == "any":
+        return float(any(values))
+    if reduce == "first":
+        return next((t + 1.0 for t, v in enumerate(values) if v), math.nan)
+    raise ValueError(reduce)
 
 
 def percentile(values, q):
@@ -91,4 +123,12 @@ def summary(episodes, last=None, percentiles=()):
         for q in percentiles:
             out[f"{name}_p{q:g}"] = percentile(values, q)
     out["terminated_fraction"] = sum(e[2] for e in episodes) / len(episodes)
+    for name in episodes[0][5] if len(episodes[0]) > 5 else ():
+        values = [e[5][name] for e in episodes if not math.isnan(e[5][name])]
+        if values:
+            out[f"{name}_mean"] = math.fsum(values) / len(values)
+            out[f"{name}_min"] = min(values)
+            out[f"{name}_max"] = max(values)
+            for q in percentiles:
+                out[f"{name}_p{q:g}"] = percentile(values, q)
     return out

@@ -45,7 +45,13 @@ from jax.typing import ArrayLike
 from fnrec import _checks
 from fnrec.capture import CaptureState, EpisodeCapture
 from fnrec.history import EpisodeHistory, HistoryState
-from fnrec.stats import EpisodeEnded, EpisodeStatistics, EpisodeStats, episode_statistics
+from fnrec.stats import (
+    EpisodeEnded,
+    EpisodeStatistics,
+    EpisodeStats,
+    Transition,
+    episode_statistics,
+)
 
 __all__ = [
     "EnvFns",
@@ -391,8 +397,9 @@ class Recording(NamedTuple):
             truncated = jnp.where(resetting, False, truncated)
             steps = jnp.where(resetting, -1, steps)  # the reset step does not count
         stats, steps, terminated, truncated, ended = self._count(
-            state.stats, reward, terminated, truncated, steps
-        )
+            state.stats, reward, terminated, truncated, steps,
+            Transition(reward, terminated, truncated, out.info, env_state, obs),
+        )  # fmt: skip
         final_env_state = env_state
         info = {**out.info, **ended.to_info()}
         if mode == "same_step":
@@ -413,6 +420,8 @@ class Recording(NamedTuple):
         stats, steps, terminated, truncated, ended = self._count(
             state.stats, transition.reward, transition.terminated, transition.truncated,
             state.steps,
+            Transition(transition.reward, transition.terminated, transition.truncated,
+                       transition.info, transition.final_env_state, transition.obs),
         )  # fmt: skip
         final_env_state = transition.final_env_state
         if self.capture is not None and final_env_state is None:
@@ -482,15 +491,20 @@ class Recording(NamedTuple):
         terminated: ArrayLike,
         truncated: ArrayLike,
         steps: Array,
+        seen: Transition,
     ) -> tuple[EpisodeStats, Array, Array, Array, EpisodeEnded]:
-        """Applies the time limit with the step counter, then the statistics."""
+        """Applies the time limit with the step counter, then the statistics (whose metrics
+        read `seen`'s info, env state and observation)."""
         shape = stats.running_length.shape
         terminated = _checks.flag_array("terminated", terminated, shape)
         truncated = _checks.flag_array("truncated", truncated, shape)
         steps = steps + 1
         if self.max_episode_steps is not None:
             truncated = truncated | (steps >= self.max_episode_steps)
-        stats, ended = self.statistics.step(stats, reward, terminated, truncated)
+        stats, ended = self.statistics.step(
+            stats, reward, terminated, truncated,
+            info=seen.info, env_state=seen.env_state, obs=seen.obs,
+        )  # fmt: skip
         if self.autoreset_mode != "disabled":
             steps = jnp.where(ended.mask, 0, steps)
         return stats, steps, terminated, truncated, ended

@@ -114,7 +114,9 @@ class FuncEnvAdapter(FuncEnv):
         self.recording = recording.check()
         # The FuncEnv protocol's `transition` never resets: the same recording, autoreset off.
         self._transition_recording = self.recording._replace(
-            statistics=episode_statistics(recording.statistics.buffer_length, "disabled")
+            statistics=episode_statistics(
+                recording.statistics.buffer_length, "disabled", recording.statistics.metrics
+            )
         )
         self.env = env
         self.num_envs = num_envs
