@@ -227,12 +227,12 @@ class LiveProgress:
         >>> def run(stats):
         ...     for i in range(4):
         ...         stats, _ = fnrec.stats.step(stats, 1.0, jnp.array([i % 2 == 1] * 2), False)
-        ...         live.tap(stats, i, every=2)  # calls back on steps 0 and 2 only
+        ...         live.tap(stats, i, every=2)  # calls back after steps 1 and 3 only
         ...     return stats
         >>> with live:
         ...     _ = jax.jit(run)(fnrec.stats.init(2))
         >>> print(out.getvalue().splitlines()[-1])  # doctest: +ELLIPSIS
-        fnrec run: 6/8 env-steps (75%) ...s, ... steps/s, 2 episodes, return 2.0 (last 2: ...)
+        fnrec run: 8/8 env-steps (100%) ...s, ... steps/s, 4 episodes, return 2.0 (last 4: ...)
     """
 
     def __init__(
@@ -274,12 +274,13 @@ class LiveProgress:
         return self.progress.total
 
     def tap(self, stats: stats_lib.EpisodeStats, step: Any = None, every: int = 1) -> None:
-        """Inside jit: sends the statistics' progress to the host on every `every`-th `step`.
+        """Inside jit: sends the statistics' progress to the host after every `every` steps.
 
         Args:
           stats: the statistics (``state.stats`` of a recorder's state; one shared queue).
-          step: the loop's step index (traced); None calls back every time.
-          every: call back when ``step % every == 0`` (a Python int >= 1).
+          step: the loop's step index from 0 (traced); None calls back every time.
+          every: call back after steps ``every - 1``, ``2 * every - 1``, ... (a Python int >= 1):
+            a run of a multiple of `every` steps ends with a callback.
         """
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"`every` must be an int >= 1, got {every!r}")
@@ -295,7 +296,7 @@ class LiveProgress:
         if step is None or every == 1:
             send()
         else:
-            lax.cond(step % every == 0, send, lambda: None)
+            lax.cond(step % every == every - 1, send, lambda: None)
 
     def on_update(self, env_steps_per_update: int) -> Callable[[Any, Mapping[str, Any]], None]:
         """A host function for a trainer's per-update callback ``(update_index, metrics)``

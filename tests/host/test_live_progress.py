@@ -69,12 +69,14 @@ def test_every_k_steps_in_graph_and_true_values_in_plain_lines():
     lines = text.splitlines()
     assert lines and all(LINE.match(line) for line in lines), lines
     last = LINE.match(lines[-1])
-    # The last callback is at step 1950 (steps 0, 50, ..., 1950): 1951 steps of every env.
-    assert last.group(1) == f"{1951 * NUM_ENVS:,}"
+    # The last callback is after step 1999 (steps 49, 99, ..., 1999): the whole run.
+    assert last.group(1) == f"{STEPS * NUM_ENVS:,}" and last.group(2) == "100"
     summary = jax.device_get(fnrec.stats.summary(stats))
-    assert int(last.group(4)) <= fnrec.stats.episode_count(stats)
+    assert int(last.group(4)) == fnrec.stats.episode_count(stats)
     assert int(last.group(7)) == int(summary["count"]) == 100  # the queue is full by then
     assert int(last.group(8)) + int(last.group(9)) == 100
+    assert float(last.group(6)) == pytest.approx(float(summary["return_mean"]), abs=0.05)
+    assert int(last.group(8)) == round(float(summary["terminated_fraction"]) * 100)
     # Per tenth of the run at most (11 lines), however many callbacks.
     assert len(lines) <= 11
 
