@@ -15,6 +15,9 @@ them, with the episode log, so that they can be checked against what the event f
 Updates in which no episode has ended yet have no statistics (the summary is NaN there): only
 their ``stats/count`` and ``stats/episodes`` are written.
 
+Live progress shows on stderr (``fnrec.LiveProgress``, fed by the same callback). This is the
+by-hand version; ``examples/trackers.py`` does the same (and videos) with ``fnrec.trackers``.
+
 Needs tensorboardX: ``pip install 'fnrec[tensorboard]'``.
 Run: ``python examples/tensorboard_logging.py --updates 60 --logdir runs/ppo-cartpole``
 """
@@ -103,12 +106,20 @@ def main(argv: list[str] | None = None) -> dict:
     earlier = set(args.logdir.glob("events.out.tfevents.*"))  # of earlier runs, kept
     writer = tensorboardX.SummaryWriter(logdir=str(args.logdir))
     logger = TensorBoardLogger(writer, env_steps_per_update)
+    # Live progress on stderr from the same callback (at most two updates a second).
+    live = fnrec.LiveProgress(total_steps, "fnrec tensorboard_logging")
+    show = live.on_update(env_steps_per_update)
+
+    def on_update(index: Any, values: dict[str, Any]) -> None:  # host, after every update
+        logger(index, values)
+        show(index, values)
+
     config = PPOConfig(num_envs=num_envs, num_steps=args.steps_per_update, num_updates=num_updates)
-    train = make_train(config, rec.init, rec.step, 4, 2, metrics_fn=metrics, on_update=logger)
+    train = make_train(config, rec.init, rec.step, 4, 2, metrics_fn=metrics, on_update=on_update)
 
     start = time.perf_counter()
-    result = jax.block_until_ready(jax.jit(train)(jax.random.key(args.seed)))
-    jax.effects_barrier()  # every callback has run
+    with live:  # leaving it waits for every callback (jax.effects_barrier)
+        result = jax.block_until_ready(jax.jit(train)(jax.random.key(args.seed)))
     elapsed = time.perf_counter() - start
 
     state = result.env_state
