@@ -58,16 +58,24 @@ class TensorBoard(Tracker):
         text = json.dumps(config, indent=2, sort_keys=True)
         self.writer.add_text(self.tag("config"), f"```\n{text}\n```", 0)
 
+    def _scalars(self, tags: list[str], values: list[float], step: int) -> None:
+        """One event holding several scalars (what ``add_scalar`` writes one event each for)."""
+        from tensorboardX.proto.summary_pb2 import Summary
+
+        summary = Summary(
+            value=[Summary.Value(tag=t, simple_value=v) for t, v in zip(tags, values, strict=True)]
+        )
+        self.writer.file_writer.add_summary(summary, step)
+
     def log_scalars(self, values: Mapping[str, float], step: int) -> None:
-        for name, value in values.items():
-            self.writer.add_scalar(self.tag(name), value, step)
+        self._scalars([self.tag(k) for k in values], list(values.values()), step)
 
     def log_episodes(self, episodes: EpisodeLog) -> None:
-        ids = episodes.episode_id.tolist()
-        for name, column in episode_columns(episodes).items():
-            tag = self.tag(name)
-            for episode, value in zip(ids, column.tolist(), strict=True):
-                self.writer.add_scalar(tag, value, episode)
+        columns = episode_columns(episodes)
+        tags = [self.tag(name) for name in columns]
+        rows = zip(*(c.tolist() for c in columns.values()), strict=True)
+        for episode, row in zip(episodes.episode_id.tolist(), rows, strict=True):
+            self._scalars(tags, list(row), episode)
 
     def log_video(self, video: Video) -> None:
         from tensorboardX.proto.summary_pb2 import Summary, SummaryMetadata
