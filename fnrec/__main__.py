@@ -9,8 +9,9 @@ from collections.abc import Callable
 _DEMO_DESCRIPTION = """\
 Trains PPO (pure JAX) on a batch of CartPoles inside ONE jitted program, with fnrec recording
 inside it: episode statistics, every episode's return and length, and chosen episodes by
-global id (Gymnasium's numbering: the order episodes end). Progress is reported from inside the
-program. Afterwards it prints a summary and writes to OUT/:
+global id (Gymnasium's numbering: the order episodes end). Live progress (env-steps, steps per
+second, episodes, rolling return) is reported from inside the program. Afterwards it prints a
+summary and writes to OUT/:
 
   episodes.csv         one row per episode (episode,env,return,length,terminated)
   learning_curve.png   return and length over episodes, recorded ones marked (needs

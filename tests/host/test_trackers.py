@@ -294,6 +294,11 @@ def test_wandb_offline_run_folder_read_back(run, tmp_path, monkeypatch):
 
     folder = tracker.folder
     assert folder.name.startswith("offline-run-")
+    # W&B's service process writes the log: it may complete a moment after finish() returns.
+    deadline = time.monotonic() + 30
+    while not any(r.WhichOneof("record_type") == "exit" for r in wandb_records(folder)):
+        assert time.monotonic() < deadline, "the offline run's log has no exit record"
+        time.sleep(0.1)
     rows = []
     config = {}
     for record in wandb_records(folder):

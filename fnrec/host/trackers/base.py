@@ -37,14 +37,20 @@ from fnrec.history import HistoryChunk, HistoryState
 from fnrec.host.episode_log import EpisodeLog, episode_log
 
 KINDS = ("config", "scalars", "episodes", "video", "image")
-_LABELS = {
-    "config": "config",
-    "scalars": "scalar rows",
-    "episodes": "episodes",
-    "video": "videos",
-    "image": "images",
-    "close": "close",
+_LABELS = {  # kind -> (one, several)
+    "config": ("config", "configs"),
+    "scalars": ("scalar row", "scalar rows"),
+    "episodes": ("episode", "episodes"),
+    "video": ("video", "videos"),
+    "image": ("image", "images"),
+    "close": ("close", "closes"),
 }
+
+
+def _counted(kinds: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} {_LABELS[k][n != 1]}" for k, n in kinds.items() if n)
+
+
 WhenFull = Literal["block", "drop"]
 
 
@@ -168,8 +174,8 @@ class TrackerReport(NamedTuple):
     def __str__(self) -> str:
         lines = []
         for name, kinds in self.written.items():
-            done = ", ".join(f"{n:,} {_LABELS[k]}" for k, n in kinds.items() if n) or "nothing"
-            failed = ", ".join(f"{n:,} {_LABELS[k]}" for k, n in self.failed[name].items() if n)
+            done = _counted(kinds) or "nothing"
+            failed = _counted(self.failed[name])
             lines.append(f"{name}: wrote {done}" + (f"; FAILED {failed}" if failed else ""))
         if self.dropped:
             lines.append(f"dropped {self.dropped:,} items (the queue was full)")

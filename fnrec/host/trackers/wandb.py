@@ -105,6 +105,8 @@ class WandB(Tracker):
         self.run.log({self.tag(tag): self._wandb.Image(str(path))})
 
     def close(self) -> None:
+        """Finishes the run (if this tracker started it). W&B's service process writes the
+        run's files; the offline log can complete a moment after this returns."""
         if self._owns_run:
             self.run.finish()
 
