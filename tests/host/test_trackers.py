@@ -420,6 +420,24 @@ def test_bad_arguments_name_the_argument(tmp_path):
             trackers.config([1])
 
 
+def test_videos_of_an_export_and_images_after_the_run(run, tmp_path):
+    """``videos`` takes export_videos' result (or its Episodes) with their fps; ``image`` a PNG."""
+    export = fnrec.ExportResult(run.videos, dropped_full=0, dropped_too_long=0)
+    with T.Trackers([T.Files(tmp_path / "files")]) as trackers:
+        assert trackers.videos(export, fps=50) == 2
+        trackers.image(run.png, "curve", step=7)
+        with pytest.raises(TypeError, match=r"`videos` must be an ExportResult or fnrec\.Episode"):
+            trackers.videos([run.log.episodes()[0]], fps=50)  # no path: not a video
+        with pytest.raises(ValueError, match=r"`path` must be an existing \.png file"):
+            trackers.image(run.videos[0].path, "curve")
+        with pytest.raises(ValueError, match=r"`fps` must be a positive number, got 0\.0"):
+            trackers.video(run.videos[0].path, 0)
+    media = [json.loads(x) for x in (tmp_path / "files" / "media.jsonl").read_text().splitlines()]
+    assert [(m["kind"], m.get("episode"), m["step"]) for m in media] == [
+        ("video", v.episode_id, v.episode_id) for v in run.videos
+    ] + [("image", None, 7)]
+
+
 @pytest.mark.parametrize(
     ("cls", "module", "extra"),
     [("TensorBoard", "tensorboardX", "tensorboard"), ("WandB", "wandb", "wandb"),
