@@ -36,6 +36,8 @@ class Episode(NamedTuple):
       path: the video written of it, for an exported or streamed episode.
       ids_per_env: True when ids count each env's own episodes and several envs are captured:
         then (env, episode_id), not the id alone, names the episode.
+      metrics: ``{name: float}``, the episode's metrics (``fnrec.stats.Metric``), where
+        recorded; else None.
     """
 
     episode_id: int
@@ -48,6 +50,7 @@ class Episode(NamedTuple):
     items: Any = None
     path: Path | None = None
     ids_per_env: bool = False
+    metrics: dict[str, float] | None = None
 
 
 def to_host(x: Any) -> Any:

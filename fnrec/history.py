@@ -55,6 +55,7 @@ class HistoryState(NamedTuple):
       first_id: Counter64, the global id of entry 0 (streaming: of the first staged episode);
         64 bits, so that a long streamed run's ids never wrap.
       dropped: int32[], episodes that found the history full (never when streaming).
+      metrics: ``{name: f32[C]}``, each per-episode metric (``fnrec.stats.Metric``) recorded.
     """
 
     env: Array
@@ -65,6 +66,7 @@ class HistoryState(NamedTuple):
     count: Array
     first_id: counter.Counter64
     dropped: Array
+    metrics: dict[str, Array] = {}  # noqa: RUF012 (never mutated; a default for old states)
 
 
 class HistoryChunk(NamedTuple):
@@ -77,6 +79,7 @@ class HistoryChunk(NamedTuple):
       length: int64[n], lengths.
       terminated: bool[n], ended by termination.
       truncated: bool[n], ended by truncation.
+      metrics: ``{name: float32[n]}``, the per-episode metrics.
     """
 
     episode_id: np.ndarray
@@ -85,6 +88,7 @@ class HistoryChunk(NamedTuple):
     length: np.ndarray
     terminated: np.ndarray
     truncated: np.ndarray
+    metrics: dict[str, np.ndarray] = {}  # noqa: RUF012 (never mutated)
 
 
 def history_chunk(state: HistoryState) -> HistoryChunk:
@@ -114,13 +118,14 @@ def _chunk(first_id: int, rows: np.ndarray, env: np.ndarray, fields: Any) -> His
         length=column(fields.length, np.int64),
         terminated=column(fields.terminated, bool),
         truncated=column(fields.truncated, bool),
+        metrics={name: column(values, np.float32) for name, values in fields.metrics.items()},
     )
 
 
 def _pack_ended(first_id: counter.Counter64, ended: EpisodeEnded) -> Array:
     """One step's episodes as ONE uint32 array (a host callback pays per array it receives):
-    ``[first_id.hi, first_id.lo, returns' bits (N), lengths (N), flags (N)]``, flags bit 0 the
-    mask, bit 1 terminated, bit 2 truncated."""
+    ``[first_id.hi, first_id.lo, returns' bits (N), lengths (N), flags (N), each metric's bits
+    (N, in name order)]``, flags bit 0 the mask, bit 1 terminated, bit 2 truncated."""
 
     def flat(x: Array) -> Array:
         return x.reshape(-1)
@@ -132,21 +137,31 @@ def _pack_ended(first_id: counter.Counter64, ended: EpisodeEnded) -> Array:
     )
     returns = lax.bitcast_convert_type(flat(ended.episode_return).astype(jnp.float32), jnp.uint32)
     words = jnp.stack([first_id.hi, first_id.lo]).astype(jnp.uint32)
-    return jnp.concatenate([words, returns, flat(ended.length).astype(jnp.uint32), flags])
+    metrics = [
+        lax.bitcast_convert_type(flat(ended.metrics[name]).astype(jnp.float32), jnp.uint32)
+        for name in sorted(ended.metrics)
+    ]
+    return jnp.concatenate([words, returns, flat(ended.length).astype(jnp.uint32), flags, *metrics])
 
 
-def _unpack_ended(packed: np.ndarray) -> HistoryChunk:
-    """Host side: the episodes `_pack_ended` packed (env-index order), with their ids."""
+def _unpack_ended(packed: np.ndarray, names: tuple[str, ...] = ()) -> HistoryChunk:
+    """Host side: the episodes `_pack_ended` packed (env-index order), with their ids;
+    `names` are the metrics' names in name order."""
     packed = np.asarray(packed, np.uint32)
-    n = (packed.size - 2) // 3
+    n = (packed.size - 2) // (3 + len(names))
     first_id = (int(packed[0]) << 32) + int(packed[1])
-    flags = packed[2 + 2 * n :]
+    flags = packed[2 + 2 * n : 2 + 3 * n]
+    metrics = {
+        name: packed[2 + (3 + k) * n : 2 + (4 + k) * n].view(np.float32)
+        for k, name in enumerate(names)
+    }
     columns = EpisodeEnded(
         mask=None,
         episode_return=packed[2 : 2 + n].view(np.float32),
         length=packed[2 + n : 2 + 2 * n],
         terminated=(flags & 2) != 0,
         truncated=(flags & 4) != 0,
+        metrics=metrics,
     )
     (env,) = np.nonzero(flags & 1)
     return _chunk(first_id, env, env, columns)
@@ -156,7 +171,8 @@ class EpisodeHistory(NamedTuple):
     """A history with its settings bound (made by ``episode_history``); pure functions.
 
     Attributes:
-      init: ``(num_envs=None) -> HistoryState``.
+      init: ``(num_envs=None, metrics=()) -> HistoryState``; `metrics` are the statistics'
+        (``EpisodeStatistics.metrics``, or their names), kept beside each episode.
       step: ``(state, ended) -> HistoryState``: appends the episodes that ended on the step.
       capacity: entries kept (or staged).
       stream: the host callable receiving ``HistoryChunk`` values, or None.
@@ -201,8 +217,9 @@ def episode_history(
         raise ValueError(f"`flush` must be one of {FLUSHES}, got {flush!r}")
     capacity = int(capacity)
 
-    def init(num_envs: int | None = None) -> HistoryState:
+    def init(num_envs: int | None = None, metrics: Any = ()) -> HistoryState:
         _checks.check_num_envs(num_envs)
+        names = _metric_names(metrics)
         if stream is not None and (num_envs or 1) > capacity:
             raise ValueError(
                 f"`capacity` must be at least num_envs={num_envs} when streaming (one step can "
@@ -219,6 +236,7 @@ def episode_history(
             count=scalar,
             first_id=counter.zeros(),
             dropped=scalar,
+            metrics={name: jnp.zeros(capacity, jnp.float32) for name in names},
         )
 
     def step(state: HistoryState, ended: EpisodeEnded) -> HistoryState:
@@ -230,6 +248,12 @@ def episode_history(
         if not isinstance(ended, EpisodeEnded):
             raise TypeError(
                 f"`ended` must be the EpisodeEnded of fnrec.stats.step, got {type(ended).__name__}"
+            )
+        if sorted(ended.metrics) != sorted(state.metrics):
+            raise ValueError(
+                f"`ended` carries the metrics {sorted(ended.metrics)} but the history was made "
+                f"for {sorted(state.metrics)}: init it with the statistics' metrics "
+                "(history.init(num_envs, metrics=statistics.metrics); a fnrec.Recording does)"
             )
         mask = ended.mask.reshape(-1)
         if stream is not None and _checks.is_vmapped(ended.mask):
@@ -262,6 +286,7 @@ def episode_history(
             count=jnp.minimum(state.count + finished, capacity),
             first_id=state.first_id,
             dropped=state.dropped + jnp.maximum(state.count + finished - capacity, 0),
+            metrics={name: put(state.metrics[name], ended.metrics[name]) for name in state.metrics},
         )
         if stream is None:
             return state
@@ -270,9 +295,11 @@ def episode_history(
     def _send_ended(state: HistoryState, ended: EpisodeEnded, mask: Array) -> HistoryState:
         # Nothing is staged: the step's own rows leave (N of them, whatever the capacity), on
         # the steps that end an episode, and only the ids advance.
+        names = tuple(sorted(ended.metrics))
+
         def send() -> None:
             jax.debug.callback(
-                lambda packed: _checks.delivered(stream, _unpack_ended(packed)),
+                lambda packed: _checks.delivered(stream, _unpack_ended(packed, names)),
                 _pack_ended(state.first_id, ended),
             )
 
@@ -287,3 +314,17 @@ def episode_history(
         )
 
     return EpisodeHistory(init, auto_within(step), capacity, stream, flush)
+
+
+def _metric_names(metrics: Any) -> tuple[str, ...]:
+    """The names of `metrics` (``fnrec.stats.Metric`` values or names), checked."""
+    try:
+        names = tuple(getattr(m, "name", m) for m in metrics)
+    except TypeError:
+        names = None
+    if names is None or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+        raise TypeError(
+            "`metrics` must be the statistics' metrics (EpisodeStatistics.metrics) or their "
+            f"distinct names, got {metrics!r}"
+        )
+    return names

@@ -30,6 +30,7 @@ from fnrec._checks import (
     reward_array,
 )
 from fnrec._explicit import auto_within
+from fnrec._processes import gathered
 
 AutoresetMode = Literal["same_step", "next_step", "disabled"]
 _MAX_LENGTH = np.iinfo(np.int32).max
@@ -76,7 +77,16 @@ class EpisodeStats(NamedTuple):
     metric_queue: dict[str, Array] = {}  # noqa: RUF012
 
 
-class EpisodeEnded(NamedTuple):
+class _EndedFields(NamedTuple):
+    mask: Array
+    episode_return: Array
+    length: Array
+    terminated: Array
+    truncated: Array
+
+
+@jax.tree_util.register_pytree_with_keys_class
+class EpisodeEnded(_EndedFields):
     """The episodes that finished on one step; every field is zero/False where none finished.
 
     Attributes:
@@ -85,15 +95,44 @@ class EpisodeEnded(NamedTuple):
       length: int32[*E], their lengths.
       terminated: bool[*E], ended by termination.
       truncated: bool[*E], ended by truncation.
-      metrics: ``{name: f32[*E]}``, the finished episodes' metrics (see ``Metric``).
+      metrics: ``{name: f32[*E]}``, the finished episodes' metrics (see ``Metric``); ``{}``
+        without metrics. A keyword (``EpisodeEnded(mask, ..., truncated, metrics=...)``) and
+        a pytree child, but not a tuple item: ``tuple(ended)`` is the five fields above.
     """
 
-    mask: Array
-    episode_return: Array
-    length: Array
-    terminated: Array
-    truncated: Array
-    metrics: dict[str, Array] = {}  # noqa: RUF012 (never mutated; older code builds it positionally)
+    def __new__(
+        cls,
+        mask: Array,
+        episode_return: Array,
+        length: Array,
+        terminated: Array,
+        truncated: Array,
+        metrics: dict[str, Array] | None = None,
+    ) -> EpisodeEnded:
+        self = super().__new__(cls, mask, episode_return, length, terminated, truncated)
+        self._metrics = {} if metrics is None else dict(metrics)
+        return self
+
+    @property
+    def metrics(self) -> dict[str, Array]:
+        """The finished episodes' metrics, ``{name: f32[*E]}`` (zero where none finished)."""
+        return self.__dict__.get("_metrics", {})
+
+    def _replace(self, **changes: Any) -> EpisodeEnded:
+        metrics = changes.pop("metrics", self.metrics)
+        return EpisodeEnded(*super()._replace(**changes), metrics=metrics)
+
+    def tree_flatten_with_keys(self) -> tuple[tuple[tuple[Any, Any], ...], None]:
+        keys = (*self._fields, "metrics")
+        values = (*self, self.metrics)
+        return tuple(
+            (jax.tree_util.GetAttrKey(k), v) for k, v in zip(keys, values, strict=True)
+        ), None
+
+    @classmethod
+    def tree_unflatten(cls, aux: None, children: Any) -> EpisodeEnded:
+        *fields, metrics = children
+        return cls(*fields, metrics=metrics)
 
     def to_info(self) -> dict[str, Any]:
         """Gymnasium's vector info layout, pure: ``{"episode": {"r", "l", *metrics},
@@ -982,7 +1021,7 @@ def queues(stats: EpisodeStats) -> dict[str, np.ndarray] | list[dict[str, np.nda
     """
     check_instance("fnrec.stats.queues", "stats", stats, EpisodeStats)
     _checks.check_concrete("fnrec.stats.queues", "stats", stats, "fnrec.stats.summary(stats)")
-    host = jax.device_get(stats)
+    host = jax.device_get(gathered(stats))  # whole, also when it spans processes
     batch_shape = np.shape(host.return_queue)[:-1]
     if batch_shape:
         return [
@@ -1024,6 +1063,7 @@ def episode_count(stats: EpisodeStats) -> int | np.ndarray:
     _checks.check_concrete(
         "fnrec.stats.episode_count", "stats", stats, "stats.episode_count (a Counter64)"
     )
+    stats = gathered(stats)
     hi = np.asarray(jax.device_get(stats.episode_count.hi))
     lo = np.asarray(jax.device_get(stats.episode_count.lo))
     if hi.ndim == 0:

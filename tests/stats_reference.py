@@ -28,7 +28,8 @@ class ReferenceStats:
         self.values = [{name: [] for name, _, _ in self.metrics} for _ in range(self.num_envs)]
 
     def step(self, reward, terminated, truncated, mode, values=None):
-        """Returns per-env (ended, return, length, terminated, truncated, metrics).
+        """Returns per-env (ended, return, length, terminated, truncated), and the episode's
+        metrics ({name: value}) as a sixth item when the reference has metrics.
 
         `values` gives each metric's per-env values of the step ({name: list}). Queued entries
         are (return, length, terminated, step, env, metrics): `step` counts this reference's
@@ -60,6 +61,8 @@ class ReferenceStats:
             else:
                 zeros = {name: 0.0 for name, _, _ in self.metrics}
                 out.append((False, 0.0, 0, False, False, zeros))
+            if not self.metrics:
+                out[-1] = out[-1][:5]
             self.prev_done[i] = done
         return out
 

@@ -283,3 +283,62 @@ def test_bad_metric_values_fail_at_trace_time_naming_the_metric():
         missing.step(missing.init(), 1.0, False, False, info={"other": 1})
     with pytest.raises(ValueError, match=r"made for the metrics \[\].*\['success'\]"):
         missing.step(fnrec.stats.init(), 1.0, False, False)
+
+
+def test_metrics_reach_the_history_the_stream_and_the_episode_log(tmp_path):
+    """One run: the stacked `ended`, the kept history and both streamed flushes give the same
+    log, metric columns included, and the CSV holds them."""
+    from fnrec.adapters import core
+
+    metrics = (fnrec.stats.discounted_return(0.5), fnrec.stats.success("hit", "any"))
+    statistics = fnrec.stats.episode_statistics(10, "same_step", metrics)
+    streamed = {"ended": [], "full": []}
+    histories = [fnrec.history.episode_history(64)] + [
+        fnrec.history.episode_history(8, stream=streamed[f].append, flush=f) for f in streamed
+    ]
+    # Env i ends every i + 2 steps: reward 1 each step, hit when the state passes 1.5.
+    fns = core.EnvFns(
+        lambda s, a, k: core.EnvStep(
+            s + 1.0, s + 1.0, 1.0, s + 1.0 >= a, False, {"hit": s + 1.0 > 1.5}
+        ),
+        lambda k: core.EnvReset(jnp.zeros(()), jnp.zeros(())),
+    )
+    actions = jnp.arange(3, dtype=jnp.float32) + 2.0
+    results = []
+    for history in histories:
+        recorder = fnrec.recorder(fns, fnrec.Recording(statistics, history=history), num_envs=3)
+        state, _ = recorder.init(jax.random.key(0))
+
+        def body(state, key, recorder=recorder):
+            result = recorder.step(state, actions, key)
+            return result.state, result.ended
+
+        state, ended = jax.jit(lambda s: jax.lax.scan(body, s, jax.random.split(s.key, 12)))(
+            state._replace(key=jax.random.key(1))
+        )
+        results.append((state, ended))
+    (state, ended), (last_state, _) = results[0], results[-1]
+    log = fnrec.episode_log(ended)
+    assert sorted(log.metrics) == ["discounted_return", "success"]
+    lengths = log.length.tolist()
+    np.testing.assert_allclose(
+        log.metrics["discounted_return"], [2 - 0.5 ** (n - 1) for n in lengths]
+    )
+    np.testing.assert_array_equal(log.metrics["success"], [float(n >= 2) for n in lengths])
+    for other in (
+        fnrec.episode_log(state.history),
+        fnrec.episode_log(streamed["ended"]),
+        fnrec.episode_log([*streamed["full"], fnrec.history_chunk(last_state.history)]),
+    ):
+        np.testing.assert_array_equal(other.episode_id, log.episode_id)
+        for name, values in log.metrics.items():
+            np.testing.assert_array_equal(other.metrics[name], values, err_msg=name)
+    assert log.episodes()[0].metrics == {"discounted_return": 1.5, "success": 1.0}
+    path = log.write_csv(tmp_path / "episodes.csv")
+    rows = path.read_text().splitlines()
+    assert rows[0] == "episode,env,return,length,terminated,discounted_return,success"
+    assert rows[1] == "0,0,2,2,1,1.5,1"
+    with pytest.raises(ValueError, match=r"history was made for \[\].*metrics=statistics"):
+        histories[0].step(histories[0].init(3), fnrec.stats.step(
+            statistics.init(3), 1.0, True, False, metrics=metrics, info={"hit": 1}
+        )[1])  # fmt: skip

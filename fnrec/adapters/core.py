@@ -351,7 +351,9 @@ class Recording(NamedTuple):
         if self.capture is not None:
             bound = self.capture.following(self.autoreset_mode)
             capture = bound.init(_viewed(view, env_state), num_envs)
-        history = None if self.history is None else self.history.init(num_envs)
+        history = None
+        if self.history is not None:
+            history = self.history.init(num_envs, metrics=self.statistics.metrics)
         shape = stats.running_length.shape
         steps = jnp.zeros(shape, jnp.int32)
         last = None

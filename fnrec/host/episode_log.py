@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import jax
 import numpy as np
@@ -25,7 +25,17 @@ from fnrec.stats import EpisodeEnded
 CSV_HEADER = ("episode", "env", "return", "length", "terminated")
 
 
-class EpisodeLog(NamedTuple):
+class _LogColumns(NamedTuple):
+    episode_id: np.ndarray
+    env: np.ndarray
+    step: np.ndarray
+    episode_return: np.ndarray
+    length: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+
+
+class EpisodeLog(_LogColumns):
     """One entry per finished episode, in id order (numpy arrays of equal length).
 
     The columns are the fields of ``fnrec.Episode``; ``episodes()`` gives the rows as such.
@@ -39,28 +49,57 @@ class EpisodeLog(NamedTuple):
       length: int64, its steps.
       terminated: bool, ended by termination.
       truncated: bool, ended by truncation.
+      metrics: ``{name: float32}``, each per-episode metric (``fnrec.stats.Metric``) recorded;
+        a keyword, not a tuple item (``tuple(log)`` is the seven columns above).
     """
 
-    episode_id: np.ndarray
-    env: np.ndarray
-    step: np.ndarray
-    episode_return: np.ndarray
-    length: np.ndarray
-    terminated: np.ndarray
-    truncated: np.ndarray
+    def __new__(
+        cls,
+        episode_id: np.ndarray,
+        env: np.ndarray,
+        step: np.ndarray,
+        episode_return: np.ndarray,
+        length: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        metrics: dict[str, np.ndarray] | None = None,
+    ) -> EpisodeLog:
+        self = super().__new__(
+            cls, episode_id, env, step, episode_return, length, terminated, truncated
+        )
+        self._metrics = {} if metrics is None else dict(metrics)
+        return self
+
+    @property
+    def metrics(self) -> dict[str, np.ndarray]:
+        """Each metric's column, ``{name: float32[n]}``."""
+        return self.__dict__.get("_metrics", {})
+
+    def _replace(self, **changes: Any) -> EpisodeLog:
+        metrics = changes.pop("metrics", self.metrics)
+        return EpisodeLog(*super()._replace(**changes), metrics=metrics)
 
     def episodes(self) -> list[Episode]:
         """The rows, each a ``fnrec.Episode`` (``step`` None where unknown), in id order."""
         columns = zip(*(np.asarray(c).tolist() for c in self), strict=True)
+        names = list(self.metrics)
+        values = zip(*(np.asarray(self.metrics[n]).tolist() for n in names), strict=True)
+        rows = values if names else ([] for _ in self.episode_id)
         return [
-            Episode(i, e, r, n, t, u, step=None if s < 0 else s) for i, e, s, r, n, t, u in columns
-        ]
+            Episode(
+                i, e, r, n, t, u, step=None if s < 0 else s,
+                metrics=dict(zip(names, m, strict=True)) if names else None,
+            )
+            for (i, e, s, r, n, t, u), m in zip(columns, rows, strict=True)
+        ]  # fmt: skip
 
     def write_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Writes ``episode,env,return,length,terminated``, one row per episode, in id order.
+        """Writes ``episode,env,return,length,terminated`` and a column per metric, one row per
+        episode, in id order.
 
-        Returns are written with the fewest digits that read back as the same float32. The file
-        appears under `path` only once complete (written under a temporary name, then renamed).
+        Returns and metrics are written with the fewest digits that read back as the same
+        float32 (NaN as ``nan``). The file appears under `path` only once complete (written
+        under a temporary name, then renamed).
 
         Returns:
           The path written.
@@ -68,18 +107,25 @@ class EpisodeLog(NamedTuple):
 
         def write(file: IO[str]) -> None:
             writer = csv.writer(file)
-            writer.writerow(CSV_HEADER)
+            names = list(self.metrics)
+            writer.writerow((*CSV_HEADER, *names))
             for row in zip(
                 self.episode_id.tolist(),
                 self.env.tolist(),
-                (np.format_float_positional(r, unique=True, trim="-") for r in self.episode_return),
+                map(_shortest, self.episode_return),
                 self.length.tolist(),
                 (int(t) for t in self.terminated),
+                *(map(_shortest, np.asarray(self.metrics[n], np.float32)) for n in names),
                 strict=True,
             ):
                 writer.writerow(row)
 
         return write_atomically(path, write, text=True)
+
+
+def _shortest(value: np.floating) -> str:
+    """A float32 in the fewest digits that read back as the same float32."""
+    return np.format_float_positional(value, unique=True, trim="-")
 
 
 def episode_log(
@@ -153,6 +199,10 @@ def episode_log(
         length=length,
         terminated=by_step(host.terminated)[step, env].astype(bool),
         truncated=by_step(host.truncated)[step, env].astype(bool),
+        metrics={
+            name: by_step(values)[step, env].astype(np.float32)
+            for name, values in host.metrics.items()
+        },
     )
 
 
@@ -193,4 +243,8 @@ def _from_chunks(chunks: list[HistoryChunk]) -> EpisodeLog:
         length=cat("length", np.int64),
         terminated=cat("terminated", bool),
         truncated=cat("truncated", bool),
+        metrics={
+            name: np.concatenate([np.asarray(c.metrics[name]) for c in chunks]).astype(np.float32)
+            for name in (chunks[0].metrics if chunks else {})
+        },
     )
