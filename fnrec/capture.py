@@ -59,6 +59,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array, lax
+from jax.typing import ArrayLike
 
 from fnrec import _checks, _flags
 from fnrec._explicit import auto_within
@@ -69,6 +70,71 @@ from fnrec.stats import AutoresetMode, EpisodeEnded
 
 Trigger = Callable[[Array], Array]
 Content = Callable[[Any], Any]
+
+
+class Finished(NamedTuple):
+    """What an outcome trigger sees: the tracked envs' episodes that end on a step ([T] each).
+
+    Attributes:
+      episode_id: int32[T], each episode's id (watched: the env's own count; else global).
+      env: int32[T], the env index in the batch (0 for a capture under ``jax.vmap``).
+      episode_return: f32[T], the return.
+      length: int32[T], the steps.
+      terminated: bool[T], ended by termination.
+      truncated: bool[T], ended by truncation.
+      metrics: ``{name: f32[T]}``, the statistics' per-episode metrics (``fnrec.stats.Metric``).
+
+    Entries of envs whose episode did not end on the step hold zeros; the capture ignores
+    what the trigger says of them.
+    """
+
+    episode_id: Array
+    env: Array
+    episode_return: Array
+    length: Array
+    terminated: Array
+    truncated: Array
+    metrics: dict[str, Array]
+
+
+class OutcomeTrigger(NamedTuple):
+    """A trigger that chooses finished episodes by their outcome (made by ``on_outcome``).
+
+    Attributes:
+      choose: a jittable ``(Finished) -> bool[T]``.
+    """
+
+    choose: Callable[[Finished], Array]
+
+
+def on_outcome(choose: Callable[[Finished], ArrayLike]) -> OutcomeTrigger:
+    """A capture trigger that sees each finished episode, not only its id.
+
+    Every tracked env's current episode is kept in a row until it ends anyway, so the choice
+    can wait for the outcome: "failures only", "every truncated one", "returns below X".
+
+    Args:
+      choose: a jittable function of a ``Finished`` (arrays with one entry per tracked env)
+        returning a bool per entry.
+
+    Returns:
+      An ``OutcomeTrigger`` for ``episode_capture(trigger=...)``.
+
+    Example (keep the episodes that fail: terminated with a return below 10)::
+
+        >>> import jax.numpy as jnp, fnrec
+        >>> capture = fnrec.capture.episode_capture(
+        ...     max_length=10, watch=None, trigger=fnrec.capture.on_outcome(
+        ...         lambda e: e.terminated & (e.episode_return < 10)))
+        >>> stats, cap = fnrec.stats.init(2), capture.init(jnp.zeros(2), num_envs=2)
+        >>> stats, ended = fnrec.stats.step(stats, [5.0, 50.0], True, False)
+        >>> cap = capture.step(cap, ended, jnp.ones(2), jnp.zeros(2))
+        >>> int(cap.num_stored), cap.stored.env[:1].tolist()
+        (1, [0])
+    """
+    if not callable(choose):
+        raise TypeError(f"`choose` must be a callable of a Finished, got {type(choose).__name__}")
+    return OutcomeTrigger(choose)
 
 
 class StoredEpisodes(NamedTuple):
@@ -167,7 +233,7 @@ class EpisodeCapture(NamedTuple):
     watch: tuple[int, ...] | None
     max_length: int
     max_episodes: int
-    trigger: Trigger
+    trigger: Trigger | OutcomeTrigger
     content: Content | None
     stream: Callable[[Episode], None] | None
     autoreset_mode: AutoresetMode | None = None
@@ -220,7 +286,7 @@ def episode_capture(
     max_length: int,
     max_episodes: int = 16,
     watch: int | tuple[int, ...] | None = (0,),
-    trigger: Trigger | None = None,
+    trigger: Trigger | OutcomeTrigger | None = None,
     content: Content | None = None,
     stream: Callable[[Episode], None] | None = None,
     autoreset_mode: AutoresetMode | None = None,
@@ -235,7 +301,9 @@ def episode_capture(
       watch: env indices whose own episodes are counted and chosen (default env 0), or None to
         number every episode of the batch in the order they end (global ids).
       trigger: a jittable function from int32 episode ids to bools (elementwise), e.g.
-        ``fnrec.schedules.every(250)``; default ``fnrec.capped_cubic_video_schedule``.
+        ``fnrec.schedules.every(250)``; default ``fnrec.capped_cubic_video_schedule``. Or
+        ``on_outcome(choose)``: ``choose`` sees each finished episode (``Finished``: id, env,
+        return, length, terminated, truncated, metrics).
       content: what to keep of one env's state, as a jittable function (default: the state
         itself); e.g. ``fnrec.render.cartpole`` keeps frames, rendered in the step. Leaves of a
         batched state without the env axis (MJX's shared contact buffers) reach it unsliced;
@@ -269,7 +337,13 @@ def episode_capture(
     mode: AutoresetMode = "same_step" if autoreset_mode is None else autoreset_mode
     if trigger is None:
         trigger = capped_cubic_video_schedule
-    for name, fn in (("trigger", trigger), ("content", content), ("stream", stream)):
+    if isinstance(trigger, OutcomeTrigger) and not callable(trigger.choose):
+        raise TypeError(f"`trigger.choose` must be a callable, got {type(trigger.choose).__name__}")
+    for name, fn in (
+        ("trigger", trigger.choose if isinstance(trigger, OutcomeTrigger) else trigger),
+        ("content", content),
+        ("stream", stream),
+    ):
         if fn is not None and not callable(fn):
             raise TypeError(f"`{name}` must be None or a callable, got {type(fn).__name__}")
     if stream is not None:
@@ -393,7 +467,10 @@ def episode_capture(
                 f"`ended.mask` must have shape {shape} (the env axes this capture state was "
                 f"made for), got shape {tuple(jnp.shape(ended.mask))}"
             )
-        mine = EpisodeEnded(*(tracked(x, shape, "ended") for x in ended))
+        mine = EpisodeEnded(
+            *(tracked(x, shape, "ended") for x in ended),
+            metrics=tracked(ended.metrics, shape, "ended"),
+        )
         vmapped = _checks.is_vmapped(ended.mask)
         reset = state.prev_done if mode == "next_step" else jnp.zeros_like(mine.mask)
         # 1. The step's frame, except on a next-step reset step (the env reset instead).
@@ -409,13 +486,21 @@ def episode_capture(
             ids = tracked(state.episodes_ended + rank.reshape(shape), shape, "ids")
         else:
             ids = state.own_episodes
-        wanted = done & _triggered(trigger, ids)
+        envs = jnp.broadcast_to(env_indices(shape), ids.shape)
+        if isinstance(trigger, OutcomeTrigger):
+            finished = Finished(
+                ids, envs, mine.episode_return, mine.length, mine.terminated, mine.truncated,
+                mine.metrics,
+            )  # fmt: skip
+            wanted = done & _chosen_by_outcome(trigger.choose, finished)
+        else:
+            wanted = done & _triggered(trigger, ids)
         fits = position <= row_length
         chosen = wanted & fits
         episode = StoredEpisodes(
             row=state.row,
             episode_id=ids,
-            env=jnp.broadcast_to(env_indices(shape), ids.shape),
+            env=envs,
             length=position - 1,
             episode_return=mine.episode_return,
             terminated=mine.terminated,
@@ -767,6 +852,25 @@ def _triggered(trigger: Trigger, ids: Array) -> Array:
     except (TypeError, ValueError) as error:
         raise type(error)(
             f"`trigger` must map int32 episode ids elementwise to bools: {error}"
+        ) from None
+
+
+def _chosen_by_outcome(choose: Callable[[Finished], Any], finished: Finished) -> Array:
+    """`choose(finished)` as bool[T], with a clear error for what gives something else."""
+    try:
+        out = choose(finished)
+    except (TypeError, jax.errors.ConcretizationTypeError) as error:
+        raise TypeError(
+            f"`trigger` (on_outcome) failed on the finished episodes ({type(error).__name__}: "
+            f"{str(error).splitlines()[0]}): it receives a fnrec.capture.Finished of ARRAYS "
+            "(one entry per tracked env) and returns a bool array, e.g. `lambda e: "
+            "e.terminated & (e.episode_return < 10)` (not `and`, `if`)"
+        ) from None
+    try:
+        return _checks.flag_array("trigger(finished)", out, finished.episode_id.shape)
+    except (TypeError, ValueError) as error:
+        raise type(error)(
+            f"`trigger` (on_outcome) must give one bool per tracked env: {error}"
         ) from None
 
 

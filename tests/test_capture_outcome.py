@@ -1,0 +1,139 @@
+"""Capture chosen by outcome (fnrec.capture.on_outcome) against the run's own episode log."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import fnrec
+
+NUM_ENVS, STEPS, MAX_LENGTH, SLOTS = 5, 60, 16, 6
+METRICS = (fnrec.stats.success("hit", "any"), fnrec.stats.discounted_return(0.9))
+STATISTICS = fnrec.stats.episode_statistics(100, "same_step", METRICS)
+TRIGGERS = {
+    "failures": lambda e: e.terminated & (e.episode_return < 2.0),
+    "truncated": lambda e: e.truncated,
+    "misses": lambda e: e.metrics["success"] == 0.0,
+    "late_ids": lambda e: (e.episode_id >= 5) & (e.env != 3),
+}
+PREDICATES = {  # the same choices, written over episode-log rows
+    "failures": lambda row: row.terminated and row.episode_return < 2.0,
+    "truncated": lambda row: row.truncated,
+    "misses": lambda row: row.metrics["success"] == 0.0,
+    "late_ids": lambda row: row.episode_id >= 5 and row.env != 3,
+}
+
+
+@functools.cache
+def rollout(trigger_name, watch, vmapped):
+    """A jitted scan: statistics with metrics, and a capture chosen by outcome."""
+    capture = fnrec.capture.episode_capture(
+        MAX_LENGTH, SLOTS, watch=watch, trigger=fnrec.capture.on_outcome(TRIGGERS[trigger_name])
+    )
+
+    def step(stats, cap, state, reward, terminated, truncated):
+        stats, ended = STATISTICS.step(
+            stats, reward, terminated, truncated, info={"hit": reward > 0.8}
+        )
+        following = state + 1.0
+        reset = jnp.where(ended.mask, 0.0, following)  # same-step autoreset
+        return stats, capture.step(cap, ended, following, reset), reset, ended
+
+    if vmapped:
+        step = jax.vmap(step)
+
+    def run(xs):
+        def body(carry, x):
+            stats, cap, state, ended = step(*carry, *x)
+            return (stats, cap, state), ended
+
+        if vmapped:
+            stats = jax.vmap(lambda _: STATISTICS.init())(jnp.arange(NUM_ENVS))
+            cap = jax.vmap(lambda s: capture.init(s))(jnp.zeros(NUM_ENVS))
+        else:
+            stats, cap = STATISTICS.init(NUM_ENVS), capture.init(jnp.zeros(NUM_ENVS), NUM_ENVS)
+        (_, cap, _), ended = jax.lax.scan(body, (stats, cap, jnp.zeros(NUM_ENVS)), xs)
+        return cap, ended
+
+    return jax.jit(run)
+
+
+def _stream(seed):
+    rng = np.random.default_rng(seed)
+    reward = rng.random((STEPS, NUM_ENVS)).astype(np.float32)
+    terminated = rng.random((STEPS, NUM_ENVS)) < 0.15
+    truncated = ~terminated & (rng.random((STEPS, NUM_ENVS)) < 0.05)
+    return reward, terminated, truncated
+
+
+@pytest.mark.parametrize("trigger_name", sorted(TRIGGERS))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_global_ids_keep_the_chosen_episodes_in_id_order(trigger_name, seed):
+    cap, ended = rollout(trigger_name, None, False)(_stream(seed))
+    wanted = [r for r in fnrec.episode_log(ended).episodes() if PREDICATES[trigger_name](r)]
+    rows = [r for r in wanted if r.length <= MAX_LENGTH]  # longer ones do not fit a row
+    kept = rows[:SLOTS]
+    count = int(cap.num_stored)
+    assert count == len(kept) and int(cap.dropped_full) == len(rows) - len(kept)
+    assert int(cap.dropped_too_long) == len(wanted) - len(rows)
+    assert cap.stored.episode_id[:count].tolist() == [r.episode_id for r in kept]
+    assert cap.stored.env[:count].tolist() == [r.env for r in kept]
+    np.testing.assert_allclose(cap.stored.episode_return[:count], [r.episode_return for r in kept])
+    for episode, row in zip(fnrec.read_capture(cap).episodes, kept, strict=True):
+        # The frames are the episode's own: the env state counts 0, 1, ..., length.
+        np.testing.assert_array_equal(episode.items, np.arange(row.length + 1, dtype=np.float32))
+
+
+@pytest.mark.parametrize("vmapped", [False, True], ids=["watched", "vmapped"])
+def test_watched_envs_and_per_env_captures_choose_by_outcome(vmapped):
+    watch = (0,) if vmapped else (1, 3)
+    cap, ended = rollout("failures", watch, vmapped)(_stream(2))
+    log = fnrec.episode_log(ended, time_axis=0)
+    envs = range(NUM_ENVS) if vmapped else watch
+    total = 0
+    for k, env in enumerate(envs):
+        own = [r for r in log.episodes() if r.env == env]
+        chosen = [
+            i for i, r in enumerate(own) if PREDICATES["failures"](r) and r.length <= MAX_LENGTH
+        ]
+        if vmapped:
+            one = jax.tree.map(lambda x, k=k: x[k], cap)
+            count = int(one.num_stored)
+            assert one.stored.episode_id[:count].tolist() == chosen[:SLOTS]
+        else:  # one store for the watched envs, filled in the order their episodes end
+            count = int(cap.num_stored)
+            ids = np.asarray(cap.stored.episode_id)[:count]
+            env_of = np.asarray(cap.stored.env)[:count]
+            assert ids[env_of == env].tolist() == chosen[: int(np.sum(env_of == env))]
+            total += len(chosen)
+    if not vmapped:
+        assert int(cap.num_stored) == min(SLOTS, total)
+        assert int(cap.dropped_full) == total - int(cap.num_stored)
+
+
+def test_a_trigger_that_is_not_elementwise_names_the_fix():
+    ended = fnrec.stats.EpisodeEnded(
+        jnp.ones(2, bool),
+        jnp.ones(2),
+        jnp.ones(2, jnp.int32),
+        jnp.ones(2, bool),
+        jnp.zeros(2, bool),
+    )
+
+    def traced(choose):
+        capture = fnrec.capture.episode_capture(
+            4, watch=None, trigger=fnrec.capture.on_outcome(choose)
+        )
+        step = lambda s: capture.step(capture.init(s, 2), ended, s + 1.0, s)  # noqa: E731
+        return jax.jit(step).lower(jnp.zeros(2))
+
+    with pytest.raises(TypeError, match=r"on_outcome.*Finished of ARRAYS"):
+        traced(lambda e: bool(e.terminated[0]))
+    with pytest.raises(ValueError, match=r"one bool per tracked env.*\(2,\).*\(3,\)"):
+        traced(lambda e: jnp.ones(3, bool))
+    with pytest.raises(TypeError, match="`choose` must be a callable"):
+        fnrec.capture.on_outcome(3)
