@@ -420,6 +420,36 @@ def test_bad_arguments_name_the_argument(tmp_path):
             trackers.config([1])
 
 
+def test_tap_logs_the_summary_every_k_steps_at_the_env_steps():
+    """``Trackers.tap`` inside jit: a callback after every 40th step only, at the exact env-steps,
+    with the summary the statistics had then."""
+    memory = Memory()
+    trackers = T.Trackers([memory])
+    done = jax.random.uniform(jax.random.key(1), (200, NUM_ENVS)) < 0.2
+
+    @jax.jit
+    def program(stats):
+        def body(stats, xs):
+            i, d = xs
+            stats, _ = fnrec.stats.step(stats, 1.0, d, False)
+            trackers.tap(stats, i, every=40, extra={"lr": 0.5})
+            return stats, fnrec.stats.summary(stats)
+
+        return jax.lax.scan(body, stats, (jnp.arange(200), done))
+
+    stats, summaries = program(fnrec.stats.init(NUM_ENVS))
+    trackers.close()
+    logged = [args for kind, args in memory.calls if kind == "scalars"]
+    assert [step for _, step in logged] == [40 * k * NUM_ENVS for k in range(1, 6)]
+    for k, (values, _) in enumerate(logged):
+        at = 40 * (k + 1) - 1
+        want = {name: float(v[at]) for name, v in summaries.items()}
+        assert values == pytest.approx({**want, "lr": 0.5, "episodes": values["episodes"]})
+    assert logged[-1][0]["episodes"] == fnrec.stats.episode_count(stats)
+    with pytest.raises(ValueError, match="`every` must be an int >= 1, got 0"):
+        trackers.tap(stats, 0, every=0)
+
+
 def test_videos_of_an_export_and_images_after_the_run(run, tmp_path):
     """``videos`` takes export_videos' result (or its Episodes) with their fps; ``image`` a PNG."""
     export = fnrec.ExportResult(run.videos, dropped_full=0, dropped_too_long=0)

@@ -29,12 +29,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
+import jax
 import numpy as np
+from jax import lax
 
 from fnrec import counter
 from fnrec.episodes import Episode
 from fnrec.history import HistoryChunk, HistoryState
 from fnrec.host.episode_log import EpisodeLog, episode_log
+from fnrec.stats import EpisodeStats, summary
 
 KINDS = ("config", "scalars", "episodes", "video", "image")
 _LABELS = {  # kind -> (one, several)
@@ -311,6 +314,40 @@ class Trackers:
         if finite:
             self._put("scalars", (finite, step))
 
+    def tap(
+        self,
+        stats: EpisodeStats,
+        step: Any = None,
+        every: int = 1,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Inside jit: logs ``fnrec.stats.summary(stats)`` after every `every` steps.
+
+        The scalars (the summary, ``episodes``: the exact episode count, and `extra`) leave the
+        program through ``jax.debug.callback`` only on those steps, and are logged at the
+        statistics' env-steps (all envs together).
+
+        Args:
+          stats: the statistics (``state.stats`` of a recorder's state; one shared queue).
+          step: the loop's step index from 0 (traced); None logs on every call.
+          every: log after steps ``every - 1``, ``2 * every - 1``, ... (a Python int >= 1).
+          extra: more traced scalars to log with them (a loss, a learning rate).
+        """
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"`every` must be an int >= 1, got {every!r}")
+        values = {**summary(stats), "episodes": stats.episode_count, **(extra or {})}
+
+        def send() -> None:
+            jax.debug.callback(self._tapped, values, stats.env_steps)
+
+        if step is None or every == 1:
+            send()
+        else:
+            lax.cond(step % every == every - 1, send, lambda: None)
+
+    def _tapped(self, values: Mapping[str, Any], env_steps: counter.Counter64) -> None:
+        self.scalars(values, counter.to_int(env_steps))
+
     def episodes(
         self, episodes: HistoryChunk | HistoryState | EpisodeLog | list[HistoryChunk]
     ) -> None:
@@ -513,8 +550,6 @@ class Trackers:
         """
         if self._report is not None:
             return self._report
-        import jax
-
         jax.effects_barrier()  # callbacks of a program still running arrive first
         for watched in self._watched:
             watched.finish()
