@@ -182,6 +182,7 @@ def summary_rows(run: Run) -> list[tuple[str, float, int]]:
     ]
 
 
+@pytest.mark.fault
 def test_the_run_reaches_the_trackers_from_inside_jit(run):
     """Every episode (streamed history), every summary (callback) and both videos (a watched
     VideoStream) arrive, and the failing tracker never stopped the run."""
