@@ -99,7 +99,9 @@ def run(tmp_path_factory, mlflow_process) -> Run:
     trackers = T.Trackers([memory, Failing()])
     stream = fnrec.VideoStream(folder / "videos", cartpole, fps=50)
     recording = fnrec.Recording(
-        statistics=fnrec.stats.episode_statistics(100),
+        statistics=fnrec.stats.episode_statistics(
+            100, metrics=[fnrec.stats.discounted_return(0.9)]
+        ),
         capture=fnrec.capture.episode_capture(
             60, watch=None, trigger=lambda i: i < 2, stream=trackers.watch(stream)
         ),
@@ -235,6 +237,8 @@ def test_tensorboard_event_file_read_back_with_tensorboards_reader(run, tmp_path
     assert [int(e.value) for e in lengths] == run.log.length.tolist()
     terminated = events.Scalars("fnrec/episode/terminated")
     assert [bool(e.value) for e in terminated] == run.log.terminated.tolist()
+    discounted = events.Scalars("fnrec/episode/discounted_return")  # a per-episode metric
+    assert [e.value for e in discounted] == run.log.metrics["discounted_return"].tolist()
 
     # The videos: mp4 bytes as written, with their fps and episode, through TensorBoard's reader.
     (video_event,) = [
@@ -323,6 +327,11 @@ def test_wandb_offline_run_folder_read_back(run, tmp_path, monkeypatch):
         [float(r["fnrec/episode/return"]) for r in episodes], run.log.episode_return, rtol=1e-6
     )
     assert [int(r["fnrec/episode/length"]) for r in episodes] == run.log.length.tolist()
+    np.testing.assert_allclose(
+        [r["fnrec/episode/discounted_return"] for r in episodes],
+        run.log.metrics["discounted_return"],
+        rtol=1e-6,
+    )
     for name, value, step in summary_rows(run):
         (row,) = [r for r in rows if r.get("fnrec/env_steps") == step]
         assert float(row[f"fnrec/{name}"]) == pytest.approx(value, rel=1e-6)
@@ -348,10 +357,11 @@ def test_files_jsonl_and_csv(run, tmp_path):
     for name, value, step in summary_rows(run):
         (line,) = [x for x in lines if x["step"] == step]
         assert line[f"fnrec/{name}"] == pytest.approx(value, rel=1e-6)
-    # The same CSV as EpisodeLog.write_csv, plus a truncated column.
+    # The same CSV as EpisodeLog.write_csv (the metric's column included), plus truncated.
     run.log.write_csv(tmp_path / "reference.csv")
     ours = (folder / "episodes.csv").read_text().splitlines()
     reference = (tmp_path / "reference.csv").read_text().splitlines()
+    assert ours[0] == "episode,env,return,length,terminated,discounted_return,truncated"
     assert [line.rsplit(",", 1)[0] for line in ours] == reference
     assert [int(line.rsplit(",", 1)[1]) for line in ours[1:]] == run.log.truncated.tolist()
     media = [json.loads(x) for x in (folder / "media.jsonl").read_text().splitlines()]
@@ -579,6 +589,12 @@ def test_mlflow_against_a_tracking_server(run, mlflow_server, tmp_path):
     returns = sorted(returns, key=lambda m: m.step)
     assert [m.step for m in returns] == run.log.episode_id.tolist()
     np.testing.assert_allclose([m.value for m in returns], run.log.episode_return, rtol=1e-6)
+    discounted = client.get_metric_history(tracker.run_id, "fnrec/episode/discounted_return")
+    np.testing.assert_allclose(
+        [m.value for m in sorted(discounted, key=lambda m: m.step)],
+        run.log.metrics["discounted_return"],
+        rtol=1e-6,
+    )
     for name, value, step in summary_rows(run):
         history = {
             m.step: m.value for m in client.get_metric_history(tracker.run_id, f"fnrec/{name}")

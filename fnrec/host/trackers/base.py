@@ -141,13 +141,16 @@ def episode_columns(episodes: EpisodeLog) -> dict[str, np.ndarray]:
 
     Returns:
       ``{"episode/return": float32[n], "episode/length": int64[n], "episode/terminated":
-      int64[n] (1 or 0), "episode/env": int64[n]}``, in id order.
+      int64[n] (1 or 0), "episode/env": int64[n]}`` and ``"episode/<name>": float32[n]`` for
+      each per-episode metric recorded (``fnrec.stats.metric``), in id order.
     """
+    metrics = getattr(episodes, "metrics", {}) or {}
     return {
         "episode/return": np.asarray(episodes.episode_return, np.float32),
         "episode/length": np.asarray(episodes.length, np.int64),
         "episode/terminated": np.asarray(episodes.terminated, np.int64),
         "episode/env": np.asarray(episodes.env, np.int64),
+        **{f"episode/{k}": np.asarray(v, np.float32) for k, v in sorted(metrics.items())},
     }
 
 

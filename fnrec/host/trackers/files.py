@@ -5,7 +5,8 @@ In the folder:
 - ``scalars.jsonl``: one JSON object per ``log_scalars`` call, ``{"step": S, "<prefix>/name":
   value, ...}``;
 - ``episodes.csv``: one row per finished episode, in the order they arrived, with the columns of
-  ``fnrec.EpisodeLog.write_csv`` (``episode,env,return,length,terminated``) and ``truncated``;
+  ``fnrec.EpisodeLog.write_csv`` (``episode,env,return,length,terminated`` and a column per
+  per-episode metric, fixed by the first episodes) and ``truncated``;
 - ``media.jsonl``: one object per video or image, ``{"kind", "path", "tag", "step", "fps",
   "episode", ...}``, the file copied into ``videos/`` or ``images/``;
 - ``config.json``: the configuration (written whole, atomically).
@@ -28,8 +29,6 @@ import numpy as np
 from fnrec.host.atomic import write_atomically
 from fnrec.host.episode_log import CSV_HEADER, EpisodeLog
 from fnrec.host.trackers.base import Tracker, Video
-
-EPISODES_HEADER = (*CSV_HEADER, "truncated")
 
 
 class Files(Tracker):
@@ -63,12 +62,12 @@ class Files(Tracker):
         self._scalars = open(self.folder / "scalars.jsonl", "a", encoding="utf-8")  # noqa: SIM115
         self._media = open(self.folder / "media.jsonl", "a", encoding="utf-8")  # noqa: SIM115
         path = self.folder / "episodes.csv"
-        new = not path.exists() or path.stat().st_size == 0
+        self._header: list[str] | None = None  # known once a row is written (or read)
+        if path.exists() and path.stat().st_size:
+            with open(path, newline="", encoding="utf-8") as earlier:
+                self._header = next(csv.reader(earlier))
         self._episodes = open(path, "a", newline="", encoding="utf-8")  # noqa: SIM115
         self._csv = csv.writer(self._episodes)
-        if new:
-            self._csv.writerow(EPISODES_HEADER)
-            self._episodes.flush()
 
     def log_config(self, config: Mapping[str, Any]) -> None:
         def write(file: IO[str]) -> None:
@@ -81,16 +80,28 @@ class Files(Tracker):
         self._line(self._scalars, row)
 
     def log_episodes(self, episodes: EpisodeLog) -> None:
-        returns = (
-            np.format_float_positional(r, unique=True, trim="-") for r in episodes.episode_return
-        )
+        metrics = getattr(episodes, "metrics", {}) or {}
+        header = [*CSV_HEADER, *metrics, "truncated"]
+        if self._header is None:
+            self._csv.writerow(header)
+            self._header = header
+        elif header != self._header:
+            raise ValueError(
+                f"`episodes` must have the columns of {self.folder / 'episodes.csv'} "
+                f"{self._header}, got {header}"
+            )
+
+        def shortest(values: np.ndarray) -> list[str]:
+            return [np.format_float_positional(v, unique=True, trim="-") for v in values]
+
         self._csv.writerows(
             zip(
                 episodes.episode_id.tolist(),
                 episodes.env.tolist(),
-                returns,
+                shortest(np.asarray(episodes.episode_return, np.float32)),
                 episodes.length.tolist(),
                 np.asarray(episodes.terminated, np.int64).tolist(),
+                *(shortest(np.asarray(v, np.float32)) for v in metrics.values()),
                 np.asarray(episodes.truncated, np.int64).tolist(),
                 strict=True,
             )
