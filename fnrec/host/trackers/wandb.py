@@ -91,6 +91,8 @@ class WandB(Tracker):
 
     def log_episodes(self, episodes: EpisodeLog) -> None:
         columns = {self.tag(k): v.tolist() for k, v in episode_columns(episodes).items()}
+        for key in columns:  # per-episode metrics too: plotted against the episode id
+            self._define(key, self._episode_key)
         for i, episode in enumerate(episodes.episode_id.tolist()):
             self.run.log({self._episode_key: episode, **{k: v[i] for k, v in columns.items()}})
 
