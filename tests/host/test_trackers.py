@@ -305,7 +305,7 @@ def test_wandb_offline_run_folder_read_back(run, tmp_path, monkeypatch):
         assert time.monotonic() < deadline, "the offline run's log has no exit record"
         time.sleep(0.1)
     rows = []
-    config = {}
+    config, axes = {}, {}
     for record in wandb_records(folder):
         kind = record.WhichOneof("record_type")
         if kind == "history":  # media are nested: ("fnrec/video", "path")
@@ -320,7 +320,12 @@ def test_wandb_offline_run_folder_read_back(run, tmp_path, monkeypatch):
             rows.append(row)
         elif kind == "config":
             config |= {u.key: json.loads(u.value_json) for u in record.config.update}
+        elif kind == "metric" and record.metric.step_metric:  # define_metric: the x axes
+            axes[record.metric.name] = record.metric.step_metric
     assert config["ppo"] == CONFIG["ppo"] and config["envs"] == NUM_ENVS
+    assert axes["fnrec/episode/return"] == axes["fnrec/episode/discounted_return"]
+    assert axes["fnrec/episode/return"] == "fnrec/episode/id"
+    assert axes["fnrec/return_mean"] == "fnrec/env_steps"
     episodes = [r for r in rows if "fnrec/episode/return" in r]
     assert [int(r["fnrec/episode/id"]) for r in episodes] == run.log.episode_id.tolist()
     np.testing.assert_allclose(
