@@ -5,8 +5,9 @@ It has six methods, each called from one worker thread only, so an implementatio
 locks: ``log_config``, ``log_scalars``, ``log_episodes``, ``log_video``, ``log_image`` and
 ``close``. Subclass it to add another tracker.
 
-``Trackers([tracker, ...])`` is what a training run calls: from ``jax.debug.callback`` inside a
-jitted program (``scalars``, the ``stream=`` of ``fnrec.history.episode_history``), from a host
+``Trackers([tracker, ...])`` is what a training run calls: inside a jitted program (``tap``, which
+calls back every K steps; ``scalars`` through ``jax.debug.callback``; ``episodes`` as the
+``stream=`` of ``fnrec.history.episode_history``; ``watch`` of a ``VideoStream``), from a host
 loop, or after the run (an ``EpisodeLog``, ``export_videos``' result, a learning curve). Each call
 converts its arguments to plain Python and numpy values, puts them in a bounded queue and
 returns; one worker thread hands them to every tracker. A tracker that raises never stops the
