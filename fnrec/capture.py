@@ -137,6 +137,97 @@ def on_outcome(choose: Callable[[Finished], ArrayLike]) -> OutcomeTrigger:
     return OutcomeTrigger(choose)
 
 
+class Ranked(NamedTuple):
+    """A store that keeps the ``max_episodes`` top-ranked episodes (made by ``best``, ``worst``
+    and ``most_recent``).
+
+    Attributes:
+      score: a jittable ``(Finished) -> f32[T]``, what episodes are ranked by.
+      largest: True to keep the largest scores, False the smallest.
+      name: what the score is, for file names and messages.
+    """
+
+    score: Callable[[Finished], Array]
+    largest: bool
+    name: str
+
+
+_RANKED_FIELDS = ("episode_return", "length", "episode_id")
+
+
+def _score_of(by: str | Callable[[Finished], ArrayLike]) -> tuple[Callable[[Finished], Any], str]:
+    if callable(by):
+        return by, getattr(by, "__name__", "score")
+    if not isinstance(by, str) or not by:
+        raise TypeError(
+            f"`by` must be {_RANKED_FIELDS}, a metric's name or a callable of a "
+            f"fnrec.capture.Finished, got {by!r}"
+        )
+    if by in _RANKED_FIELDS:
+        return (lambda e: getattr(e, by)), by
+
+    def metric(e: Finished) -> Any:
+        if by not in e.metrics:
+            raise KeyError(
+                f"`by`={by!r} is neither one of {_RANKED_FIELDS} nor a metric of the statistics "
+                f"(they record {sorted(e.metrics)})"
+            )
+        return e.metrics[by]
+
+    return metric, by
+
+
+def best(by: str | Callable[[Finished], ArrayLike] = "episode_return") -> Ranked:
+    """A ranked store: keep the ``max_episodes`` episodes with the largest `by`.
+
+    A finished episode that beats the lowest stored one replaces it, in-graph, in fixed
+    memory; ties keep the earlier episode.
+
+    Args:
+      by: ``"episode_return"``, ``"length"``, ``"episode_id"``, a metric's name, or a jittable
+        function of a ``Finished`` giving one score per tracked env. A NaN score ranks last.
+
+    Returns:
+      A ``Ranked`` for ``episode_capture(keep=...)``.
+
+    Example (the 2 best of 4 episodes)::
+
+        >>> import jax.numpy as jnp, fnrec
+        >>> capture = fnrec.capture.episode_capture(5, 2, watch=None, keep=fnrec.capture.best())
+        >>> stats, cap = fnrec.stats.init(4), capture.init(jnp.zeros(4), num_envs=4)
+        >>> stats, ended = fnrec.stats.step(stats, [3.0, 9.0, 1.0, 7.0], True, False)
+        >>> cap = capture.step(cap, ended, jnp.ones(4), jnp.zeros(4))
+        >>> sorted(cap.stored.episode_return.tolist())
+        [7.0, 9.0]
+    """
+    score, name = _score_of(by)
+    return Ranked(score, True, name)
+
+
+def worst(by: str | Callable[[Finished], ArrayLike] = "episode_return") -> Ranked:
+    """A ranked store: keep the ``max_episodes`` episodes with the smallest `by` (see ``best``).
+
+    Args:
+      by: as in ``best``.
+
+    Returns:
+      A ``Ranked`` for ``episode_capture(keep=...)``.
+    """
+    score, name = _score_of(by)
+    return Ranked(score, False, name)
+
+
+def most_recent() -> Ranked:
+    """A ranked store: keep the ``max_episodes`` episodes that ended last (the largest ids).
+
+    With global ids, the latest of the whole batch; with one watched env, that env's latest.
+
+    Returns:
+      A ``Ranked`` for ``episode_capture(keep=...)``.
+    """
+    return Ranked(lambda e: e.episode_id, True, "recent")
+
+
 class StoredEpisodes(NamedTuple):
     """The table of stored episodes; slot ``i < num_stored`` is a recorded, finished episode.
 
@@ -149,6 +240,8 @@ class StoredEpisodes(NamedTuple):
       episode_return: f32[C], the episode's return (as the statistics computed it).
       terminated: bool[C], ended by termination.
       truncated: bool[C], ended by truncation.
+      score: f32[C], what a ranked store (``best``, ``worst``, ``most_recent``) ranks the
+        episode by; 0 for a store filled in order.
     """
 
     row: Array
@@ -158,6 +251,7 @@ class StoredEpisodes(NamedTuple):
     episode_return: Array
     terminated: Array
     truncated: Array
+    score: Array
 
 
 class CaptureState(NamedTuple):
@@ -224,6 +318,7 @@ class EpisodeCapture(NamedTuple):
       stream: the host callable that receives streamed episodes, or None.
       autoreset_mode: the statistics' autoreset mode the capture follows; None: not bound yet
         (a ``fnrec.Recording`` binds its statistics' mode; alone, ``"same_step"``).
+      keep: the ranked store (``Ranked``), or None (stored in the order episodes end).
     """
 
     init: Callable[..., CaptureState]
@@ -237,6 +332,7 @@ class EpisodeCapture(NamedTuple):
     content: Content | None
     stream: Callable[[Episode], None] | None
     autoreset_mode: AutoresetMode | None = None
+    keep: Ranked | None = None
 
     def following(self, autoreset_mode: AutoresetMode) -> EpisodeCapture:
         """This capture bound to the statistics' `autoreset_mode` (what a Recording does).
@@ -254,7 +350,7 @@ class EpisodeCapture(NamedTuple):
             )
         return episode_capture(
             self.max_length, max(self.max_episodes, 1), self.watch, self.trigger, self.content,
-            self.stream, autoreset_mode,
+            self.stream, autoreset_mode, self.keep,
         )  # fmt: skip
 
 
@@ -290,6 +386,7 @@ def episode_capture(
     content: Content | None = None,
     stream: Callable[[Episode], None] | None = None,
     autoreset_mode: AutoresetMode | None = None,
+    keep: Ranked | None = None,
 ) -> EpisodeCapture:
     """Chooses episodes by id inside jit and keeps what is needed to show them.
 
@@ -313,6 +410,11 @@ def episode_capture(
         ``jax.debug.callback``).
       autoreset_mode: the statistics' autoreset mode; leave it None inside a
         ``fnrec.Recording`` (it binds its statistics' mode); alone, None means ``"same_step"``.
+      keep: None to store triggered episodes in the order they end (later ones are dropped
+        once the store is full), or a ranked store, ``best(by)``, ``worst(by)`` or
+        ``most_recent()``: the store keeps the ``max_episodes`` top-ranked triggered
+        episodes, a better one replacing the lowest-ranked in-graph. With `keep`, `trigger`
+        defaults to every episode.
 
     Returns:
       An ``EpisodeCapture`` whose ``step(state, ended, final_env_state, env_state)`` records one
@@ -335,8 +437,21 @@ def episode_capture(
     if autoreset_mode is not None:
         autoreset_mode = _checks.autoreset_mode(autoreset_mode)
     mode: AutoresetMode = "same_step" if autoreset_mode is None else autoreset_mode
+    if keep is not None:
+        if not isinstance(keep, Ranked):
+            raise TypeError(
+                "`keep` must be None or a ranked store (fnrec.capture.best(by), worst(by), "
+                f"most_recent()), got {type(keep).__name__}"
+            )
+        if stream is not None:
+            raise ValueError("`keep` ranks a store: it needs no `stream` (got both)")
+        if keep.name == "recent" and watch is not None and len(watch) > 1:
+            raise ValueError(
+                f"`keep`=most_recent() ranks by episode id, which counts each watched env's "
+                f"own episodes: watch one env or use global ids (watch=None), got watch={watch}"
+            )
     if trigger is None:
-        trigger = capped_cubic_video_schedule
+        trigger = capped_cubic_video_schedule if keep is None else _every_episode
     if isinstance(trigger, OutcomeTrigger) and not callable(trigger.choose):
         raise TypeError(f"`trigger.choose` must be a callable, got {type(trigger.choose).__name__}")
     for name, fn in (
@@ -440,6 +555,7 @@ def episode_capture(
                 episode_return=jnp.zeros(max_episodes, jnp.float32),
                 terminated=jnp.zeros(max_episodes, jnp.bool_),
                 truncated=jnp.zeros(max_episodes, jnp.bool_),
+                score=jnp.zeros(max_episodes, jnp.float32),
             ),
             num_stored=jnp.zeros((), jnp.int32),
             free_rows=jnp.arange(num_tracked, num_rows, dtype=jnp.int32),
@@ -487,11 +603,11 @@ def episode_capture(
         else:
             ids = state.own_episodes
         envs = jnp.broadcast_to(env_indices(shape), ids.shape)
+        finished = Finished(
+            ids, envs, mine.episode_return, mine.length, mine.terminated, mine.truncated,
+            mine.metrics,
+        )  # fmt: skip
         if isinstance(trigger, OutcomeTrigger):
-            finished = Finished(
-                ids, envs, mine.episode_return, mine.length, mine.terminated, mine.truncated,
-                mine.metrics,
-            )  # fmt: skip
             wanted = done & _chosen_by_outcome(trigger.choose, finished)
         else:
             wanted = done & _triggered(trigger, ids)
@@ -505,9 +621,65 @@ def episode_capture(
             episode_return=mine.episode_return,
             terminated=mine.terminated,
             truncated=mine.truncated,
+            score=jnp.zeros(ids.shape, jnp.float32) if keep is None else _scored(keep, finished),
         )
         kept_state = (state.stored, state.stored_items, state.row)
-        if stream is None:
+        if keep is not None:
+            copies = _copies(state)
+            count = jnp.sum(chosen, dtype=jnp.int32)
+
+            def commit_ranked() -> tuple:
+                """The store after this step's chosen episodes, each replacing the lowest-ranked
+                stored one when the store is full and it ranks higher; the tracked envs' rows."""
+                through = _flags.count_through(chosen)
+                sign = 1.0 if keep.largest else -1.0
+
+                def rank_key(score: Array) -> Array:  # larger is better; NaN is the worst
+                    return jnp.where(jnp.isnan(score), -jnp.inf, sign * score)
+
+                def store_one(k: Array, carry: tuple) -> tuple:
+                    stored, items, rows, num = carry
+                    env = _index_of_rank(chosen, through, k + 1)
+                    values = [jnp.take(x, env[None], mode="clip")[0] for x in episode]
+                    used = jnp.arange(max_episodes, dtype=jnp.int32) < num
+                    keys = jnp.where(used, rank_key(stored.score), jnp.inf)
+                    # The lowest-ranked; of equals, the latest id (ties keep the earlier one).
+                    tied = used & (keys == jnp.min(keys))
+                    lowest = jnp.argmax(jnp.where(tied, stored.episode_id, -1)).astype(jnp.int32)
+                    full = num >= max_episodes
+                    better = rank_key(values[-1]) > keys[lowest]
+                    slot = jnp.where(full, jnp.where(better, lowest, max_episodes), num)
+                    write = slot < max_episodes
+                    at = jnp.minimum(slot, max_episodes - 1)
+                    if copies:  # the rows stay with their envs: copy the episode out
+                        values[0] = state.free_rows[at]
+                        items = lax.cond(
+                            write, lambda i: _copy_row(i, buffers, env, at), lambda i: i, items
+                        )
+                    else:  # the env's row goes to the store; the env takes the slot's row
+                        freed = jnp.where(full, stored.row[at], state.free_rows[at])
+                        rows = rows.at[env].set(jnp.where(write, freed, rows[env]))
+                    stored = StoredEpisodes(
+                        *(
+                            old.at[slot].set(v, mode="drop")
+                            for old, v in zip(stored, values, strict=True)
+                        )
+                    )
+                    return stored, items, rows, num + (write & ~full)
+
+                carry = (state.stored, state.stored_items, state.row, state.num_stored)
+                stored, items, rows, num = lax.fori_loop(0, count, store_one, carry)
+                tie = jnp.int32(0)
+                if copies:  # as in `commit`: the starts overwrite rows after the copies
+                    items, tie = lax.optimization_barrier((items, tie))
+                return stored, items, rows, num, tie
+
+            stored, stored_items, row, num_stored, tie = _when(
+                vmapped, count > 0, commit_ranked,
+                lambda: (*kept_state, state.num_stored, jnp.int32(0)),
+            )  # fmt: skip
+            dropped_full = state.dropped_full
+        elif stream is None:
             count = jnp.sum(chosen, dtype=jnp.int32)
             num_new = jnp.minimum(count, max_episodes - state.num_stored)
             num_stored = state.num_stored + num_new
@@ -646,6 +818,7 @@ def episode_capture(
         content=content,
         stream=stream,
         autoreset_mode=autoreset_mode,
+        keep=keep,
     )
 
 
@@ -852,6 +1025,24 @@ def _triggered(trigger: Trigger, ids: Array) -> Array:
     except (TypeError, ValueError) as error:
         raise type(error)(
             f"`trigger` must map int32 episode ids elementwise to bools: {error}"
+        ) from None
+
+
+def _every_episode(ids: Array) -> Array:
+    """The trigger of a ranked store by default: every episode is a candidate."""
+    return jnp.ones(ids.shape, jnp.bool_)
+
+
+def _scored(keep: Ranked, finished: Finished) -> Array:
+    """`keep.score(finished)` as f32[T], with a clear error for what gives something else."""
+    try:
+        out = keep.score(finished)
+        return _checks.reward_array(f"the ranked store's score ({keep.name})", out,
+                                    finished.episode_id.shape)  # fmt: skip
+    except (TypeError, ValueError, jax.errors.ConcretizationTypeError) as error:
+        raise type(error)(
+            f"`keep` must rank by one number per tracked env (a fnrec.capture.Finished of "
+            f"arrays in, f32[T] out): {error}"
         ) from None
 
 

@@ -34,6 +34,12 @@ def rollout(trigger_name, watch, vmapped):
     capture = fnrec.capture.episode_capture(
         MAX_LENGTH, SLOTS, watch=watch, trigger=fnrec.capture.on_outcome(TRIGGERS[trigger_name])
     )
+    return _capture_run(capture, vmapped)
+
+
+def _capture_run(capture, vmapped):
+    """A jitted scan of statistics (with METRICS) and `capture` over a stream; the env state is
+    the step count of its episode, so every kept frame says which step it shows."""
 
     def step(stats, cap, state, reward, terminated, truncated):
         stats, ended = STATISTICS.step(
@@ -137,3 +143,73 @@ def test_a_trigger_that_is_not_elementwise_names_the_fix():
         traced(lambda e: jnp.ones(3, bool))
     with pytest.raises(TypeError, match="`choose` must be a callable"):
         fnrec.capture.on_outcome(3)
+
+
+KEEPS = {
+    "best_return": (lambda: fnrec.capture.best(), lambda r: r.episode_return, True),
+    "worst_return": (lambda: fnrec.capture.worst(), lambda r: r.episode_return, False),
+    "best_discounted": (
+        lambda: fnrec.capture.best("discounted_return"),
+        lambda r: r.metrics["discounted_return"],
+        True,
+    ),
+    "longest": (lambda: fnrec.capture.best("length"), lambda r: r.length, True),
+    "most_recent": (lambda: fnrec.capture.most_recent(), lambda r: r.episode_id, True),
+}
+
+
+@functools.cache
+def ranked_rollout(keep_name, watch, vmapped):
+    """A jitted scan with a ranked store (compiled once per store, layout and watch)."""
+    capture = fnrec.capture.episode_capture(MAX_LENGTH, 4, watch=watch, keep=KEEPS[keep_name][0]())
+    return _capture_run(capture, vmapped)
+
+
+def _expected_kept(rows, key, largest, k):
+    """The k top-ranked rows that fit a row, ties to the earlier episode: a sort of the log."""
+    fits = [r for r in rows if r.length <= MAX_LENGTH]
+    ordered = sorted(fits, key=lambda r: (-key(r) if largest else key(r), r.episode_id))
+    return ordered[:k]
+
+
+@pytest.mark.parametrize("keep_name", sorted(KEEPS))
+@pytest.mark.parametrize("watch", [None, (2,)], ids=["global", "watched"])
+def test_a_ranked_store_keeps_the_top_k_of_the_whole_log(keep_name, watch):
+    cap, ended = ranked_rollout(keep_name, watch, False)(_stream(3))
+    rows = fnrec.episode_log(ended).episodes()
+    if watch is not None:  # watched ids count the env's own episodes
+        rows = [r._replace(episode_id=i) for i, r in enumerate(x for x in rows if x.env == 2)]
+    _, key, largest = KEEPS[keep_name]
+    want = _expected_kept(rows, key, largest, 4)
+    summary = fnrec.read_capture(cap)
+    got = sorted(summary.episodes, key=lambda e: e.episode_id)
+    assert [e.episode_id for e in got] == sorted(r.episode_id for r in want)
+    by_id = {r.episode_id: r for r in want}
+    for episode in got:  # the frames are the kept episode's own, whichever row they are in
+        assert episode.length == by_id[episode.episode_id].length
+        np.testing.assert_array_equal(
+            episode.items, np.arange(episode.length + 1, dtype=np.float32)
+        )
+    assert summary.dropped_full == 0
+
+
+def test_a_ranked_store_under_vmap_keeps_each_envs_top_k():
+    cap, ended = ranked_rollout("worst_return", (0,), True)(_stream(4))
+    rows = fnrec.episode_log(ended).episodes()
+    for env in range(NUM_ENVS):
+        own = [r._replace(episode_id=i) for i, r in enumerate(x for x in rows if x.env == env)]
+        want = _expected_kept(own, lambda r: r.episode_return, False, 4)
+        one = jax.tree.map(lambda x, env=env: x[env], cap)
+        count = int(one.num_stored)
+        assert sorted(one.stored.episode_id[:count].tolist()) == sorted(r.episode_id for r in want)
+
+
+def test_ranked_store_arguments_are_checked():
+    with pytest.raises(TypeError, match="`keep` must be None or a ranked store"):
+        fnrec.capture.episode_capture(4, keep="best")
+    with pytest.raises(ValueError, match="needs no `stream`"):
+        fnrec.capture.episode_capture(4, keep=fnrec.capture.best(), stream=print)
+    with pytest.raises(ValueError, match=r"most_recent\(\) ranks by episode id.*watch=\(0, 1\)"):
+        fnrec.capture.episode_capture(4, watch=(0, 1), keep=fnrec.capture.most_recent())
+    with pytest.raises(TypeError, match="`by` must be"):
+        fnrec.capture.best(3)
