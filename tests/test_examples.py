@@ -285,3 +285,34 @@ def test_tensorboard_logging_without_tensorboardx(tmp_path):
         "TensorBoard logging: tensorboardX is not installed; run pip install 'fnrec[tensorboard]'"
     )
     assert not (tmp_path / "tb").exists()
+
+
+@pytest.mark.plain
+def test_outcome_videos(tmp_path):
+    """The 3 lowest and 3 highest returns of the whole run are filmed, named by their global
+    ids, every frame there; the CSV has every episode and its discounted return."""
+    example = load("outcome_videos")
+    out = tmp_path / "run"
+    settings = ["--envs", "8", "--steps", "32", "--updates", "3", "--max-episode-steps", "100"]
+    example.main([*settings, "--out", str(out)])
+    with (out / "episodes.csv").open() as file:
+        rows = list(csv.reader(file))
+    header = ["episode", "env", "return", "length", "terminated", "discounted_return"]
+    assert rows[0] == header
+    episodes = [dict(zip(header, r, strict=True)) for r in rows[1:]]
+    assert [int(e["episode"]) for e in episodes] == list(range(len(episodes)))
+    for e in episodes:  # CartPole pays 1 per step: the discounted return follows the length
+        length = int(e["length"])
+        assert float(e["return"]) == length <= 100
+        np.testing.assert_allclose(
+            float(e["discounted_return"]), (1 - 0.99**length) / 0.01, rtol=1e-5
+        )
+    by_return = sorted(episodes, key=lambda e: (float(e["return"]), int(e["episode"])))
+    highest = sorted(episodes, key=lambda e: (-float(e["return"]), int(e["episode"])))[:3]
+    kept = {int(e["episode"]) for e in by_return[:3] + highest}
+    videos = sorted(out.glob("*.mp4"), key=episode_number)
+    assert [p.name for p in videos] == [f"rl-video-episode-{i}.mp4" for i in sorted(kept)]
+    for path in videos:
+        length = int(episodes[episode_number(path)]["length"])
+        assert len(decode(path)) == length + 1, path.name
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no partial files
