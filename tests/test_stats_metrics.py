@@ -342,3 +342,23 @@ def test_metrics_reach_the_history_the_stream_and_the_episode_log(tmp_path):
         histories[0].step(histories[0].init(3), fnrec.stats.step(
             statistics.init(3), 1.0, True, False, metrics=metrics, info={"hit": 1}
         )[1])  # fmt: skip
+
+
+@pytest.mark.gymnasium_api
+def test_host_envs_report_the_metrics_in_info():
+    from fnrec.envs import CartPole
+
+    recording = fnrec.Recording(
+        fnrec.stats.episode_statistics(10, "next_step", [fnrec.stats.discounted_return(0.99)])
+    )
+    env = fnrec.FunctionalVectorEnv(fnrec.adapters.funcenv.recorder(CartPole(), recording, 2))
+    env.reset(seed=0)
+    for _ in range(200):
+        *_, info = env.step(np.ones(2, np.int64))  # always push right: ends in ~10 steps
+        if "episode" in info:
+            break
+    mask = info["_episode"]
+    lengths = info["episode"]["l"][mask]
+    np.testing.assert_allclose(
+        info["episode"]["discounted_return"][mask], (1 - 0.99**lengths) / 0.01, rtol=1e-5
+    )
