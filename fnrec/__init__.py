@@ -5,7 +5,7 @@ The pure, traceable parts (``stats``, ``capture``, ``counter``, ``schedules``, `
 ``adapters`` loads each adapter (and its env library) on first use, and ``checkpoint`` its host
 functions.
 The host-side names (video writing, export, Gymnasium env classes) load on first use from
-``fnrec._host_names.NAMES``, and ``fnrec.trackers`` (the package ``fnrec.host.trackers``) on
+``fnrec._host_names.NAMES``, and ``fnrec.wrappers``, ``fnrec.envs`` and ``fnrec.trackers`` on
 first use, so that importing the traced side never pulls in encoders, host libraries or
 Gymnasium.
 """
@@ -38,8 +38,7 @@ from fnrec.schedules import capped_cubic_video_schedule
 from fnrec.stats import EpisodeEnded, EpisodeStats
 
 if TYPE_CHECKING:  # for type checkers only; tests/test_boundary.py checks it against NAMES
-    from fnrec import envs, wrappers
-    from fnrec.host import trackers
+    from fnrec import envs, trackers, wrappers
     from fnrec.host.captured import CaptureSummary, read_capture
     from fnrec.host.episode_log import EpisodeLog, episode_log
     from fnrec.host.export import (
@@ -67,10 +66,8 @@ def __dir__() -> list[str]:
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("wrappers", "envs"):  # loaded on first use: both import Gymnasium
+    if name in ("wrappers", "envs", "trackers"):  # loaded on first use (host side, Gymnasium)
         return importlib.import_module(f"fnrec.{name}")
-    if name == "trackers":  # the host package, loaded on first use
-        return importlib.import_module("fnrec.host.trackers")
     return _host_getattr(name)
 
 
