@@ -542,7 +542,7 @@ def _last_n_matches_reference(data, mode):
                 )
 
 
-@settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.sampled_from(LAST_FAMILIES).flatmap(streams), mode=st.sampled_from(MODES))
 def test_summary_of_the_last_n_matches_reference_in_both_layouts(data, mode):
     """`last=N` pools per-env queues by when episodes ended: the shared queue's last N."""
@@ -550,7 +550,7 @@ def test_summary_of_the_last_n_matches_reference_in_both_layouts(data, mode):
 
 
 @settings(
-    max_examples=3,
+    max_examples=2,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
