@@ -363,3 +363,22 @@ def test_host_envs_report_the_metrics_in_info():
     np.testing.assert_allclose(
         info["episode"]["discounted_return"][mask], (1 - 0.99**lengths) / 0.01, rtol=1e-5
     )
+
+
+def test_a_checkpoint_keeps_the_metrics_and_refuses_other_ones(tmp_path):
+    metrics = [fnrec.stats.discounted_return(0.5), fnrec.stats.success("ok", "any")]
+    statistics = fnrec.stats.episode_statistics(4, metrics=metrics)
+    step = jax.jit(statistics.step)
+    stats = statistics.init(2)
+    for done in ([False, True], [False, False]):  # env 0 is mid-episode when saved
+        stats, _ = step(stats, 2.0, jnp.array(done), False, info={"ok": jnp.array(done)})
+    path = fnrec.checkpoint.save(tmp_path / "stats.npz", stats)
+    restored = fnrec.checkpoint.restore(path, like=statistics.init(2))
+    _, resumed = step(restored, 2.0, True, False, info={"ok": [0, 0]})
+    _, uninterrupted = step(stats, 2.0, True, False, info={"ok": [0, 0]})
+    for name in ("discounted_return", "success"):
+        assert resumed.metrics[name].tolist() == uninterrupted.metrics[name].tolist()
+    assert resumed.metrics["discounted_return"].tolist() == [3.5, 3.0]  # 2 + 1 + 0.5; 2 + 1
+    other = fnrec.stats.episode_statistics(4, metrics=metrics[:1])
+    with pytest.raises(fnrec.checkpoint.CheckpointMismatch):
+        fnrec.checkpoint.restore(path, like=other.init(2))
