@@ -26,33 +26,15 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from _results import command_line, machine_line, spread, write_section
+from capture_overhead import _act, _policy_params  # the same policy, step for step
 from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
 
 import fnrec
 
 LIMIT = 500
-HIDDEN = 64
 KEPT = 4
 BUFFER = 100
-
-
-def _policy_params(key: jax.Array) -> list[tuple[jax.Array, jax.Array]]:
-    sizes = [4, HIDDEN, HIDDEN, 2]
-    keys = jax.random.split(key, len(sizes) - 1)
-    return [
-        (jax.random.normal(k, (a, b)) / np.sqrt(a), jnp.zeros(b))
-        for k, a, b in zip(keys, sizes[:-1], sizes[1:], strict=True)
-    ]
-
-
-def _act(params, obs: jax.Array, key: jax.Array) -> jax.Array:
-    x = obs
-    for w, b in params[:-1]:
-        x = jnp.tanh(x @ w + b)
-    logits = x @ params[-1][0] + params[-1][1]
-    return jax.random.categorical(key, logits).astype(jnp.int32)
 
 
 def three_metrics() -> list[fnrec.stats.Metric]:
@@ -205,7 +187,7 @@ def main() -> None:
             "## Per-episode metrics and ranked stores (`metrics_overhead.py`)",
             "",
             f"Gymnasium's functional CartPole through `FuncEnvAdapter` (statistics with a queue "
-            f"of {BUFFER}, time limit {LIMIT}), {args.steps} steps, a 4-{HIDDEN}-{HIDDEN}-2 MLP "
+            f"of {BUFFER}, time limit {LIMIT}), {args.steps} steps, a 4-64-64-2 MLP "
             f"policy sampled every step; {args.rounds} interleaved rounds after warm-up, one "
             "process. Ratio: median (and interquartile range) of per-round ratios.",
             "",

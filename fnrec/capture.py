@@ -1011,21 +1011,45 @@ _TRIGGER_HOW = (
 )
 
 
-def _triggered(trigger: Trigger, ids: Array) -> Array:
-    """`trigger(ids)` as bool[T], with a clear error for a trigger that gives something else."""
+def _per_env(
+    fn: Callable[[Any], Any],
+    argument: Any,
+    shape: tuple[int, ...],
+    kind: tuple[str, Callable[..., Array]],
+    failed: str,
+    wrong: str,
+) -> Array:
+    """`fn(argument)` checked as one value per tracked env; a clear error otherwise.
+
+    Args:
+      fn: the user's jittable function (a trigger, an outcome choice, a ranking score).
+      argument: what it is given (episode ids, or a ``Finished``).
+      shape: the expected shape ([T]).
+      kind: ``(name, check)``, the value's name in messages and ``_checks.flag_array`` or
+        ``_checks.reward_array``.
+      failed: what to say when `fn` itself fails (Python control flow on traced arrays).
+      wrong: what to say when it gives something of another shape or dtype.
+    """
+    name, check = kind
     try:
-        out = trigger(ids)
+        out = fn(argument)
     except (TypeError, jax.errors.ConcretizationTypeError) as error:
         raise TypeError(
-            f"`trigger` failed on an array of episode ids ({type(error).__name__}: "
-            f"{str(error).splitlines()[0]}): {_TRIGGER_HOW}"
+            f"{failed} ({type(error).__name__}: {str(error).splitlines()[0]})"
         ) from None
     try:
-        return _checks.flag_array("trigger(episode_id)", out, ids.shape)
+        return check(name, out, shape)
     except (TypeError, ValueError) as error:
-        raise type(error)(
-            f"`trigger` must map int32 episode ids elementwise to bools: {error}"
-        ) from None
+        raise type(error)(f"{wrong}: {error}") from None
+
+
+def _triggered(trigger: Trigger, ids: Array) -> Array:
+    """`trigger(ids)` as bool[T], with a clear error for a trigger that gives something else."""
+    return _per_env(
+        trigger, ids, ids.shape, ("trigger(episode_id)", _checks.flag_array),
+        f"`trigger` failed on an array of episode ids: {_TRIGGER_HOW}",
+        "`trigger` must map int32 episode ids elementwise to bools",
+    )  # fmt: skip
 
 
 def _every_episode(ids: Array) -> Array:
@@ -1035,34 +1059,24 @@ def _every_episode(ids: Array) -> Array:
 
 def _scored(keep: Ranked, finished: Finished) -> Array:
     """`keep.score(finished)` as f32[T], with a clear error for what gives something else."""
-    try:
-        out = keep.score(finished)
-        return _checks.reward_array(f"the ranked store's score ({keep.name})", out,
-                                    finished.episode_id.shape)  # fmt: skip
-    except (TypeError, ValueError, jax.errors.ConcretizationTypeError) as error:
-        raise type(error)(
-            f"`keep` must rank by one number per tracked env (a fnrec.capture.Finished of "
-            f"arrays in, f32[T] out): {error}"
-        ) from None
+    return _per_env(
+        keep.score, finished, finished.episode_id.shape,
+        (f"the ranked store's score ({keep.name})", _checks.reward_array),
+        "`keep` failed on the finished episodes: it ranks a fnrec.capture.Finished of ARRAYS "
+        "(one entry per tracked env) by one number each",
+        "`keep` must rank by one number per tracked env",
+    )  # fmt: skip
 
 
 def _chosen_by_outcome(choose: Callable[[Finished], Any], finished: Finished) -> Array:
     """`choose(finished)` as bool[T], with a clear error for what gives something else."""
-    try:
-        out = choose(finished)
-    except (TypeError, jax.errors.ConcretizationTypeError) as error:
-        raise TypeError(
-            f"`trigger` (on_outcome) failed on the finished episodes ({type(error).__name__}: "
-            f"{str(error).splitlines()[0]}): it receives a fnrec.capture.Finished of ARRAYS "
-            "(one entry per tracked env) and returns a bool array, e.g. `lambda e: "
-            "e.terminated & (e.episode_return < 10)` (not `and`, `if`)"
-        ) from None
-    try:
-        return _checks.flag_array("trigger(finished)", out, finished.episode_id.shape)
-    except (TypeError, ValueError) as error:
-        raise type(error)(
-            f"`trigger` (on_outcome) must give one bool per tracked env: {error}"
-        ) from None
+    return _per_env(
+        choose, finished, finished.episode_id.shape, ("trigger(finished)", _checks.flag_array),
+        "`trigger` (on_outcome) failed on the finished episodes: it receives a "
+        "fnrec.capture.Finished of ARRAYS (one entry per tracked env) and returns a bool "
+        "array, e.g. `lambda e: e.terminated & (e.episode_return < 10)` (not `and`, `if`)",
+        "`trigger` (on_outcome) must give one bool per tracked env",
+    )  # fmt: skip
 
 
 def _send(
