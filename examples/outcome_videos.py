@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     print(f"  returns from {log.episode_return.min():.0f} to {log.episode_return.max():.0f}")
     for name, capture_state in (("highest", state.capture), ("lowest", worst_state)):
-        kept = sorted(fnrec.read_capture(capture_state).episodes, key=lambda e: e.episode_id)
-        shown = ", ".join(f"{e.episode_id} ({e.episode_return:.0f})" for e in kept)
+        kept = sorted(fnrec.read_capture(capture_state).episodes, key=lambda e: e.rank)
+        shown = ", ".join(f"#{e.rank} {e.episode_id} ({e.episode_return:.0f})" for e in kept)
         print(f"  {name} returns: episodes {shown}")
     print(f"  {len(videos)} videos and {csv_path} in {args.out}/")
     return {"videos": videos, "log": log, "csv": csv_path}

@@ -464,7 +464,8 @@ def episode_capture(
     if stream is not None:
         max_episodes = 0
     row_length = max_length + 1
-    settings = _Settings(row_length, max_episodes, mode, watch)
+    ranked_order = None if keep is None else ("largest" if keep.largest else "smallest")
+    settings = _Settings(row_length, max_episodes, mode, watch, ranked_order)
 
     def tracked(tree: Any, shape: tuple[int, ...], name: str) -> Any:
         """The tracked envs' slices of a per-env pytree, with a leading [T] axis."""
@@ -830,11 +831,16 @@ class _Settings(NamedTuple):
     max_episodes: int
     autoreset_mode: AutoresetMode
     watch: tuple[int, ...] | None
+    ranked: str | None = None  # a ranked store's order: "largest", "smallest"; None: in order
 
     def encoded(self) -> Array:
         watch = () if self.watch is None else tuple(i + 1 for i in self.watch)
         mode = _checks.AUTORESET_MODES.index(self.autoreset_mode) + 1
-        shape = (0, self.row_length, self.max_episodes + 1, mode, int(self.watch is None), *watch)
+        ranked = _RANKED_ORDERS.index(self.ranked) + 1
+        shape = (
+            0, self.row_length, self.max_episodes + 1, mode, ranked, int(self.watch is None),
+            *watch,
+        )  # fmt: skip
         return jnp.zeros(shape, jnp.bool_)
 
     def check(self, state: Any) -> None:
@@ -856,7 +862,9 @@ _SETTING_NAMES = {
     "max_episodes": "max_episodes",
     "autoreset_mode": "autoreset_mode",
     "watch": "watch",
+    "ranked": "keep (a ranked store's order)",
 }
+_RANKED_ORDERS = (None, "largest", "smallest")
 
 
 def _shown(name: str, value: Any) -> Any:
@@ -867,10 +875,10 @@ def decoded_settings(state: CaptureState) -> _Settings:
     """The settings a capture state was made with (read off its ``settings`` field's shape)."""
     shape = tuple(state.settings.shape)
     shape = shape[shape.index(0) + 1 :]  # past any batch axes a vmap added
-    row_length, max_episodes, mode, global_ids, *watch = shape
+    row_length, max_episodes, mode, ranked, global_ids, *watch = shape
     return _Settings(
         row_length, max_episodes - 1, _checks.AUTORESET_MODES[mode - 1],
-        None if global_ids else tuple(i - 1 for i in watch),
+        None if global_ids else tuple(i - 1 for i in watch), _RANKED_ORDERS[ranked - 1],
     )  # fmt: skip
 
 

@@ -38,6 +38,9 @@ class Episode(NamedTuple):
         then (env, episode_id), not the id alone, names the episode.
       metrics: ``{name: float}``, the episode's metrics (``fnrec.stats.Metric``), where
         recorded; else None.
+      rank: its rank in a ranked capture store (1: the best kept, by the store's order; ties
+        to the earlier id), with the ``score`` it was ranked by; else None.
+      score: the value a ranked store ranked it by; else None.
     """
 
     episode_id: int
@@ -51,6 +54,8 @@ class Episode(NamedTuple):
     path: Path | None = None
     ids_per_env: bool = False
     metrics: dict[str, float] | None = None
+    rank: int | None = None
+    score: float | None = None
 
 
 def to_host(x: Any) -> Any:

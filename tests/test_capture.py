@@ -408,7 +408,7 @@ def test_a_state_made_with_other_settings_is_refused_naming_the_setting(other, s
     # vmapped states carry the settings too (the batch axis is skipped)
     one = fnrec.capture.episode_capture(5, 4, watch=(0,))
     per_env = jax.vmap(one.init)(env_states(2, 0))
-    assert fnrec.capture.decoded_settings(per_env) == (6, 4, "same_step", (0,))
+    assert fnrec.capture.decoded_settings(per_env) == (6, 4, "same_step", (0,), None)
 
 
 def test_a_capture_follows_the_statistics_and_refuses_another_mode():

@@ -186,6 +186,11 @@ def test_a_ranked_store_keeps_the_top_k_of_the_whole_log(keep_name, watch):
     summary = fnrec.read_capture(cap)
     got = sorted(summary.episodes, key=lambda e: e.episode_id)
     assert [e.episode_id for e in got] == sorted(r.episode_id for r in want)
+    # read_capture ranks them as the sort does (1: the best kept), with their scores.
+    by_rank = sorted(summary.episodes, key=lambda e: e.rank)
+    assert [e.episode_id for e in by_rank] == [r.episode_id for r in want]
+    assert [e.rank for e in by_rank] == list(range(1, len(want) + 1))
+    np.testing.assert_allclose([e.score for e in by_rank], [float(key(r)) for r in want], 1e-6)
     by_id = {r.episode_id: r for r in want}
     for episode in got:  # the frames are the kept episode's own, whichever row they are in
         assert episode.length == by_id[episode.episode_id].length
@@ -215,3 +220,7 @@ def test_ranked_store_arguments_are_checked():
         fnrec.capture.episode_capture(4, watch=(0, 1), keep=fnrec.capture.most_recent())
     with pytest.raises(TypeError, match="`by` must be"):
         fnrec.capture.best(3)
+    unranked = fnrec.capture.episode_capture(4, 2, watch=None)
+    ranked = fnrec.capture.episode_capture(4, 2, watch=None, keep=fnrec.capture.worst())
+    with pytest.raises(ValueError, match=r"keep \(a ranked store's order\) None"):
+        ranked.clear(unranked.init(jnp.zeros(2), 2))

@@ -69,6 +69,7 @@ def read_capture(state: CaptureState) -> CaptureSummary:
             continue
         rows = table.row[instance, :count]
         items = _rows(state, batch_shape, instance, rows)
+        ranks = _ranks(settings.ranked, table.score[instance, :count], table.episode_id[instance])
         for k in range(count):
             length = int(table.length[instance, k])
             env = instance * envs_per_instance + int(table.env[instance, k])
@@ -82,9 +83,23 @@ def read_capture(state: CaptureState) -> CaptureSummary:
                     truncated=bool(table.truncated[instance, k]),
                     items=jax.tree.map(lambda x, k=k, n=length + 1: x[k, :n], items),
                     ids_per_env=ids_per_env,
+                    rank=None if ranks is None else int(ranks[k]),
+                    score=None if ranks is None else float(table.score[instance, k]),
                 )
             )
     return CaptureSummary(episodes, dropped_full, dropped_too_long)
+
+
+def _ranks(order: str | None, scores: np.ndarray, ids: np.ndarray) -> np.ndarray | None:
+    """Each stored episode's rank (1: best) in a ranked store, ties to the earlier id; NaN
+    scores rank last. None for a store filled in order."""
+    if order is None:
+        return None
+    key = np.where(np.isnan(scores), -np.inf, scores if order == "largest" else -scores)
+    order_of = np.lexsort((ids[: len(scores)], -key))
+    ranks = np.empty(len(scores), np.int64)
+    ranks[order_of] = np.arange(1, len(scores) + 1)
+    return ranks
 
 
 def _check_table(
