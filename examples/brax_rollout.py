@@ -34,14 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import fnrec
+from fnrec._cli import at_least
 from fnrec._optional import MissingDependency, require
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,11 +43,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__.split("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--envs", type=_positive, default=16, help="N: envs stepped in parallel")
-    parser.add_argument("--steps", type=_positive, default=1000, help="steps of every env")
-    parser.add_argument("--episode-length", type=_positive, default=200, help="time limit")
-    parser.add_argument("--every", type=_positive, default=10, help="K: film ids 0, K, 2K, ...")
-    parser.add_argument("--videos", type=_positive, default=3, help="V: how many to film")
+    parser.add_argument("--envs", type=at_least(1), default=16, help="N: envs stepped in parallel")
+    parser.add_argument("--steps", type=at_least(1), default=1000, help="steps of every env")
+    parser.add_argument("--episode-length", type=at_least(1), default=200, help="time limit")
+    parser.add_argument("--every", type=at_least(1), default=10, help="K: film ids 0, K, 2K, ...")
+    parser.add_argument("--videos", type=at_least(1), default=3, help="V: how many to film")
     parser.add_argument(
         "--noise", type=float, default=0.3, help="the policy's noise (larger: shorter episodes)"
     )

@@ -23,14 +23,8 @@ from pathlib import Path
 import numpy as np
 
 import fnrec
+from fnrec._cli import at_least
 from fnrec.envs import CartPole
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
 
 
 def _probability(text: str) -> float:
@@ -45,9 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__.split("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--episodes", type=_positive, default=4, help="evaluation episodes")
+    parser.add_argument("--episodes", type=at_least(1), default=4, help="evaluation episodes")
     parser.add_argument("--out", type=Path, default=Path("videos/eval"), help="video folder")
-    parser.add_argument("--max-episode-steps", type=_positive, default=500, help="time limit")
+    parser.add_argument("--max-episode-steps", type=at_least(1), default=500, help="time limit")
     parser.add_argument(
         "--epsilon", type=_probability, default=0.2, help="chance of a random action per step"
     )

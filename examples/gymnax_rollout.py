@@ -32,14 +32,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import fnrec
+from fnrec._cli import at_least
 from fnrec._optional import MissingDependency, require
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -47,11 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__.split("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--envs", type=_positive, default=64, help="N: envs stepped in parallel")
-    parser.add_argument("--steps", type=_positive, default=1000, help="steps of every env")
-    parser.add_argument("--every", type=_positive, default=25, help="K: film ids 0, K, 2K, ...")
-    parser.add_argument("--videos", type=_positive, default=4, help="V: how many to film")
-    parser.add_argument("--max-episode-steps", type=_positive, default=500, help="time limit")
+    parser.add_argument("--envs", type=at_least(1), default=64, help="N: envs stepped in parallel")
+    parser.add_argument("--steps", type=at_least(1), default=1000, help="steps of every env")
+    parser.add_argument("--every", type=at_least(1), default=25, help="K: film ids 0, K, 2K, ...")
+    parser.add_argument("--videos", type=at_least(1), default=4, help="V: how many to film")
+    parser.add_argument("--max-episode-steps", type=at_least(1), default=500, help="time limit")
     parser.add_argument("--out", type=Path, default=Path("videos/gymnax"), help="output folder")
     parser.add_argument("--name-prefix", default="rl-video", help="video file name prefix")
     parser.add_argument(

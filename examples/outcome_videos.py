@@ -22,18 +22,12 @@ from pathlib import Path
 import jax
 
 import fnrec
+from fnrec._cli import at_least
 from fnrec.demo import ppo
 from fnrec.envs import CartPole
 
 GAMMA = 0.99
 KEPT = 3  # episodes per ranked store
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -42,10 +36,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--out", type=Path, default=Path("videos/outcome"), help="output folder")
-    parser.add_argument("--envs", type=_positive, default=32, help="envs stepped in parallel")
-    parser.add_argument("--steps", type=_positive, default=64, help="env steps per update")
-    parser.add_argument("--updates", type=_positive, default=60, help="PPO updates")
-    parser.add_argument("--max-episode-steps", type=_positive, default=500, help="time limit")
+    parser.add_argument("--envs", type=at_least(1), default=32, help="envs stepped in parallel")
+    parser.add_argument("--steps", type=at_least(1), default=64, help="env steps per update")
+    parser.add_argument("--updates", type=at_least(1), default=60, help="PPO updates")
+    parser.add_argument("--max-episode-steps", type=at_least(1), default=500, help="time limit")
     parser.add_argument("--name-prefix", default="rl-video", help="video file name prefix")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)

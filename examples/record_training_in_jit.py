@@ -24,14 +24,8 @@ import jax
 import jax.numpy as jnp
 
 import fnrec
+from fnrec._cli import at_least
 from fnrec.envs import CartPole
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,12 +34,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "--episodes", type=_positive, default=10_000, help="E: stop after E episodes"
+        "--episodes", type=at_least(1), default=10_000, help="E: stop after E episodes"
     )
-    parser.add_argument("--every", type=_positive, default=250, help="K: record ids 0, K, 2K, ...")
+    parser.add_argument(
+        "--every", type=at_least(1), default=250, help="K: record ids 0, K, 2K, ..."
+    )
     parser.add_argument("--out", type=Path, default=Path("videos/training"), help="output folder")
-    parser.add_argument("--envs", type=_positive, default=256, help="envs stepped in parallel")
-    parser.add_argument("--max-episode-steps", type=_positive, default=500, help="time limit")
+    parser.add_argument("--envs", type=at_least(1), default=256, help="envs stepped in parallel")
+    parser.add_argument("--max-episode-steps", type=at_least(1), default=500, help="time limit")
     parser.add_argument("--name-prefix", default="rl-video", help="video file name prefix")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)

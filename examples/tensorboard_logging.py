@@ -33,6 +33,7 @@ import jax
 import numpy as np
 
 import fnrec
+from fnrec._cli import at_least
 from fnrec._optional import MissingDependency, require
 from fnrec.demo.ppo import PPOConfig, make_train
 from fnrec.envs import CartPole
@@ -43,24 +44,17 @@ SUMMARY_TAGS = ("return_mean", "return_min", "return_max", "length_mean", "termi
 _SHORTEST_EPISODE = 8
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--updates", type=_positive, default=60, help="PPO updates")
-    parser.add_argument("--envs", type=_positive, default=32, help="envs stepped in parallel")
+    parser.add_argument("--updates", type=at_least(1), default=60, help="PPO updates")
+    parser.add_argument("--envs", type=at_least(1), default=32, help="envs stepped in parallel")
     parser.add_argument(
-        "--steps-per-update", type=_positive, default=64, help="rollout length per update"
+        "--steps-per-update", type=at_least(1), default=64, help="rollout length per update"
     )
-    parser.add_argument("--max-episode-steps", type=_positive, default=500, help="time limit")
+    parser.add_argument("--max-episode-steps", type=at_least(1), default=500, help="time limit")
     parser.add_argument(
         "--logdir", type=Path, default=Path("runs/ppo-cartpole"), help="TensorBoard log folder"
     )

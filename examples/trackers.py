@@ -35,6 +35,7 @@ import jax
 import numpy as np
 
 import fnrec
+from fnrec._cli import at_least
 from fnrec._optional import MissingDependency
 from fnrec.demo.ppo import PPOConfig, make_train
 from fnrec.envs import CartPole
@@ -42,13 +43,6 @@ from fnrec.render import cartpole
 
 FPS = 50  # CartPole's own render rate
 _SHORTEST_EPISODE = 8  # CartPole's shortest episode
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,11 +56,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--mlflow", metavar="URI", help="MLflow tracking URI (a server, or sqlite:///file.db)")
     add("--wandb-project", default="fnrec", help="W&B project")
     add("--mlflow-experiment", default="fnrec", help="MLflow experiment")
-    add("--updates", type=_positive, default=60, help="PPO updates")
-    add("--envs", type=_positive, default=32, help="envs stepped in parallel")
-    add("--steps-per-update", type=_positive, default=64, help="rollout length per update")
-    add("--max-episode-steps", type=_positive, default=500, help="time limit (longest video)")
-    add("--every", type=_positive, default=None, metavar="K",
+    add("--updates", type=at_least(1), default=60, help="PPO updates")
+    add("--envs", type=at_least(1), default=32, help="envs stepped in parallel")
+    add("--steps-per-update", type=at_least(1), default=64, help="rollout length per update")
+    add("--max-episode-steps", type=at_least(1), default=500, help="time limit (longest video)")
+    add("--every", type=at_least(1), default=None, metavar="K",
         help="record episodes 0, K, 2K, ... (default: the capped cubic schedule)")  # fmt: skip
     add("--video-dir", type=Path, default=None,
         help="where the mp4s are written (default: DIR/videos of --tensorboard or "

@@ -35,16 +35,10 @@ from pathlib import Path
 import numpy as np
 
 import fnrec
+from fnrec._cli import at_least
 from fnrec.envs import CartPole
 
 CSV_HEADER = ("episode", "return", "length", "time", "terminated")
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -52,13 +46,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__.split("\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--episodes", type=_positive, default=10_000, help="E: training episodes")
-    parser.add_argument("--every", type=_positive, default=250, help="K: film ids 0, K, 2K, ...")
+    parser.add_argument("--episodes", type=at_least(1), default=10_000, help="E: training episodes")
+    parser.add_argument("--every", type=at_least(1), default=250, help="K: film ids 0, K, 2K, ...")
     parser.add_argument("--out", type=Path, default=Path("videos/python-loop"), help="folder")
-    parser.add_argument("--max-episode-steps", type=_positive, default=500, help="time limit")
+    parser.add_argument("--max-episode-steps", type=at_least(1), default=500, help="time limit")
     parser.add_argument("--name-prefix", default="training", help="video file name prefix")
     parser.add_argument(
-        "--print-every", type=_positive, default=1000, help="a progress line every N episodes"
+        "--print-every", type=at_least(1), default=1000, help="a progress line every N episodes"
     )
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)

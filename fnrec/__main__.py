@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-from collections.abc import Callable
+
+from fnrec._cli import at_least
 
 _DEMO_DESCRIPTION = """\
 Trains PPO (pure JAX) on a batch of CartPoles inside ONE jitted program, with fnrec recording
@@ -22,25 +23,10 @@ Deterministic for a seed; about 7 s on a 2-core CPU with the defaults (2026-12-0
 minute on slower machines."""
 
 
-def _at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an int >= `minimum`, with an error that names the bound."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
 def _seed(text: str) -> int:
     """An argparse type: a PRNG seed in [0, 2**32) (with 64-bit JAX off, jax.random.key keeps
     32 bits: a larger seed would silently repeat a smaller one's run)."""
-    value = _at_least(0)(text)
+    value = at_least(0)(text)
     if value >= 2**32:
         raise argparse.ArgumentTypeError(
             f"expected an integer below 2**32 (JAX keeps 32 bits of a seed), got {value}"
@@ -70,18 +56,16 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     add = demo.add_argument
     add("--out", default="fnrec-demo", help="output folder (default: %(default)s)")
-    add(
-        "--envs", type=_at_least(1), default=32, help="CartPoles in parallel (default: %(default)s)"
-    )
-    add("--updates", type=_at_least(1), default=60, help="PPO updates (default: %(default)s)")
-    add("--steps-per-update", type=_at_least(1), default=64,
+    add("--envs", type=at_least(1), default=32, help="CartPoles in parallel (default: %(default)s)")
+    add("--updates", type=at_least(1), default=60, help="PPO updates (default: %(default)s)")
+    add("--steps-per-update", type=at_least(1), default=64,
         help="rollout steps of every env per update (default: %(default)s)")  # fmt: skip
-    add("--every", type=_at_least(1), default=None, metavar="K",
+    add("--every", type=at_least(1), default=None, metavar="K",
         help="record episodes 0, K, 2K, ... (default: the capped cubic schedule "
              "0, 1, 8, 27, ..., 1000, then every 1000th)")  # fmt: skip
-    add("--videos", type=_at_least(1), default=12,
+    add("--videos", type=at_least(1), default=12,
         help="at most this many recorded episodes (default: %(default)s)")  # fmt: skip
-    add("--max-episode-steps", type=_at_least(1), default=500,
+    add("--max-episode-steps", type=at_least(1), default=500,
         help="time limit, in steps (default: %(default)s)")  # fmt: skip
     add("--seed", type=_seed, default=0, help="PRNG seed (default: %(default)s)")
     add("--quiet", action="store_true", help="print nothing")
