@@ -49,6 +49,23 @@ def test_learning_curve_writes_a_png(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["curve.png"]  # no temporary left
 
 
+def test_learning_curve_draws_chosen_metrics_below(tmp_path):
+    log = _log(120)
+    first = np.where(log.length < 100, log.length / 2, np.nan).astype(np.float32)  # NaN: never
+    log = log._replace(metrics={"discounted_return": log.episode_return * 0.5, "first": first})
+    plain = iio.imread(learning_curve(log, tmp_path / "plain.png"))
+    both = iio.imread(
+        learning_curve(log, tmp_path / "m.png", metrics=["discounted_return", "first"])
+    )
+    assert plain.shape[:2] == (600, 800) and both.shape[:2] == (1200, 800)
+    # the metric panels hold dots: the lower half is not blank
+    assert both[600:, :, :3].std() > 10
+    with pytest.raises(ValueError, match=r"`metrics` must be a sequence of the log's metric names"):
+        learning_curve(log, tmp_path / "x.png", metrics=["success"])
+    with pytest.raises(ValueError, match=r"`metrics` must be a sequence"):
+        learning_curve(log, tmp_path / "x.png", metrics="first")
+
+
 def test_learning_curve_of_no_episode_still_draws(tmp_path):
     assert learning_curve(_log(0), tmp_path / "empty.png").exists()
 
