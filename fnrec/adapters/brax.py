@@ -47,6 +47,7 @@ from fnrec.adapters import core
 from fnrec.adapters.core import EnvFns, EnvReset, EnvStep, Recording
 from fnrec.recorders import Recorder
 from fnrec.recorders import recorder as make_recorder
+from fnrec.stats import Metric, Reducer, metric
 
 STATS_KEY = "episode_stats"
 CAPTURE_KEY = "episode_capture"
@@ -184,6 +185,31 @@ def recorder(
     )  # fmt: skip
 
 
+def episode_metrics(env: Any, reduce: Reducer = "sum") -> tuple[Metric, ...]:
+    """Every entry of brax's per-step ``state.metrics``, reduced per episode: summed (as brax's
+    ``EpisodeWrapper`` sums them into ``info["episode_metrics"]``) or by another reducer.
+
+    Give them to the statistics: ``fnrec.Recording(statistics=fnrec.stats.episode_statistics(
+    metrics=episode_metrics(env)))``; each finished episode then carries them, under the
+    entries' own names (``"reward_forward"``...), in ``info["episode"]``, the queues, summaries,
+    histories and the episode log. Works for MuJoCo Playground envs too.
+
+    Args:
+      env: the brax (or Playground) env, wrapped or not; its reset is traced (not run) to read
+        the entries' names.
+      reduce: how each entry is reduced over an episode (see ``fnrec.stats.metric``).
+
+    Returns:
+      One ``fnrec.stats.Metric`` per entry, in name order.
+    """
+    keys = jax.random.split(jax.random.PRNGKey(0), env_batch(env, None) or 1)
+    shapes = jax.eval_shape(env.reset, keys if is_batched(env) else keys[0])
+    return tuple(
+        metric(name, lambda t, name=name: t.env_state.metrics[name], reduce)
+        for name in sorted(shapes.metrics)
+    )
+
+
 _RECORDED_KEYS = {
     "stats": STATS_KEY, "steps": STEPS_KEY, "capture": CAPTURE_KEY, "history": HISTORY_KEY,
     "last_episode": "log_wrapper_episode",
@@ -221,7 +247,8 @@ class BraxAdapter:
         shape = jnp.shape(state.env_state.reward)
         if shape != (() if num_envs is None else (num_envs,)):
             raise ValueError(f"`state.reward` must be a scalar or [N], got shape {shape}")
-        return _with_info(state, core.no_episode(shape))
+        names = tuple(m.name for m in self.recording.statistics.metrics)
+        return _with_info(state, core.no_episode(shape, names))
 
     def step(self, state: Any, action: Array) -> Any:
         """The env's step, recorded; the finished episodes are in ``state.info["episode"]``."""

@@ -700,9 +700,12 @@ def split_done(done: ArrayLike, truncation: ArrayLike) -> tuple[Array, Array]:
     return (jnp.asarray(done) != 0) & ~truncated, truncated
 
 
-def no_episode(shape: tuple[int, ...]) -> EpisodeEnded:
-    """An EpisodeEnded in which no env finished (for a reset's info, so pytrees keep one form)."""
+def no_episode(shape: tuple[int, ...], metrics: tuple[str, ...] = ()) -> EpisodeEnded:
+    """An EpisodeEnded in which no env finished (for a reset's info, so pytrees keep one form:
+    the step's, with the `metrics` named)."""
     zero = jnp.zeros(shape, jnp.bool_)
+    values = jnp.zeros(shape, jnp.float32)
     return EpisodeEnded(
-        zero, jnp.zeros(shape, jnp.float32), jnp.zeros(shape, jnp.int32), zero, zero
-    )
+        zero, values, jnp.zeros(shape, jnp.int32), zero, zero,
+        metrics={name: values for name in metrics},
+    )  # fmt: skip

@@ -11,8 +11,8 @@ that dies on its last allowed step reads as terminated).
 ``recorder(env, recording, num_envs, params)`` is the family's entry: gymnax's same-step
 autoreset with gymnax's keys (as craftax's own auto-reset ``step`` does), capture of craftax's
 ``EnvState``. For gymnax's signatures (craftax_baselines' LogWrapper swap), use
-``fnrec.adapters.GymnaxAdapter(with_truncation(env), ...)``. craftax is not imported: the
-family duck-types the env.
+``fnrec.adapters.GymnaxAdapter(with_truncation(env), ...)``. craftax is not imported (only by
+``achievement_metrics``, for the achievements' names): the family duck-types the env.
 
 Example (craftax classic with a 20-step limit: every episode is truncated)::
 
@@ -34,12 +34,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 from jax import Array
 
 from fnrec.adapters import gymnax
 from fnrec.adapters.core import Recording
 from fnrec.recorders import Recorder
+from fnrec.stats import Metric, metric
 
 NO_LIMIT = 2**31 - 1  # max_timesteps for craftax's is_terminal without its time limit
 
@@ -98,6 +100,40 @@ def recorder(
     """
     rec = gymnax.recorder(with_truncation(env), recording, num_envs, params)
     return rec._replace(spec=rec.spec._replace(name=f"craftax({type(env).__name__})"))
+
+
+def achievement_metrics(env: Any, params: Any = None) -> tuple[Metric, ...]:
+    """craftax's achievements per episode: one metric per achievement, 1.0 when the episode
+    unlocked it, else 0.0 (``"achievement_collect_wood"``, ...; for
+    ``fnrec.stats.episode_statistics(metrics=...)``).
+
+    Each finished episode then carries them in ``info["episode"]``, the queues (their means in
+    ``summary`` are the unlock rates craftax papers report), histories and the episode log.
+
+    Args:
+      env: a craftax env (classic's 22 achievements or Craftax's 67, read off its state).
+      params: the env params (None: ``env.default_params``).
+
+    Returns:
+      One ``fnrec.stats.Metric`` per achievement, in craftax's order.
+    """
+    with_truncation(env)  # the same check: a craftax env
+    params = env.default_params if params is None else params
+    _, state = jax.eval_shape(env.reset_env, jax.random.PRNGKey(0), params)
+    count = state.achievements.shape[-1]
+    from craftax.craftax.constants import Achievement as Full
+    from craftax.craftax_classic.constants import Achievement as Classic
+
+    names = {len(kind): {a.value: a.name.lower() for a in kind} for kind in (Classic, Full)}
+    named = names.get(count, {})
+    return tuple(
+        metric(
+            f"achievement_{named.get(i, i)}",
+            lambda t, i=i: t.env_state.achievements[..., i],
+            "any",
+        )
+        for i in range(count)
+    )
 
 
 def with_truncation(env: Any) -> Any:
