@@ -43,7 +43,8 @@ from fnrec.stats import EpisodeEnded
 
 
 class HistoryState(NamedTuple):
-    """Finished episodes in id order; entries ``0..count-1`` are real (C is the capacity).
+    """Finished episodes in id order; entries ``0..count-1`` are real (C is the capacity; 0
+    for a history streamed with ``flush="ended"``, which stages nothing).
 
     Attributes:
       env: int32[C], the env index of each episode.
@@ -225,18 +226,20 @@ def episode_history(
                 f"`capacity` must be at least num_envs={num_envs} when streaming (one step can "
                 f"end every env's episode), got {capacity}"
             )
-        zeros = jnp.zeros(capacity, jnp.int32)
+        # Streamed with flush="ended", nothing is ever staged: no rows to carry along.
+        rows = 0 if stream is not None and flush == "ended" else capacity
+        zeros = jnp.zeros(rows, jnp.int32)
         scalar = jnp.zeros((), jnp.int32)
         return HistoryState(
             env=zeros,
-            episode_return=jnp.zeros(capacity, jnp.float32),
+            episode_return=jnp.zeros(rows, jnp.float32),
             length=zeros,
-            terminated=jnp.zeros(capacity, jnp.bool_),
-            truncated=jnp.zeros(capacity, jnp.bool_),
+            terminated=jnp.zeros(rows, jnp.bool_),
+            truncated=jnp.zeros(rows, jnp.bool_),
             count=scalar,
             first_id=counter.zeros(),
             dropped=scalar,
-            metrics={name: jnp.zeros(capacity, jnp.float32) for name in names},
+            metrics={name: jnp.zeros(rows, jnp.float32) for name in names},
         )
 
     def step(state: HistoryState, ended: EpisodeEnded) -> HistoryState:
