@@ -72,10 +72,10 @@ def _captures() -> dict[str, fnrec.capture.EpisodeCapture | None]:
     }
 
 
-def make_rollout(num_envs: int, capture, layout: str):
-    """A jitted STEPS-step rollout; returns a function of a key and the capture's bytes."""
+def jitted_rollout(num_envs: int, steps: int, recording: fnrec.Recording, layout: str):
+    """A jitted `steps`-step rollout of CartPole with `recording` and the MLP policy, in the
+    "shared" or "vmapped" layout; returns it and the shapes of its final state."""
     base = CartPoleFunctional()
-    recording = fnrec.Recording(capture=capture, max_episode_steps=LIMIT)
     if layout == "shared":
         env = fnrec.adapters.FuncEnvAdapter(base, recording, num_envs=num_envs)
         initial = env.initial
@@ -98,11 +98,17 @@ def make_rollout(num_envs: int, capture, layout: str):
             out = step(state, _act(params, obs, act_key), step_key)
             return (out.state, out.obs, key), None
 
-        (state, _, _), _ = jax.lax.scan(body, (state, observe(state), key), None, length=STEPS)
+        (state, _, _), _ = jax.lax.scan(body, (state, observe(state), key), None, length=steps)
         return state
 
     fn = jax.jit(rollout)
-    shapes = jax.eval_shape(fn, jax.random.key(0))
+    return fn, jax.eval_shape(fn, jax.random.key(0))
+
+
+def make_rollout(num_envs: int, capture, layout: str):
+    """A jitted STEPS-step rollout; returns a function of a key and the capture's bytes."""
+    recording = fnrec.Recording(capture=capture, max_episode_steps=LIMIT)
+    fn, shapes = jitted_rollout(num_envs, STEPS, recording, layout)
     nbytes = 0
     if shapes.capture is not None:
         nbytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(shapes.capture))

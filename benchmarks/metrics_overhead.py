@@ -27,8 +27,7 @@ import time
 import jax
 import jax.numpy as jnp
 from _results import command_line, machine_line, spread, write_section
-from capture_overhead import _act, _policy_params  # the same policy, step for step
-from gymnasium.envs.phys2d.cartpole import CartPoleFunctional
+from capture_overhead import jitted_rollout  # the same rollout and policy, step for step
 
 import fnrec
 
@@ -51,34 +50,7 @@ def _statistics(metrics: list[fnrec.stats.Metric]) -> fnrec.stats.EpisodeStatist
 
 def make_rollout(num_envs: int, steps: int, recording: fnrec.Recording, layout: str):
     """A jitted `steps`-step rollout; returns it and the bytes of its statistics and capture."""
-    base = CartPoleFunctional()
-    if layout == "shared":
-        env = fnrec.adapters.FuncEnvAdapter(base, recording, num_envs=num_envs)
-        initial = env.initial
-        step = env.step
-        observe = lambda state: env.observation(state, None)  # noqa: E731
-    else:
-        env = fnrec.adapters.FuncEnvAdapter(base, recording)
-        initial = lambda key: jax.vmap(env.initial)(jax.random.split(key, num_envs))  # noqa: E731
-        step = lambda s, a, key: jax.vmap(env.step)(s, a, jax.random.split(key, num_envs))  # noqa: E731
-        observe = lambda state: jax.vmap(lambda s: env.observation(s, None))(state)  # noqa: E731
-    params = _policy_params(jax.random.key(42))
-
-    def rollout(key):
-        init_key, key = jax.random.split(key)
-        state = initial(init_key)
-
-        def body(carry, _):
-            state, obs, key = carry
-            key, act_key, step_key = jax.random.split(key, 3)
-            out = step(state, _act(params, obs, act_key), step_key)
-            return (out.state, out.obs, key), None
-
-        (state, _, _), _ = jax.lax.scan(body, (state, observe(state), key), None, length=steps)
-        return state
-
-    fn = jax.jit(rollout)
-    shapes = jax.eval_shape(fn, jax.random.key(0))
+    fn, shapes = jitted_rollout(num_envs, steps, recording, layout)
     return fn, _nbytes(shapes.stats), _nbytes(shapes.capture)
 
 
