@@ -145,11 +145,15 @@ class Ranked(NamedTuple):
       score: a jittable ``(Finished) -> f32[T]``, what episodes are ranked by.
       largest: True to keep the largest scores, False the smallest.
       name: what the score is, for file names and messages.
+      later_wins_ties: of equal scores the later episode (the larger id) ranks higher, where
+        the score is the id itself (``most_recent``, ``best("episode_id")``): a float32 score
+        cannot tell ids past 2**24 apart, the ids can.
     """
 
     score: Callable[[Finished], Array]
     largest: bool
     name: str
+    later_wins_ties: bool = False
 
 
 _RANKED_FIELDS = ("episode_return", "length", "episode_id")
@@ -201,7 +205,7 @@ def best(by: str | Callable[[Finished], ArrayLike] = "episode_return") -> Ranked
         [7.0, 9.0]
     """
     score, name = _score_of(by)
-    return Ranked(score, True, name)
+    return Ranked(score, True, name, later_wins_ties=name == "episode_id" and not callable(by))
 
 
 def worst(by: str | Callable[[Finished], ArrayLike] = "episode_return") -> Ranked:
@@ -225,7 +229,7 @@ def most_recent() -> Ranked:
     Returns:
       A ``Ranked`` for ``episode_capture(keep=...)``.
     """
-    return Ranked(lambda e: e.episode_id, True, "recent")
+    return Ranked(lambda e: e.episode_id, True, "recent", later_wins_ties=True)
 
 
 class StoredEpisodes(NamedTuple):
@@ -266,8 +270,10 @@ class CaptureState(NamedTuple):
         `items`).
       row: int32[T], the row of each tracked env's current episode.
       position: int32[T], items written to the current episode (saturates one past a full row).
-      own_episodes: int32[T], episodes each tracked env has ended (watched ids).
-      episodes_ended: int32[], episodes the whole batch has ended (global ids; 0 when watching).
+      own_episodes: int32[T], episodes each tracked env has ended (watched ids); stops at
+        ``ID_LIMIT`` (2**31 - 1): ids never wrap, later episodes are not numbered.
+      episodes_ended: int32[], episodes the whole batch has ended (global ids; 0 when
+        watching); stops at ``ID_LIMIT`` as `own_episodes` does.
       prev_done: bool[T], the previous step ended the env's episode (next-step autoreset).
       stored: StoredEpisodes, the store's table.
       num_stored: int32[], how many slots of the store are used.
@@ -464,7 +470,7 @@ def episode_capture(
     if stream is not None:
         max_episodes = 0
     row_length = max_length + 1
-    ranked_order = None if keep is None else ("largest" if keep.largest else "smallest")
+    ranked_order = None if keep is None else _ranked_order(keep)
     settings = _Settings(row_length, max_episodes, mode, watch, ranked_order)
 
     def tracked(tree: Any, shape: tuple[int, ...], name: str) -> Any:
@@ -598,20 +604,29 @@ def episode_capture(
         position = jnp.where(reset, 0, jnp.minimum(state.position + 1, row_length + 1))
         done = mine.mask & ~reset
         # 2. Ended episodes: their ids, the trigger, the commit to the store (or the stream).
+        # Ids are int32 and never wrap: past ID_LIMIT episodes are not numbered (their id reads
+        # ID_LIMIT), and not offered to the trigger or the store; read_capture warns.
         if watch is None:
-            rank = _flags.count_through(ended.mask.reshape(-1)) - 1
-            ids = tracked(state.episodes_ended + rank.reshape(shape), shape, "ids")
+            rank = _flags.count_through(ended.mask.reshape(-1)).reshape(shape) - 1
+            room = ID_LIMIT - state.episodes_ended
+            ids = tracked(
+                jnp.where(rank < room, state.episodes_ended + rank, ID_LIMIT), shape, "ids"
+            )
+            episodes_ended = state.episodes_ended + jnp.minimum(
+                jnp.sum(ended.mask, dtype=jnp.int32), room
+            )
         else:
-            ids = state.own_episodes
+            ids, episodes_ended = state.own_episodes, state.episodes_ended
+        numbered = ids < ID_LIMIT
         envs = jnp.broadcast_to(env_indices(shape), ids.shape)
         finished = Finished(
             ids, envs, mine.episode_return, mine.length, mine.terminated, mine.truncated,
             mine.metrics,
         )  # fmt: skip
         if isinstance(trigger, OutcomeTrigger):
-            wanted = done & _chosen_by_outcome(trigger.choose, finished)
+            wanted = done & numbered & _chosen_by_outcome(trigger.choose, finished)
         else:
-            wanted = done & _triggered(trigger, ids)
+            wanted = done & numbered & _triggered(trigger, ids)
         fits = position <= row_length
         chosen = wanted & fits
         episode = StoredEpisodes(
@@ -644,11 +659,19 @@ def episode_capture(
                     values = [jnp.take(x, env[None], mode="clip")[0] for x in episode]
                     used = jnp.arange(max_episodes, dtype=jnp.int32) < num
                     keys = jnp.where(used, rank_key(stored.score), jnp.inf)
-                    # The lowest-ranked; of equals, the latest id (ties keep the earlier one).
+                    # The lowest-ranked; of equals, the latest id (ties keep the earlier one),
+                    # or the earliest where the later wins ties (ids: f32 scores tie past 2**24).
                     tied = used & (keys == jnp.min(keys))
-                    lowest = jnp.argmax(jnp.where(tied, stored.episode_id, -1)).astype(jnp.int32)
+                    if keep.later_wins_ties:
+                        lowest = jnp.argmin(jnp.where(tied, stored.episode_id, ID_LIMIT))
+                    else:
+                        lowest = jnp.argmax(jnp.where(tied, stored.episode_id, -1))
+                    lowest = lowest.astype(jnp.int32)
                     full = num >= max_episodes
-                    better = rank_key(values[-1]) > keys[lowest]
+                    new_key = rank_key(values[-1])
+                    better = new_key > keys[lowest]
+                    if keep.later_wins_ties:  # a new episode is later than every stored one
+                        better = better | (new_key == keys[lowest])
                     slot = jnp.where(full, jnp.where(better, lowest, max_episodes), num)
                     write = slot < max_episodes
                     at = jnp.minimum(slot, max_episodes - 1)
@@ -769,9 +792,8 @@ def episode_capture(
             stored_items=stored_items,
             row=row,
             position=position,
-            own_episodes=state.own_episodes + done,
-            episodes_ended=state.episodes_ended
-            + (0 if watch is not None else jnp.sum(ended.mask, dtype=jnp.int32)),
+            own_episodes=state.own_episodes + (done & numbered),
+            episodes_ended=episodes_ended,
             prev_done=done,
             stored=stored,
             num_stored=num_stored,
@@ -831,7 +853,7 @@ class _Settings(NamedTuple):
     max_episodes: int
     autoreset_mode: AutoresetMode
     watch: tuple[int, ...] | None
-    ranked: str | None = None  # a ranked store's order: "largest", "smallest"; None: in order
+    ranked: str | None = None  # a ranked store's order (_RANKED_ORDERS); None: in order
 
     def encoded(self) -> Array:
         watch = () if self.watch is None else tuple(i + 1 for i in self.watch)
@@ -864,7 +886,15 @@ _SETTING_NAMES = {
     "watch": "watch",
     "ranked": "keep (a ranked store's order)",
 }
-_RANKED_ORDERS = (None, "largest", "smallest")
+ID_LIMIT = 2**31 - 1  # ids are int32: episodes from this one on are not numbered (never wrap)
+# "latest": the largest scores, equal scores ranked by the larger id (Ranked.later_wins_ties)
+_RANKED_ORDERS = (None, "largest", "smallest", "latest")
+
+
+def _ranked_order(keep: Ranked) -> str:
+    if keep.later_wins_ties:
+        return "latest" if keep.largest else "smallest"
+    return "largest" if keep.largest else "smallest"
 
 
 def _shown(name: str, value: Any) -> Any:

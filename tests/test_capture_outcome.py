@@ -224,3 +224,64 @@ def test_ranked_store_arguments_are_checked():
     ranked = fnrec.capture.episode_capture(4, 2, watch=None, keep=fnrec.capture.worst())
     with pytest.raises(ValueError, match=r"keep \(a ranked store's order\) None"):
         ranked.clear(unranked.init(jnp.zeros(2), 2))
+
+
+def _near_the_limit(capture, first_id, num_envs):
+    """A fresh global-id capture whose batch has already ended `first_id` episodes."""
+    state = capture.init(jnp.zeros(num_envs), num_envs=num_envs)
+    return state._replace(episodes_ended=jnp.asarray(first_id, jnp.int32))
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["eager", "jit"])
+def test_ids_never_wrap_past_int32(jit, x64):
+    # Two ids are left: the step's first two episodes take them; the rest (and every later
+    # episode) are not numbered, not offered to the trigger, and reading the state warns.
+    limit = fnrec.capture.ID_LIMIT
+    seen = []
+    capture = fnrec.capture.episode_capture(3, 8, watch=None, trigger=lambda ids: ids >= 0)
+    state = _near_the_limit(capture, limit - 2, 4)
+    stats = fnrec.stats.init(4)
+    step = jax.jit(capture.step) if jit else capture.step
+    for _ in range(2):
+        stats, ended = fnrec.stats.step(stats, [1.0, 2.0, 3.0, 4.0], True, False)
+        state = step(state, ended, jnp.ones(4), jnp.zeros(4))
+        seen.append(int(state.episodes_ended))
+    assert seen == [limit, limit]
+    with pytest.warns(RuntimeWarning, match="2,147,483,647 episodes"):
+        captured = fnrec.read_capture(state)
+    assert [(e.episode_id, e.env) for e in captured.episodes] == [(limit - 2, 0), (limit - 1, 1)]
+    assert int(state.stored.episode_id.min()) >= 0  # no negative (wrapped) id anywhere
+
+
+def test_watched_ids_stop_at_the_limit():
+    limit = fnrec.capture.ID_LIMIT
+    capture = fnrec.capture.episode_capture(3, 4, watch=(1,), trigger=lambda ids: ids >= 0)
+    state = capture.init(jnp.zeros(2), num_envs=2)
+    state = state._replace(own_episodes=jnp.full_like(state.own_episodes, limit - 1))
+    stats = fnrec.stats.init(2)
+    for _ in range(3):
+        stats, ended = fnrec.stats.step(stats, [1.0, 2.0], True, False)
+        state = capture.step(state, ended, jnp.ones(2), jnp.zeros(2))
+    assert state.own_episodes.tolist() == [limit]
+    with pytest.warns(RuntimeWarning, match="of one watched env"):
+        captured = fnrec.read_capture(state)
+    assert [e.episode_id for e in captured.episodes] == [limit - 1]
+
+
+@pytest.mark.parametrize(
+    "keep", [fnrec.capture.most_recent(), fnrec.capture.best("episode_id")], ids=["recent", "id"]
+)
+def test_most_recent_stays_exact_past_float32_ids(keep):
+    # 2**24 and 2**24 + 1 are one float32: the store compares the ids, keeping the later one.
+    capture = fnrec.capture.episode_capture(3, 2, watch=None, keep=keep)
+    state = _near_the_limit(capture, 2**24, 3)
+    stats = fnrec.stats.init(3)
+    kept = []
+    for _ in range(3):
+        stats, ended = fnrec.stats.step(stats, [1.0, 2.0, 3.0], True, False)
+        state = capture.step(state, ended, jnp.ones(3), jnp.zeros(3))
+        kept.append(sorted(e.episode_id for e in fnrec.read_capture(state).episodes))
+    base = 2**24
+    assert kept == [[base + 1, base + 2], [base + 4, base + 5], [base + 7, base + 8]]
+    ranks = {e.episode_id: e.rank for e in fnrec.read_capture(state).episodes}
+    assert ranks == {base + 8: 1, base + 7: 2}

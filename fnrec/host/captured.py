@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, NamedTuple
 
 import jax
 import numpy as np
 
 from fnrec._processes import gathered
-from fnrec.capture import CaptureState, read_settings
+from fnrec.capture import ID_LIMIT, CaptureState, read_settings
 from fnrec.episodes import Episode, to_host
 
 
@@ -60,6 +61,7 @@ def read_capture(state: CaptureState) -> CaptureSummary:
     dropped_too_long = int(np.sum(jax.device_get(state.dropped_too_long)))
     _check_table(state, batch_shape, num_stored, table, settings.row_length - 1)
     watched = bool(np.asarray(jax.device_get(state.watched)).reshape(-1)[0])
+    _warn_unnumbered(state, watched)
     ids_per_env = bool(batch_shape) or (watched and state.row.shape[-1] > 1)
     # The envs one instance was made for (vmapped over groups of N: N; one capture per env: 1).
     envs_per_instance = math.prod(state.env_axes.shape[len(batch_shape) : -1])
@@ -90,13 +92,29 @@ def read_capture(state: CaptureState) -> CaptureSummary:
     return CaptureSummary(episodes, dropped_full, dropped_too_long)
 
 
+def _warn_unnumbered(state: CaptureState, watched: bool) -> None:
+    """Warns where the capture ran out of int32 ids (its later episodes were not offered)."""
+    counts = jax.device_get(state.own_episodes if watched else state.episodes_ended)
+    if np.any(np.asarray(counts) >= ID_LIMIT):
+        warnings.warn(
+            f"fnrec.read_capture: the capture numbered {ID_LIMIT:,} episodes ("
+            + ("of one watched env" if watched else "of the batch")
+            + ", the most int32 ids hold); the episodes after those were not numbered and not "
+            "offered to its trigger or store. Capture over fewer episodes (a capture per "
+            "stretch of the run, or watch=(env,)) to record later ones",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
 def _ranks(order: str | None, scores: np.ndarray, ids: np.ndarray) -> np.ndarray | None:
-    """Each stored episode's rank (1: best) in a ranked store, ties to the earlier id; NaN
-    scores rank last. None for a store filled in order."""
+    """Each stored episode's rank (1: best) in a ranked store, ties to the earlier id (to the
+    later one for the order "latest"); NaN scores rank last. None for a store filled in order."""
     if order is None:
         return None
-    key = np.where(np.isnan(scores), -np.inf, scores if order == "largest" else -scores)
-    order_of = np.lexsort((ids[: len(scores)], -key))
+    key = np.where(np.isnan(scores), -np.inf, -scores if order == "smallest" else scores)
+    ids = ids[: len(scores)].astype(np.int64)
+    order_of = np.lexsort((-ids if order == "latest" else ids, -key))
     ranks = np.empty(len(scores), np.int64)
     ranks[order_of] = np.arange(1, len(scores) + 1)
     return ranks
