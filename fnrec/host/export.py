@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from fnrec.capture import CaptureState
+from fnrec.capture import CaptureState, read_settings
 from fnrec.episodes import Episode
 from fnrec.host.captured import read_capture
 from fnrec.host.progress import Progress
@@ -161,8 +161,11 @@ class _Videos:
     """Writes episodes one after another, each finishing in the background while the next one
     renders (a bounded number at once); keeps the written ones in order, and the failures."""
 
-    def __init__(self, folder: Path, frames: _Frames, settings: VideoSettings) -> None:
+    def __init__(
+        self, folder: Path, frames: _Frames, settings: VideoSettings, rank_in_name: bool = False
+    ) -> None:
         self.folder = folder
+        self.rank_in_name = rank_in_name
         self.frames = frames
         self.settings = settings
         self.written: list[Episode] = []
@@ -193,7 +196,9 @@ class _Videos:
     def path_of(self, episode: Episode, repeat: int = 0) -> Path:
         """Where `episode`'s video goes."""
         env = episode.env if episode.ids_per_env else None
-        return self.folder / self.settings.file_name(episode.episode_id, env=env, repeat=repeat)
+        rank = episode.rank if self.rank_in_name else None
+        name = self.settings.file_name(episode.episode_id, env=env, repeat=repeat, rank=rank)
+        return self.folder / name
 
     def finish(self) -> list[Episode]:
         """Waits for every video in flight; returns those that finished, in order."""
@@ -234,6 +239,7 @@ def export_videos(
     progress: bool = False,
     chunk: int = 64,
     overwrite: bool = False,
+    rank_in_name: bool = False,
 ) -> ExportResult:
     """Writes one mp4 per stored episode of a capture state, ``<prefix>-episode-<id>.mp4``.
 
@@ -258,6 +264,8 @@ def export_videos(
       chunk: frames rendered per device call (bounds device memory).
       overwrite: replace videos of an earlier run of the same names; by default they are
         refused (FileExistsError, before anything is rendered).
+      rank_in_name: name each video of a ranked store (``keep=``) with its rank too,
+        ``<prefix>-rank-<rank>-episode-<id>.mp4`` (1: the best kept); needs a ranked store.
 
     Returns:
       An ExportResult: the videos (each a ``fnrec.Episode`` with its ``path``) in the
@@ -269,8 +277,15 @@ def export_videos(
     checked = video_settings(settings, fps, name_prefix)
     frames = _Frames(render, on_device, _check_chunk(chunk))
     summary = read_capture(capture_state)
+    if not isinstance(rank_in_name, bool):
+        raise TypeError(f"`rank_in_name` must be a bool, got {rank_in_name!r}")
+    if rank_in_name and read_settings(capture_state).ranked is None:
+        raise ValueError(
+            "`rank_in_name=True` needs a ranked store (episode_capture(keep=best(...), "
+            "worst(...) or most_recent())); this capture stores episodes in the order they end"
+        )
     folder = make_video_folder(video_folder)
-    videos = _Videos(folder, frames, checked)
+    videos = _Videos(folder, frames, checked, rank_in_name)
     paths = [videos.path_of(episode) for episode in summary.episodes]
     _refuse_replacing(folder, [p for p in paths if p.exists()], overwrite)
     meter = Progress(len(summary.episodes), "fnrec export_videos", unit="videos", enabled=progress)

@@ -78,19 +78,22 @@ class VideoSettings(NamedTuple):
         step_id: int | None = None,
         env: int | None = None,
         repeat: int = 0,
+        rank: int | None = None,
     ) -> str:
         """A video's file name, built here only.
 
         Gymnasium's ``<prefix>-episode-<id>.mp4`` and ``<prefix>-step-<id>.mp4``;
         ``<prefix>-env-<env>-episode-<id>.mp4`` where ids count each env's own episodes;
-        ``...-repeat-<k>.mp4`` for the k-th repeat of a name in one stream.
+        ``...-repeat-<k>.mp4`` for the k-th repeat of a name in one stream;
+        ``<prefix>-rank-<rank>-...`` for an episode of a ranked store named with its rank.
         """
+        prefix = self.name_prefix if rank is None else f"{self.name_prefix}-rank-{rank}"
         if step_id is not None:
-            name = f"{self.name_prefix}-step-{step_id}"
+            name = f"{prefix}-step-{step_id}"
         elif env is not None:
-            name = f"{self.name_prefix}-env-{env}-episode-{episode_id}"
+            name = f"{prefix}-env-{env}-episode-{episode_id}"
         else:
-            name = f"{self.name_prefix}-episode-{episode_id}"
+            name = f"{prefix}-episode-{episode_id}"
         return f"{name}-repeat-{repeat}.mp4" if repeat else f"{name}.mp4"
 
     def writer(self, path: Path) -> VideoWriter:
