@@ -11,6 +11,7 @@ with any multi-process JAX code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -47,3 +48,35 @@ def gathered(tree: Any) -> Any:
     return jax.tree.unflatten(
         treedef, [np.asarray(next(whole)) if _spans_processes(x) else x for x in leaves]
     )
+
+
+def on_process_zero(work: Callable[[], int], name: str) -> int:
+    """Runs `work` on process 0 alone (in a one-process program: here); every process gets
+    its result, a non-negative int. A collective, as ``gathered``.
+
+    Args:
+      work: what only one process must do (write files), returning a count.
+      name: the caller, for the error the other processes raise if `work` failed.
+
+    Returns:
+      What `work` returned on process 0.
+
+    Raises:
+      What `work` raised, on process 0; a RuntimeError naming `name` on the others.
+    """
+    if jax.process_count() == 1:
+        return work()
+    result, error = -1, None
+    if jax.process_index() == 0:
+        try:
+            result = work()
+        except BaseException as raised:  # the others must still hear of it, then it is raised
+            error = raised
+    from jax.experimental import multihost_utils
+
+    shared = int(multihost_utils.broadcast_one_to_all(np.int32(result)))
+    if error is not None:
+        raise error
+    if shared < 0:
+        raise RuntimeError(f"{name} failed on process 0 (its error is raised there)")
+    return shared

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import jax
 
@@ -46,17 +47,17 @@ def main(process_id: int, port: int, out: str) -> None:
         max_episode_steps=LIMIT,
     )
 
-    def rollout(env):
-        def run(seed):
-            key = jax.random.key(seed)
-
+    def rollout(env, resume=False):
+        def go(state, key):
             def body(state, key):
                 actions = jax.random.randint(key, (N,), 0, 2)
                 return env.step(state, actions, key).state, None
 
-            return jax.lax.scan(body, env.initial(key), jax.random.split(key, STEPS))[0]
+            return jax.lax.scan(body, state, jax.random.split(key, STEPS))[0]
 
-        return run
+        if resume:  # on from a given state
+            return lambda state, seed: go(state, jax.random.key(seed))
+        return lambda seed: go(env.initial(jax.random.key(seed)), jax.random.key(seed))
 
     run = rollout(env)
 
@@ -89,6 +90,25 @@ def main(process_id: int, port: int, out: str) -> None:
     queues = fnrec.stats.queues(sharded.stats)
     log = fnrec.episode_log(sharded.history)
     captured = fnrec.read_capture(sharded.capture)
+    # Export: every process reads the whole capture, process 0 alone writes each video.
+    folder = Path(out).parent / "videos"
+    exported = fnrec.export_videos(sharded.capture, folder, fnrec.render.cartpole, fps=50)
+    # A multi-process checkpoint (orbax, each process writing its shards), restored onto the
+    # same shardings; the resumed run equals the uninterrupted one.
+    checkpoint = Path(out).parent / "checkpoint"
+    fnrec.checkpoint.save(checkpoint, sharded, format="orbax")
+    restored = fnrec.checkpoint.restore(checkpoint, like=sharded)
+    go_on = jax.jit(rollout(env, resume=True), out_shardings=jax.tree.map(sharding, shapes))
+    resumed, uninterrupted = go_on(restored, np.int32(1)), go_on(sharded, np.int32(1))
+    resumed_differ = [
+        jax.tree_util.keystr(path)
+        for (path, a), b in zip(
+            jax.tree_util.tree_leaves_with_path(gathered(resumed)),
+            jax.tree.leaves(gathered(uninterrupted)),
+            strict=True,
+        )
+        if not np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    ]
     result = {
         "process": jax.process_index(),
         "devices": [jax.device_count(), jax.local_device_count()],
@@ -103,6 +123,13 @@ def main(process_id: int, port: int, out: str) -> None:
         "streamed_videos": [[e.episode_id, e.env, e.length, len(e.items)] for e in videos],
         "streamed_count": fnrec.stats.episode_count(streamed.stats),
         "single_queue": fnrec.stats.queues(single.stats)["length_queue"].tolist(),
+        "exported": [[v.path.name, v.episode_id, v.length] for v in exported.videos],
+        "restored_sharded": all(
+            a.sharding == b.sharding
+            for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(sharded), strict=True)
+        ),
+        "resumed_differ": resumed_differ,
+        "resumed_count": fnrec.stats.episode_count(resumed.stats),
         "ok": bool(jnp.all(jnp.asarray(True))),
     }
     with open(out, "w") as file:

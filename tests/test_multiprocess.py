@@ -4,7 +4,9 @@ devices, gloo), CartPole envs sharded over both processes' devices (tests/multip
 The in-graph results equal a one-device run's, leaf for leaf; every process's host readers
 (queues, episode count, the history's episode log, the captured episodes) read the same, whole
 state, which is the one-device run's. A streamed history delivers every episode once (its
-callback runs on one device, in one process).
+callback runs on one device, in one process). `export_videos` writes each video once (process
+0), and both processes return the same videos; an orbax checkpoint saved by both processes
+restores onto the same shardings, and the run resumed from it equals the uninterrupted one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import decode
 
 WORKER = Path(__file__).with_name("multiprocess_worker.py")
 
@@ -67,3 +71,14 @@ def test_two_processes_read_the_one_device_result(tmp_path):
     videos = first["streamed_videos"] + second["streamed_videos"]
     assert len(videos) >= 2 and len({(v[0], v[1]) for v in videos}) == len(videos)
     assert all(items == length + 1 for _, _, length, items in videos)
+    # Export: both processes return the same videos; each file was written once, by process 0.
+    assert first["exported"] == second["exported"]
+    assert [v[1:] for v in first["exported"]] == [e[::2] for e in first["captured"]]
+    names = sorted(v[0] for v in first["exported"])
+    assert sorted(p.name for p in (tmp_path / "videos").iterdir()) == names
+    for name, _, length in first["exported"]:
+        assert len(decode(tmp_path / "videos" / name)) == length + 1
+    # A multi-process orbax checkpoint: restored onto the same shardings, resumed == uninterrupted.
+    for result in (first, second):
+        assert result["restored_sharded"] and result["resumed_differ"] == []
+        assert result["resumed_count"] > first["episode_count"]

@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from fnrec._processes import on_process_zero
 from fnrec.capture import CaptureState, read_settings
 from fnrec.episodes import Episode
 from fnrec.host.captured import read_capture
@@ -287,8 +288,24 @@ def export_videos(
     folder = make_video_folder(video_folder)
     videos = _Videos(folder, frames, checked, rank_in_name)
     paths = [videos.path_of(episode) for episode in summary.episodes]
-    _refuse_replacing(folder, [p for p in paths if p.exists()], overwrite)
-    meter = Progress(len(summary.episodes), "fnrec export_videos", unit="videos", enabled=progress)
+    # Every process read the whole state; process 0 alone writes (each video exactly once).
+    count = on_process_zero(
+        lambda: _write_all(videos, summary.episodes, paths, overwrite, progress),
+        "fnrec.export_videos",
+    )
+    written = videos.written or [
+        episode._replace(items=None, path=path)
+        for episode, path in zip(summary.episodes[:count], paths, strict=False)
+    ]
+    return ExportResult(written, summary.dropped_full, summary.dropped_too_long)
+
+
+def _write_all(
+    videos: _Videos, episodes: list[Episode], paths: list[Path], overwrite: bool, progress: bool
+) -> int:
+    """Writes every episode's video (refusing to replace an earlier run's); returns how many."""
+    _refuse_replacing(videos.folder, [p for p in paths if p.exists()], overwrite)
+    meter = Progress(len(episodes), "fnrec export_videos", unit="videos", enabled=progress)
     frames_written = 0
 
     def written(video: Episode) -> None:
@@ -299,7 +316,7 @@ def export_videos(
 
     with meter:
         try:
-            for episode in summary.episodes:
+            for episode in episodes:
                 for video in videos.write(episode):
                     written(video)
                 if videos.failures:
@@ -309,7 +326,7 @@ def export_videos(
                 written(video)
     if videos.failures:
         raise videos.failures[0]
-    return ExportResult(videos.written, summary.dropped_full, summary.dropped_too_long)
+    return len(videos.written)
 
 
 class VideoStream:
