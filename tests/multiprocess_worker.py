@@ -19,6 +19,10 @@ PROCESSES, DEVICES_PER_PROCESS = 2, 2
 N, STEPS, LIMIT = 8, 120, 40
 
 
+def _scalars(summary):
+    return {name: float(value) for name, value in summary.items()}
+
+
 def main(process_id: int, port: int, out: str) -> None:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.config.update("jax_num_cpu_devices", DEVICES_PER_PROCESS)
@@ -123,6 +127,8 @@ def main(process_id: int, port: int, out: str) -> None:
         "streamed_videos": [[e.episode_id, e.env, e.length, len(e.items)] for e in videos],
         "streamed_count": fnrec.stats.episode_count(streamed.stats),
         "single_queue": fnrec.stats.queues(single.stats)["length_queue"].tolist(),
+        "summary": _scalars(fnrec.stats.summary(sharded.stats, last=10, percentiles=(50,))),
+        "single_summary": _scalars(fnrec.stats.summary(single.stats, last=10, percentiles=(50,))),
         "exported": [[v.path.name, v.episode_id, v.length] for v in exported.videos],
         "restored_sharded": all(
             a.sharding == b.sharding

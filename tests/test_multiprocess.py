@@ -56,10 +56,11 @@ def test_two_processes_read_the_one_device_result(tmp_path):
     assert first["devices"] == [4, 2]
     assert first["spanning_leaves"] > 0  # the state really lives in both processes
     assert first["differ"] == [] and second["differ"] == []
-    for key in ("episode_count", "length_queue", "log", "captured"):
+    for key in ("episode_count", "length_queue", "log", "captured", "summary"):
         assert first[key] == second[key], key
     assert first["episode_count"] == first["single_count"] >= 16
     assert first["length_queue"] == first["single_queue"]
+    assert first["summary"] == first["single_summary"]  # summary(last=N) over the merged queue
     ids, envs, lengths = first["log"]
     assert len(lengths) == len(ids) and min(lengths) >= 1
     assert ids == list(range(first["episode_count"]))
