@@ -642,20 +642,28 @@ def episode_capture(
         kept_state = (state.stored, state.stored_items, state.row)
         if keep is not None:
             copies = _copies(state)
-            count = jnp.sum(chosen, dtype=jnp.int32)
+            sign = 1.0 if keep.largest else -1.0
+
+            def rank_key(score: Array) -> Array:  # larger is better; NaN is the worst
+                return jnp.where(jnp.isnan(score), -jnp.inf, sign * score)
+
+            # Only what beats the lowest stored episode now can enter (the bar only rises as
+            # the step's episodes go in): once the store is full most steps have no candidate.
+            used = jnp.arange(max_episodes, dtype=jnp.int32) < state.num_stored
+            bar = jnp.min(jnp.where(used, rank_key(state.stored.score), jnp.inf))
+            new_keys = rank_key(episode.score)
+            enters = (new_keys >= bar) if keep.later_wins_ties else (new_keys > bar)
+            candidates = chosen & ((state.num_stored < max_episodes) | enters)
+            count = jnp.sum(candidates, dtype=jnp.int32)
 
             def commit_ranked() -> tuple:
-                """The store after this step's chosen episodes, each replacing the lowest-ranked
+                """The store after this step's candidates, each replacing the lowest-ranked
                 stored one when the store is full and it ranks higher; the tracked envs' rows."""
-                through = _flags.count_through(chosen)
-                sign = 1.0 if keep.largest else -1.0
-
-                def rank_key(score: Array) -> Array:  # larger is better; NaN is the worst
-                    return jnp.where(jnp.isnan(score), -jnp.inf, sign * score)
+                through = _flags.count_through(candidates)
 
                 def store_one(k: Array, carry: tuple) -> tuple:
                     stored, items, rows, num = carry
-                    env = _index_of_rank(chosen, through, k + 1)
+                    env = _index_of_rank(candidates, through, k + 1)
                     values = [jnp.take(x, env[None], mode="clip")[0] for x in episode]
                     used = jnp.arange(max_episodes, dtype=jnp.int32) < num
                     keys = jnp.where(used, rank_key(stored.score), jnp.inf)
