@@ -661,10 +661,14 @@ def episode_capture(
                 stored one when the store is full and it ranks higher; the tracked envs' rows."""
                 through = _flags.count_through(candidates)
 
-                def store_one(k: Array, carry: tuple) -> tuple:
+                def store_one(k: Array, carry: tuple, present: Array | bool = True) -> tuple:
                     stored, items, rows, num = carry
-                    env = _index_of_rank(candidates, through, k + 1)
-                    values = [jnp.take(x, env[None], mode="clip")[0] for x in episode]
+                    if candidates.shape[0] == 1:  # one tracked env: no gather (as in `commit`)
+                        env = jnp.int32(0)
+                        values = [x[0] for x in episode]
+                    else:
+                        env = _index_of_rank(candidates, through, k + 1)
+                        values = [jnp.take(x, env[None], mode="clip")[0] for x in episode]
                     used = jnp.arange(max_episodes, dtype=jnp.int32) < num
                     keys = jnp.where(used, rank_key(stored.score), jnp.inf)
                     # The lowest-ranked; of equals, the latest id (ties keep the earlier one),
@@ -681,6 +685,7 @@ def episode_capture(
                     if keep.later_wins_ties:  # a new episode is later than every stored one
                         better = better | (new_key == keys[lowest])
                     slot = jnp.where(full, jnp.where(better, lowest, max_episodes), num)
+                    slot = jnp.where(present, slot, max_episodes)
                     write = slot < max_episodes
                     at = jnp.minimum(slot, max_episodes - 1)
                     if copies:  # the rows stay with their envs: copy the episode out
@@ -700,7 +705,10 @@ def episode_capture(
                     return stored, items, rows, num + (write & ~full)
 
                 carry = (state.stored, state.stored_items, state.row, state.num_stored)
-                stored, items, rows, num = lax.fori_loop(0, count, store_one, carry)
+                if candidates.shape[0] == 1:  # at most one: no loop (see `commit`)
+                    stored, items, rows, num = store_one(jnp.int32(0), carry, count > 0)
+                else:
+                    stored, items, rows, num = lax.fori_loop(0, count, store_one, carry)
                 tie = jnp.int32(0)
                 if copies:  # as in `commit`: the starts overwrite rows after the copies
                     items, tie = lax.optimization_barrier((items, tie))

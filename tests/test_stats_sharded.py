@@ -96,9 +96,17 @@ EXPLICIT = textwrap.dedent(
         x = jax.random.uniform(key, minval=-1.0, maxval=1.0)
         return core.EnvReset(x, x)
 
-    capture = fnrec.capture.episode_capture(20, 6, watch=None, trigger=lambda i: i % 3 == 0)
+    # Metrics, and a ranked store keeping the 6 best by one of them (of every third episode).
+    capture = fnrec.capture.episode_capture(
+        20, 6, watch=None, trigger=lambda i: i % 3 == 0,
+        keep=fnrec.capture.best("discounted_return"),
+    )
     history = fnrec.history.episode_history(400)
-    recording = fnrec.Recording(capture=capture, history=history, max_episode_steps=15)
+    metrics = [fnrec.stats.discounted_return(0.9), fnrec.stats.success(lambda t: t.reward > 1.0)]
+    recording = fnrec.Recording(
+        fnrec.stats.episode_statistics(100, metrics=metrics), capture=capture, history=history,
+        max_episode_steps=15,
+    )
     rec = fnrec.recorder(core.EnvFns(env_step, env_reset), recording, num_envs=n)
 
     def run(state):
@@ -117,7 +125,9 @@ EXPLICIT = textwrap.dedent(
             a, b = jax.random.key_data(a), jax.random.key_data(b)
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert fnrec.stats.episode_count(got.stats) > 40
-    assert len(fnrec.read_capture(got.capture).episodes) == 6
+    kept = fnrec.read_capture(got.capture).episodes
+    assert len(kept) == 6 and sorted(e.rank for e in kept) == [1, 2, 3, 4, 5, 6]
+    assert set(fnrec.stats.queues(got.stats)) >= {{"discounted_return_queue", "success_queue"}}
     # The per-env layout (jax.vmap of one env's recorder): the same, with the actions and keys
     # sharded like the state (jax.vmap wants every mapped input split the same way).
     one = fnrec.recorder(core.EnvFns(env_step, env_reset), recording)
@@ -146,8 +156,9 @@ EXPLICIT = textwrap.dedent(
 
 
 def test_a_jax_make_mesh_mesh_with_explicit_axes_gives_the_one_device_result():
-    """jax.make_mesh's Explicit axes: both layouts (statistics, capture, history through a
-    recorder; one over the batch, and jax.vmap of one env's) equal one device, stay sharded."""
+    """jax.make_mesh's Explicit axes: both layouts (statistics with metrics, a ranked capture
+    store, history through a recorder; one over the batch, and jax.vmap of one env's) equal one
+    device, stay sharded."""
     flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"
     env = {**os.environ, "XLA_FLAGS": flags.strip(), "JAX_PLATFORMS": "cpu"}
     done = subprocess.run(
