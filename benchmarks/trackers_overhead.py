@@ -2,8 +2,8 @@
 
 PPO (``fnrec.demo.ppo``) learns fnrec's CartPole in one jitted program, recorded by fnrec: the
 statistics, every episode's history, and chosen episodes (every 50th by global id) streamed to a
-``fnrec.VideoStream`` that renders and encodes mp4s in the background. Two variants, compiled
-once each and run interleaved, round after round, in one process:
+``fnrec.VideoStream`` that renders and encodes mp4s in the background. Two programs, compiled
+once each; their variants run interleaved, round after round, in one process:
 
 - no trackers: the history kept in the state, the summaries computed but not sent, the videos
   written by the stream;
@@ -11,6 +11,8 @@ once each and run interleaved, round after round, in one process:
   MLflow])`` fed from inside the program: the summary after every update (``on_update``), every
   episode (the history's ``stream=``, ``flush="full"``, the staged rest after the run), every
   video as it is written (``Trackers.watch``), and the configuration.
+- each tracker alone, fed the same way: its share of the cost (its own writer process
+  included).
 
 A round's time runs from the call of the compiled program until everything is written: the
 videos (both variants) and, with trackers, ``Trackers.close()`` (every item written to the three
@@ -156,12 +158,33 @@ def mlflow_server(folder: Path):
                 server.wait()
 
 
+TRACKERS = ("tensorboard", "wandb", "mlflow")
+# The variants: which trackers each logs to (all three is the target's; one at a time shows
+# each tracker's share, its own writer process included: W&B's service, MLflow's server).
+VARIANTS = {
+    "no trackers": (),
+    "TensorBoard only": ("tensorboard",),
+    "W&B (offline) only": ("wandb",),
+    "MLflow (server) only": ("mlflow",),
+    "all three": TRACKERS,
+}
+
+
+def make_tracker(kind: str, folder: Path, uri: str) -> fnrec.trackers.Tracker:
+    if kind == "tensorboard":
+        return fnrec.trackers.TensorBoard(folder / "tb")
+    if kind == "wandb":
+        return fnrec.trackers.WandB("fnrec-bench", folder / "wb", mode="offline")
+    return fnrec.trackers.MLflow(uri, "fnrec-bench")
+
+
 def run_round(
     args: argparse.Namespace,
     program: Any,
     relay: Relay,
     folder: Path,
-    uri: str | None,
+    uri: str,
+    kinds: tuple[str, ...],
     config: PPOConfig,
 ) -> tuple[float, float, Any]:
     """One run of a variant: (seconds until everything is written, tracker setup seconds,
@@ -171,15 +194,9 @@ def run_round(
     setup = 0.0
     trackers = None
     relay.videos = stream
-    if uri is not None:
+    if kinds:
         start = time.perf_counter()
-        trackers = fnrec.trackers.Trackers(
-            [
-                fnrec.trackers.TensorBoard(folder / "tb"),
-                fnrec.trackers.WandB("fnrec-bench", folder / "wb", mode="offline"),
-                fnrec.trackers.MLflow(uri, "fnrec-bench"),
-            ]
-        )
+        trackers = fnrec.trackers.Trackers([make_tracker(k, folder, uri) for k in kinds])
         trackers.config({"ppo": config, "envs": args.envs})
         relay.videos = trackers.watch(stream)
         setup = time.perf_counter() - start
@@ -224,20 +241,21 @@ def main() -> None:
             uri = args.mlflow
         relay = Relay()
         relay.env_steps_per_update = args.envs * args.steps_per_update
-        compiled = {}
-        for name, with_trackers in (("no trackers", False), ("trackers", True)):
+        programs = {}  # one program with trackers' callbacks, one without
+        for with_trackers in (False, True):
             program, key, config = make_program(args, relay, with_trackers)
-            compiled[name] = ((program, key), uri if with_trackers else None)
-        times: dict[str, list[float]] = {name: [] for name in compiled}
+            programs[with_trackers] = (program, key)
+        times: dict[str, list[float]] = {name: [] for name in VARIANTS}
         setups: list[float] = []
         report = None
         for round_ in range(args.rounds + 1):  # round 0: warm-up (caches, first files)
-            for name, (program, round_uri) in compiled.items():
-                folder = tmp / f"{name.replace(' ', '-')}-{round_}"
-                seconds, setup, got = run_round(args, program, relay, folder, round_uri, config)
+            for index, (name, kinds) in enumerate(VARIANTS.items()):
+                folder = tmp / f"variant-{index}-{round_}"
+                program = programs[bool(kinds)]
+                seconds, setup, got = run_round(args, program, relay, folder, uri, kinds, config)
                 if round_:
                     times[name].append(seconds)
-                    if got is not None:
+                    if kinds == TRACKERS:
                         setups.append(setup)
                         report = got
             done = ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items() if v and round_)
@@ -260,11 +278,13 @@ def main() -> None:
             f"PPO on {args.envs} fnrec CartPoles, {args.updates} updates x "
             f"{args.steps_per_update} steps ({steps:,} env-steps), one jitted program, fnrec "
             f"recording (statistics, history, a video of every {EVERY}th episode encoded by a "
-            "VideoStream in both variants). With trackers: the summary after every update, "
+            "VideoStream in every variant). With trackers: the summary after every update, "
             f"every episode ({episodes:,}) and every video ({videos}) to TensorBoard, W&B "
-            "(offline) and MLflow (a local tracking server, SQLite store); time until "
-            f"everything is written. {args.rounds} interleaved rounds after warm-up, one "
-            "process; ratio: median (interquartile range) of per-round ratios.",
+            "(offline) and MLflow (a local tracking server, SQLite store), all three (the "
+            "target's variant) and each alone; time until everything is written. "
+            f"{args.rounds} interleaved rounds after warm-up, one process; ratio: median "
+            "(interquartile range) of per-round ratios. W&B's service process and MLflow's "
+            "server run on the same cores as the training.",
             "",
             "| variant | s / run | vs no trackers (IQR) |",
             "|---|---:|---:|",
