@@ -222,11 +222,13 @@ def test_export_errors_name_the_argument(tmp_path):
 
 def test_a_ranked_store_names_each_video_with_its_rank(tmp_path):
     capture = fnrec.capture.episode_capture(
-        LIMIT, 3, watch=None, keep=fnrec.capture.worst("length"), content=fnrec.render.cartpole
+        LIMIT, 3, watch=None, keep=fnrec.capture.worst("length")
     )
     _, state, _ = run(capture)
     kept = sorted(read_capture(state.capture).episodes, key=lambda e: (e.length, e.episode_id))
-    result = fnrec.export_videos(state.capture, tmp_path, fps=50, rank_in_name=True)
+    result = fnrec.export_videos(
+        state.capture, tmp_path, fnrec.render.cartpole, fps=50, rank_in_name=True
+    )
     names = {v.path.name for v in result.videos}
     assert names == {f"rl-video-rank-{k}-episode-{e.episode_id}.mp4" for k, e in enumerate(kept, 1)}
     assert sorted(p.name for p in tmp_path.glob("*.mp4")) == sorted(names)
