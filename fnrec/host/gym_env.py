@@ -28,7 +28,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-from fnrec import _checks, stats
+from fnrec import _checks, _packed, stats
 from fnrec.adapters.core import Recording
 from fnrec.host.export import FuncEnvRenderer
 from fnrec.host.frames import tile
@@ -45,6 +45,9 @@ class _Stepped(NamedTuple):
     key: jax.Array  # the next PRNG key, kept on the device
     final_state: Any  # same-step: env states before the autoreset (fetched only to render)
     host: tuple  # (obs, reward, terminated, truncated, info, ended, prev_done): one device_get
+
+
+_UNPACKED = _packed.Layout(None, (), ())  # a step's host part that `_packed` cannot pack
 
 
 def _check_seed(seed: Any) -> int | None:
@@ -99,7 +102,9 @@ class _Driver:
         self.spec = spec = recorder.spec
         shape = () if spec.num_envs is None else (spec.num_envs,)
         self.time_queue: deque[float] = deque(maxlen=spec.buffer_length)
-        self._step = jax.jit(self._keyed_step)
+        self._step = jax.jit(self._keyed_packed_step)
+        self._unpacked_step = jax.jit(self._keyed_step)
+        self._layout: _packed.Layout | None = None  # of a step's host part (at the first step)
         self._init = jax.jit(self._keyed_init)
         self._reset = jax.jit(self._keyed_reset)
         self.state: Any = None
@@ -139,6 +144,11 @@ class _Driver:
         host = (out.obs, out.reward, out.terminated, out.truncated, extra, out.ended, prev_done)
         return _Stepped(out.state, key, out.info.get("final_state"), host)
 
+    def _keyed_packed_step(self, state: Any, action: Any, key: jax.Array) -> _Stepped:
+        """`_keyed_step` with its host part packed into one array (one transfer a step)."""
+        out = self._keyed_step(state, action, key)
+        return out._replace(host=_packed.pack(out.host))
+
     # reset and step -----------------------------------------------------------------------
     def reset(self, seed: int | None, mask: np.ndarray | None) -> Any:
         """New episodes for every env, or where `mask`; returns the observation (numpy)."""
@@ -174,7 +184,15 @@ class _Driver:
         if self._action_dtype is None:
             return
         action = np.zeros(self._action_shape, self._action_dtype)
-        jax.block_until_ready(self._step(self.state, action, self._key))
+        jax.block_until_ready(self._step_for(action)(self.state, action, self._key))
+
+    def _step_for(self, action: Any) -> Callable[..., _Stepped]:
+        """The jitted step: with its host part packed (one transfer), unless it holds what
+        cannot be packed (PRNG keys, complex numbers); decided once."""
+        if self._layout is None:
+            shapes = jax.eval_shape(self._keyed_step, self.state, action, self._key)
+            self._layout = _packed.layout(shapes.host) or _UNPACKED
+        return self._unpacked_step if self._layout is _UNPACKED else self._step
 
     def step(self, action: Any) -> tuple[tuple, dict[str, Any], dict[str, Any], Any]:
         """One jitted step.
@@ -188,9 +206,13 @@ class _Driver:
         action = _host_action(
             action, self._action_space, self._action_dtype, self._action_shape, self.spec.num_envs
         )
-        out = self._step(self.state, action, self._key)
+        out = self._step_for(action)(self.state, action, self._key)
+        if self._layout is _UNPACKED:
+            host = jax.device_get(out.host)
+        else:
+            host = _packed.unpack(out.host, self._layout)
         self.state, self._key = out.state, out.key
-        obs, reward, terminated, truncated, extra, ended, prev_done = jax.device_get(out.host)
+        obs, reward, terminated, truncated, extra, ended, prev_done = host
         now = time.perf_counter()
         if self.spec.autoreset_mode != "same_step":
             self._start = np.where(self._prev_done, now, self._start)
