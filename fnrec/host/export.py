@@ -16,6 +16,7 @@ already be frames (``episode_capture(content=renderer)``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import queue
 import threading
@@ -32,6 +33,7 @@ from fnrec._processes import on_process_zero
 from fnrec.capture import CaptureState, read_settings
 from fnrec.episodes import Episode
 from fnrec.host.captured import read_capture
+from fnrec.host.frames import Yuv420Frame, rgb_to_yuv420
 from fnrec.host.progress import Progress
 from fnrec.host.video_recorder import make_video_folder
 from fnrec.host.video_settings import (
@@ -116,9 +118,10 @@ class _Frames:
         self.render = render
         self.on_device = on_device
         self.chunk = chunk
-        self._batched = jax.jit(jax.vmap(render)) if render is not None and on_device else None
+        self._batched = _batched(render) if render is not None and on_device else None
+        self._yuv420: bool | None = None  # known at the first chunk: frames converted on device
 
-    def __call__(self, items: Any) -> Iterator[np.ndarray]:
+    def __call__(self, items: Any) -> Iterator[np.ndarray | Yuv420Frame]:
         count = len(jax.tree.leaves(items)[0])
         if self.render is None:
             (frames,) = jax.tree.leaves(items) if len(jax.tree.leaves(items)) == 1 else (None,)
@@ -132,23 +135,71 @@ class _Frames:
             for index in range(count):
                 yield self.render(jax.tree.map(lambda x, i=index: x[i], items))
         else:
+            # Each chunk is dispatched before the previous one is handed out: the device renders
+            # chunk k + 1 while the encoder takes chunk k (at most two chunks held at once).
+            previous = None
             for start in range(0, count, self.chunk):
                 part = jax.tree.map(lambda x, s=start: x[s : s + self.chunk], items)
                 size = len(jax.tree.leaves(part)[0])
                 if size < self.chunk:  # one compiled shape for every chunk
                     pad = self.chunk - size
                     part = jax.tree.map(lambda x, pad=pad: _pad_last(x, pad), part)
-                yield from np.asarray(self._on_device(part))[:size]
+                rendered = self._on_device(part), size
+                if previous is not None:
+                    yield from self._rows(*previous)
+                previous = rendered
+            if previous is not None:
+                yield from self._rows(*previous)
 
     def _on_device(self, part: Any) -> Any:
+        assert self._batched is not None
         try:
-            return self._batched(part)
+            frames = self._batched(part)
         except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError) as e:
             raise TypeError(
                 "`render` is not jittable, but on_device=True runs it as "
                 "jax.jit(jax.vmap(render)): pass on_device=False to call it on the host, frame by "
                 f"frame ({type(e).__name__}: {str(e).splitlines()[0]})"
             ) from None
+        if self._yuv420 is None:
+            self._yuv420 = _encodable(frames)
+        return _to_yuv420(frames) if self._yuv420 else frames
+
+    def _rows(self, frames: Any, size: int) -> Iterator[np.ndarray | Yuv420Frame]:
+        rows = np.asarray(frames)[:size]
+        return map(Yuv420Frame, rows) if self._yuv420 else iter(rows)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _render_batch(render: Renderer, part: Any) -> Any:
+    return jax.vmap(render)(part)
+
+
+# A program of its own: fused into the renderer's program XLA's CPU code is 3-5x slower.
+_to_yuv420 = jax.jit(jax.vmap(rgb_to_yuv420))
+
+
+def _batched(render: Renderer) -> Callable[[Any], Any]:
+    """``jax.jit(jax.vmap(render))``, compiled once per renderer and chunk shape for every
+    export and stream (jit's own cache, keyed by the renderer; an unhashable renderer compiles
+    once per call)."""
+    try:
+        hash(render)
+    except TypeError:
+        return jax.jit(jax.vmap(render))
+    return functools.partial(_render_batch, render)
+
+
+def _encodable(frames: jax.Array) -> bool:
+    """Whether rendered frames can be converted to yuv420p on the device: uint8 [n, H, W, 3]
+    with H and W even (others go to the writer as they are: it converts, pads or explains)."""
+    shape = frames.shape
+    return (
+        frames.dtype == np.uint8
+        and len(shape) == 4
+        and shape[-1] == 3
+        and all(side > 0 and side % 2 == 0 for side in shape[1:3])
+    )
 
 
 def _pad_last(x: Any, pad: int) -> Any:

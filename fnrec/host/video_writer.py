@@ -31,7 +31,7 @@ from numpy.typing import ArrayLike
 
 from fnrec._optional import require
 from fnrec.host.atomic import temporary_beside
-from fnrec.host.frames import describe, pad_to, padded_size, to_rgb_uint8
+from fnrec.host.frames import Yuv420Frame, describe, pad_to, padded_size, to_rgb_uint8
 
 # The writer passes fps to ffmpeg as a fraction with denominator <= 1001: smaller rates round to 0,
 # which ffmpeg rejects; above about 1,001,000 ffmpeg silently writes a lower rate.
@@ -324,11 +324,13 @@ class _PyAVEncoder(_Encoder):
         rate: Fraction,
         preset: str,
         crf: int,
+        pixel_format: str,
     ):
         super().__init__(temp_path, final_path, queue_frames)
         import av  # checked by resolve_encoder
 
         self._av = av
+        self._pixel_format = pixel_format
         self._container = av.open(str(temp_path), "w", format="mp4")
         try:
             self._stream = self._container.add_stream("libx264", rate=rate)
@@ -347,7 +349,7 @@ class _PyAVEncoder(_Encoder):
         self.start()
 
     def _write(self, frame: np.ndarray) -> None:
-        video_frame = self._av.VideoFrame.from_ndarray(frame, format="rgb24")
+        video_frame = self._av.VideoFrame.from_ndarray(frame, format=self._pixel_format)
         video_frame.pts, video_frame.time_base = self._count, self._time_base
         self._count += 1
         self._container.mux(self._stream.encode(video_frame))
@@ -442,6 +444,7 @@ class VideoWriter:
         self._first_shape: tuple[int, ...] | None = None
         self._size: tuple[int, int] = (0, 0)
         self._padded: tuple[int, int] = (0, 0)
+        self._pixel_format = "rgb24"  # or "yuv420p": frames converted already (Yuv420Frame)
         self._encoder: _Encoder | None = None
         self._finalizer: weakref.finalize | None = None
         self._in_background = False  # close(wait=False) was called: the video is finishing
@@ -451,7 +454,7 @@ class VideoWriter:
         return [
             imageio_ffmpeg.get_ffmpeg_exe(),
             "-y", "-nostdin", "-v", "error",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(self._rate),
+            "-f", "rawvideo", "-pix_fmt", self._pixel_format, "-s", f"{width}x{height}", "-r", str(self._rate),
             "-i", "-", "-an",
             "-vcodec", "libx264", "-pix_fmt", "yuv420p",
             "-preset", self.preset, "-crf", str(self.crf),
@@ -462,9 +465,10 @@ class VideoWriter:
     def _rate(self) -> Fraction:
         return Fraction(self.fps).limit_denominator(1001)
 
-    def _start(self, frame: np.ndarray, shape: tuple[int, ...]) -> None:
+    def _start(self, size: tuple[int, int], shape: tuple[int, ...], pixel_format: str) -> None:
         self._first_shape = shape
-        self._size = frame.shape[:2]
+        self._size = size
+        self._pixel_format = pixel_format
         self._padded = padded_size(*self._size)
         if self._padded != self._size:
             warnings.warn(
@@ -488,6 +492,7 @@ class VideoWriter:
                     self._rate,
                     self.preset,
                     self.crf,
+                    pixel_format,
                 )
             else:
                 self._encoder = _FfmpegEncoder(
@@ -498,14 +503,21 @@ class VideoWriter:
             raise
         self._finalizer = weakref.finalize(self, self._encoder.settle)
 
-    def _prepare(self, frame: ArrayLike) -> np.ndarray:
+    def _prepare(self, frame: ArrayLike | Yuv420Frame) -> np.ndarray:
+        if isinstance(frame, Yuv420Frame):
+            return self._prepare_yuv420(frame)
+        if self._pixel_format != "rgb24":
+            raise ValueError(
+                f"video {self.path}, frame {self.frame_count}: expected a Yuv420Frame (as the "
+                f"video's first frame); received {describe(np.asarray(frame))}"
+            )
         received = np.asarray(frame)
         try:
             rgb = to_rgb_uint8(received)
         except ValueError as err:
             raise ValueError(f"video {self.path}, frame {self.frame_count}: {err}") from None
         if self._encoder is None:
-            self._start(rgb, received.shape)
+            self._start(rgb.shape[:2], received.shape, "rgb24")
         elif rgb.shape[:2] != self._size:
             raise ValueError(
                 f"video {self.path}, frame {self.frame_count}: expected shape {self._first_shape} "
@@ -515,11 +527,36 @@ class VideoWriter:
             return pad_to(rgb, *self._padded)
         return np.array(rgb, order="C")  # a copy: the caller may reuse its buffer
 
-    def append(self, frame: ArrayLike) -> None:
+    def _prepare_yuv420(self, frame: Yuv420Frame) -> np.ndarray:
+        planes = frame.planes
+        if (
+            planes.dtype != np.uint8
+            or planes.ndim != 2
+            or planes.shape[0] % 3
+            or min(frame.size) < 2
+            or any(side % 2 for side in frame.size)
+        ):
+            raise ValueError(
+                f"video {self.path}, frame {self.frame_count}: expected Yuv420Frame planes, uint8 "
+                f"[H * 3 // 2, W] with H and W even; received {describe(planes)}"
+            )
+        if self._encoder is None:
+            self._start(frame.size, planes.shape, "yuv420p")
+        elif self._pixel_format != "yuv420p" or planes.shape != self._first_shape:
+            raise ValueError(
+                f"video {self.path}, frame {self.frame_count}: expected a frame like the video's "
+                f"first ({self._pixel_format}, {self._first_shape}); received a Yuv420Frame "
+                f"{describe(planes)}"
+            )
+        return np.ascontiguousarray(planes)
+
+    def append(self, frame: ArrayLike | Yuv420Frame) -> None:
         """Queues one frame for encoding; blocks only while `queue_frames` frames are waiting.
 
         Args:
-          frame: uint8 HxWx3, float in [0, 1], or grayscale HxW / HxWx1, numpy or jax.
+          frame: uint8 HxWx3, float in [0, 1], or grayscale HxW / HxWx1, numpy or jax; or a
+            `fnrec.host.frames.Yuv420Frame` (converted already, as export does on the device).
+            One video takes one kind: the first frame's.
 
         Raises:
           ValueError: the frame has another size than the first frame or an unsupported shape/dtype;

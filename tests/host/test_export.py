@@ -150,6 +150,33 @@ def test_vmapped_capture_exports_every_env(tmp_path):
         assert len(decode(video.path)) == video.length + 1
 
 
+@pytest.mark.parametrize(
+    "convert, size",
+    [
+        (lambda frame: frame, (400, 600)),  # converted to yuv420p on the device
+        (lambda frame: frame[:399, :597], (399, 597)),  # odd: the writer pads it
+        (lambda frame: frame.astype(jnp.float32) / 255, (400, 600)),  # float: the writer scales
+    ],
+    ids=["uint8", "odd-size", "float"],
+)
+def test_every_kind_of_rendered_frame_exports_exactly(tmp_path, convert, size):
+    """Frames of any kind the writer takes come out right, converted on the device or not."""
+    capture = fnrec.capture.episode_capture(LIMIT, 2, watch=None, trigger=lambda i: i < 2)
+    first, state, outputs = run(capture)
+    expected = reference_episodes(first, outputs, lambda i: i < 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fnrec.export_videos(
+            state.capture, tmp_path, lambda s: convert(fnrec.render.cartpole(s)), chunk=8
+        )
+    padded = [w for w in caught if "padded" in str(w.message)]
+    assert len(padded) == (2 if size == (399, 597) else 0)
+    for video, want in zip(result.videos, expected, strict=True):
+        sent = [frame[: size[0], : size[1]] for frame in sent_frames(want["frames"])]
+        assert decode(video.path)[0].shape[:2] == (400, 600 if size[1] == 600 else 598)
+        assert_same_video(video.path, sent)
+
+
 def test_streaming_writes_the_same_videos(tmp_path):
     trigger = fnrec.schedules.every(2)
     stored = fnrec.capture.episode_capture(LIMIT, 64, watch=None, trigger=trigger)

@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import jax
 import numpy as np
 import psutil
 import pytest
@@ -24,6 +25,7 @@ from conftest import (
 
 import fnrec.host.video_writer as video_writer
 from fnrec import VideoWriteError, VideoWriter
+from fnrec.host.frames import Yuv420Frame, rgb_to_yuv420
 
 ENCODERS = ["ffmpeg", "pyav"]
 
@@ -413,3 +415,45 @@ def test_a_folder_that_cannot_be_written_gives_a_video_write_error(tmp_path, mon
         writer.append(numbered_frame(0))
     folder.chmod(0o700)
     assert list(folder.iterdir()) == []
+
+
+def test_frames_converted_already_decode_to_the_frames_they_came_from(tmp_path):
+    """Yuv420Frame planes (what export converts on the device) go to the encoder as they are."""
+    sent = [numbered_frame(i) for i in range(20)]
+    planes = np.asarray(jax.jit(jax.vmap(rgb_to_yuv420))(np.stack(sent)))
+    path = write(tmp_path / "yuv.mp4", [Yuv420Frame(p) for p in planes], fps=25)
+    assert_same_video(path, sent)
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "frames, expected",
+    [
+        (
+            [numbered_frame(0), Yuv420Frame(np.zeros((96, 96), np.uint8))],
+            r"frame 1: expected a frame like the video's first \(rgb24, \(64, 96, 3\)\); "
+            r"received a Yuv420Frame \(96, 96\) uint8",
+        ),
+        (
+            [Yuv420Frame(np.zeros((96, 96), np.uint8)), numbered_frame(0)],
+            r"frame 1: expected a Yuv420Frame \(as the video's first frame\); received "
+            r"\(64, 96, 3\) uint8",
+        ),
+        (
+            [Yuv420Frame(np.zeros((96, 96), np.uint8)), Yuv420Frame(np.zeros((48, 96), np.uint8))],
+            r"frame 1: expected a frame like the video's first \(yuv420p, \(96, 96\)\)",
+        ),
+        (
+            [Yuv420Frame(np.zeros((95, 96), np.uint8))],
+            r"frame 0: expected Yuv420Frame planes, uint8 \[H \* 3 // 2, W\] with H and W even; "
+            r"received \(95, 96\) uint8",
+        ),
+        ([Yuv420Frame(np.zeros((96, 95), np.uint8))], r"received \(96, 95\) uint8"),
+        ([Yuv420Frame(np.zeros((96, 96), np.int16))], r"received \(96, 96\) int16"),
+    ],
+)
+def test_a_video_takes_one_kind_of_frame(tmp_path, frames, expected):
+    with pytest.raises(ValueError, match=expected) as info:
+        write(tmp_path / "mixed.mp4", frames)
+    assert str(tmp_path / "mixed.mp4") in str(info.value)
+    assert list(tmp_path.iterdir()) == []
