@@ -454,7 +454,8 @@ class VideoWriter:
         return [
             imageio_ffmpeg.get_ffmpeg_exe(),
             "-y", "-nostdin", "-v", "error",
-            "-f", "rawvideo", "-pix_fmt", self._pixel_format, "-s", f"{width}x{height}", "-r", str(self._rate),
+            "-f", "rawvideo", "-pix_fmt", self._pixel_format, "-s", f"{width}x{height}",
+            "-r", str(self._rate),
             "-i", "-", "-an",
             "-vcodec", "libx264", "-pix_fmt", "yuv420p",
             "-preset", self.preset, "-crf", str(self.crf),

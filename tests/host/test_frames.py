@@ -19,9 +19,7 @@ def reference_yuv420(rgb: np.ndarray) -> np.ndarray:
     Python, pixel by pixel."""
     height, width, _ = rgb.shape
     pixel = [[tuple(int(c) for c in rgb[y, x]) for x in range(width)] for y in range(height)]
-    luma = [
-        [((66 * r + 129 * g + 25 * b + 128) >> 8) + 16 for r, g, b in row] for row in pixel
-    ]
+    luma = [[((66 * r + 129 * g + 25 * b + 128) >> 8) + 16 for r, g, b in row] for row in pixel]
     u, v = [], []
     for y in range(0, height, 2):
         for x in range(0, width, 2):
