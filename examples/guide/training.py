@@ -4,7 +4,7 @@
 (``cartpole-training/training-episode-<i>.mp4``) and each episode's ``info["episode"]`` logged.
 tests/host/test_guide.py runs it and Gymnasium's version and compares them.
 
-Run: ``python examples/guide/training.py`` (about 35 s on 2 CPU cores; Gymnasium's numpy
+Run: ``python examples/guide/training.py`` (about 1.5 minutes on 2 slow CPU cores; Gymnasium's numpy
 CartPole is faster per step, see benchmarks/RESULTS.md "Host loop").
 """
 

@@ -190,9 +190,11 @@ def _batched(render: Renderer) -> Callable[[Any], Any]:
     return functools.partial(_render_batch, render)
 
 
-def _encodable(frames: jax.Array) -> bool:
+def _encodable(frames: Any) -> bool:
     """Whether rendered frames can be converted to yuv420p on the device: uint8 [n, H, W, 3]
     with H and W even (others go to the writer as they are: it converts, pads or explains)."""
+    if not isinstance(frames, jax.Array):
+        return False
     shape = frames.shape
     return (
         frames.dtype == np.uint8
