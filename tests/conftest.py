@@ -67,18 +67,22 @@ def pytest_collection_modifyitems(config, items):
         )
 
 
-# craftax's programs take most of a minute each to compile with XLA's optimizations, and the tests
-# run them for a few dozen steps: compiled without (the same results, half the time). Snippets
-# run in a subprocess read the environment variable.
+# Most tests run small programs a few dozen steps: compiling them is most of their time, and XLA's
+# optimizations are most of the compiling (craftax's programs take most of a minute each with
+# them). Tests are compiled without them (the same results; the suite runs in about three quarters
+# of the time) except those marked `xla_optimized`: the ones about the optimized program itself
+# (collectives of a sharded step, copies XLA inserts, compensated sums over millions of steps)
+# and the ones whose time is running, not compiling (export, the guide's script, the examples).
+# craftax is compiled without them always. Snippets run in a subprocess read the variable.
 _UNOPTIMIZED = "JAX_DISABLE_MOST_OPTIMIZATIONS"
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Compiles craftax's tests without XLA's optimizations (before their fixtures compile)."""
-    heavy = "craftax" in item.nodeid.lower()
-    jax.config.update("jax_disable_most_optimizations", heavy)
-    if heavy:
+    """Compiles the test without XLA's optimizations unless it is marked `xla_optimized`."""
+    unoptimized = "craftax" in item.nodeid.lower() or not item.get_closest_marker("xla_optimized")
+    jax.config.update("jax_disable_most_optimizations", unoptimized)
+    if unoptimized:
         os.environ[_UNOPTIMIZED] = "1"
     else:
         os.environ.pop(_UNOPTIMIZED, None)

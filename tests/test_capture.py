@@ -353,6 +353,7 @@ def test_bad_arguments_raise_clear_errors():
         read_capture(stats)
 
 
+@pytest.mark.xla_optimized  # the copies XLA's optimizations insert
 @pytest.mark.parametrize("watch", [None, (0,)], ids=["global_ids", "watched"])
 def test_a_step_in_a_scan_never_copies_the_rows(watch):
     """The starts overwrite rows that the store's copies read (global ids); XLA must order the

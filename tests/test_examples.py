@@ -18,6 +18,9 @@ from examples_loader import EXAMPLES, load
 
 import fnrec
 
+# The examples train: their time is running, not compiling.
+pytestmark = pytest.mark.xla_optimized
+
 
 @pytest.mark.plain
 def test_record_training_in_jit(tmp_path):

@@ -18,7 +18,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import decode
+
+# The collectives between processes, as users compile them.
+pytestmark = pytest.mark.xla_optimized
 
 WORKER = Path(__file__).with_name("multiprocess_worker.py")
 

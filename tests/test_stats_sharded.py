@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# The collectives of the sharded step, as users compile it.
+pytestmark = pytest.mark.xla_optimized
+
 SCRIPT = textwrap.dedent(
     """
     import sys

@@ -15,6 +15,9 @@ import fnrec
 from fnrec.adapters import FuncEnvAdapter
 from fnrec.counter import Counter64
 
+# Compensated sums over millions of steps, as users compile them.
+pytestmark = pytest.mark.xla_optimized
+
 
 class Ticker(FuncEnv):
     """A FuncEnv whose episodes end every `period` steps (never with period 0); reward r(t)."""

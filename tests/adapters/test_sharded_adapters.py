@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import pytest
 import sharding_check
 
 import fnrec
 from fnrec.envs import CartPole
+
+# The collectives of the sharded step, as users compile it.
+pytestmark = pytest.mark.xla_optimized
 
 
 def cartpole(per_env: bool, n: int, watch=(0,)) -> sharding_check.Layout:

@@ -146,6 +146,7 @@ class Kit:
         assert len(lengths) == envs.episode_count >= 3
         assert list(envs.length_queue) == lengths
 
+    @pytest.mark.xla_optimized  # the collectives of the sharded step, as users compile it
     def test_sharded_over_4_devices_equals_one_device(self, case):
         factory = globals()[f"sharded_{self.family}"]
         num_envs, layouts = case.sharded

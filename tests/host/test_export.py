@@ -15,6 +15,9 @@ from conftest import assert_same_video, decode, leftovers, route_to_dev_full
 import fnrec
 from fnrec.host.captured import read_capture
 
+# Rendering and encoding run long: their time is running, not compiling.
+pytestmark = pytest.mark.xla_optimized
+
 phys2d = pytest.importorskip("gymnasium.envs.phys2d.cartpole")
 NUM_ENVS, NUM_STEPS, LIMIT = 4, 60, 20
 render_batch = jax.jit(jax.vmap(fnrec.render.cartpole))

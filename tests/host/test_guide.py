@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import decode
 
+# The guide's scripts run thousands of episodes.
+pytestmark = pytest.mark.xla_optimized
+
 GUIDE = Path(__file__).parent.parent.parent / "examples" / "guide"
 FNREC_IMPORTS = "import fnrec as gym\nfrom fnrec import RecordEpisodeStatistics, RecordVideo\n"
 GYMNASIUM_IMPORTS = (

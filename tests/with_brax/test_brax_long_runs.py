@@ -16,6 +16,9 @@ import fnrec  # noqa: E402
 from fnrec.adapters import BraxAdapter  # noqa: E402
 from fnrec.counter import Counter64  # noqa: E402
 
+# Compensated sums over millions of steps, as users compile them.
+pytestmark = pytest.mark.xla_optimized
+
 
 def near_limit(stats, below: int):
     """`stats` with episode_count and env_steps `below` short of 2**32."""
