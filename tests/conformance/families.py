@@ -33,8 +33,7 @@ class Case(NamedTuple):
       time_limit: the ``Recording.max_episode_steps`` the case needs (None: the env's own).
       content: what capture keeps of one env state (a small array): the kit's frames.
       heavy: the env's step takes minutes to compile (craftax): the kit compiles it as few
-        times as it can (no ``check_env``, which compiles it under six transformations; the
-        sharded run compiles the whole run only).
+        times as it can (no ``check_env``, which compiles it under six transformations).
       sharded: ``(num_envs, layouts)`` of the sharded check.
     """
 

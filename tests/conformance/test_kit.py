@@ -150,8 +150,10 @@ class Kit:
     def test_sharded_over_4_devices_equals_one_device(self, case):
         factory = globals()[f"sharded_{self.family}"]
         num_envs, layouts = case.sharded
+        # The compiled run's loop body is the step: its collectives are checked there, without
+        # compiling the step once more on its own.
         sharding_check.check(
-            factory, n=num_envs, steps=2 * LIMIT + 4, compile_step=not case.heavy, layouts=layouts
+            factory, n=num_envs, steps=2 * LIMIT + 4, compile_step=False, layouts=layouts
         )
 
 

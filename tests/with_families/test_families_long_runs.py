@@ -25,6 +25,9 @@ import pytest
 import fnrec
 from fnrec.counter import Counter64
 
+# Compensated sums over millions of steps, as users compile them.
+pytestmark = pytest.mark.xla_optimized
+
 N, LENGTH, STEPS, BUFFER = 4, 3, 30, 8
 
 
