@@ -146,6 +146,7 @@ def test_mujoco_playground_capture():
     assert not np.allclose(episodes[0].items[-1], first)
 
 
+@pytest.mark.xla_optimized  # brax's training runs longer than it compiles
 def test_streaming_inside_brax_ppo_train(tmp_path, monkeypatch):
     """brax's trainer returns no env state: videos and every episode's statistics leave the
     program as episodes end; the stream holds every episode brax's own logger saw."""
