@@ -24,6 +24,9 @@ from fnrec.__main__ import main
 from fnrec._optional import MissingDependency
 from fnrec.host.demo import check_out, run_demo
 
+# The demo trains and films: its time is running, not compiling.
+pytestmark = pytest.mark.xla_optimized
+
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 SMALL = dict(num_envs=8, num_updates=6, steps_per_update=32, every=5, max_videos=4)
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import pytest
 from readme_blocks import python_blocks, run_block
 
+# Several snippets train (the training workflow, the utils): their time is running, not compiling.
+pytestmark = pytest.mark.xla_optimized
+
 BLOCKS = python_blocks()
 # What a plain `pip install fnrec` lacks; the main venv has all but gymnax (own venv).
 SKIP_MISSING = (
