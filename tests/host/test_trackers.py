@@ -21,6 +21,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import warnings
@@ -418,6 +419,60 @@ def test_a_full_queue_drops_or_blocks_as_asked():
     assert slow.steps == list(range(10)) and report.dropped == 0 and report.waited_seconds > 0
     with pytest.raises(RuntimeError, match="closed"):
         trackers.scalars({"x": 1.0}, 11)
+
+
+class Buffering(T.Tracker):
+    """Sends on flush, as a tracker behind a server does; its first flush waits for `go`."""
+
+    name = "buffering"
+
+    def __init__(self, fail_flush: int | None = None):
+        super().__init__()
+        self.flushing, self.go = threading.Event(), threading.Event()
+        self.fail_flush = fail_flush
+        self.buffer, self.flushed = [], []
+
+    def log_scalars(self, values, step):
+        self.buffer.append(step)
+
+    def log_episodes(self, episodes):
+        pass
+
+    def log_video(self, video):
+        pass
+
+    def flush(self):
+        self.flushing.set()
+        assert self.go.wait(10)
+        sent, self.buffer = self.buffer, []
+        if len(self.flushed) == self.fail_flush:
+            self.flushed.append(None)
+            raise ConnectionError("the server went away")
+        self.flushed.append(sent)
+
+
+def queue_while_the_first_flush_waits(tracker: Buffering, steps: int) -> T.Trackers:
+    trackers = T.Trackers([tracker])
+    trackers.scalars({"x": 1.0}, 0)
+    assert tracker.flushing.wait(10)  # the worker took step 0 alone and waits in its flush
+    for step in range(1, steps):
+        trackers.scalars({"x": 1.0}, step)
+    tracker.go.set()
+    return trackers
+
+
+def test_what_is_queued_at_once_is_flushed_at_once_and_counted_when_sent():
+    tracker = Buffering()
+    report = queue_while_the_first_flush_waits(tracker, 10).close()
+    assert tracker.flushed == [[0], list(range(1, 10))]  # one flush (one request) for nine
+    assert report.written["buffering"]["scalars"] == 10 and report.ok
+
+    tracker = Buffering(fail_flush=1)  # the second burst is lost on the way to the server
+    with pytest.warns(RuntimeWarning, match=r"buffering \(Buffering\) scalars: ConnectionError"):
+        report = queue_while_the_first_flush_waits(tracker, 6).close()
+    assert tracker.flushed == [[0], None]
+    assert report.failed["buffering"]["scalars"] == 5
+    assert report.written["buffering"]["scalars"] == 1
 
 
 def test_bad_arguments_name_the_argument(tmp_path):

@@ -130,6 +130,11 @@ class Tracker(abc.ABC):
     def log_image(self, path: Path, tag: str, step: int) -> None:  # noqa: B027
         """Writes a PNG image (a learning curve); by default trackers skip images."""
 
+    def flush(self) -> None:  # noqa: B027 (optional to implement)
+        """Sends what the tracker buffered. ``Trackers`` calls it after each burst of queued
+        items (everything waiting in its queue at once), so that a tracker behind a server can
+        send a burst in one request; what was logged counts as written once this returns."""
+
     def close(self) -> None:  # noqa: B027
         """Flushes and closes; called once, after everything queued was written."""
 
@@ -508,12 +513,37 @@ class Trackers:
                 self._waited += time.perf_counter() - start
 
     def _work(self) -> None:
-        while (entry := self._queue.get()) is not None:
-            kind, item = entry
+        ended = False
+        while not ended and (entry := self._queue.get()) is not None:
+            burst = [entry]  # and everything queued meanwhile: one flush for all of it
+            while True:
+                try:
+                    entry = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if entry is None:
+                    ended = True
+                    break
+                burst.append(entry)
             for tracker in self.trackers:
-                self._call(tracker, kind, item)
+                logged = dict.fromkeys(KINDS, 0)
+                for kind, item in burst:
+                    self._call(tracker, kind, item, logged)
+                self._flush(tracker, logged)
 
-    def _call(self, tracker: Tracker, kind: str, item: Any) -> None:
+    def _flush(self, tracker: Tracker, logged: dict[str, int]) -> None:
+        """Flushes `tracker`; the items it took since the last flush are written, or failed."""
+        try:
+            tracker.flush()
+        except Exception as error:
+            for kind, count in logged.items():
+                if count:
+                    self._failure(tracker, kind, count, error)
+        else:
+            for kind, count in logged.items():
+                self._written[tracker.name][kind] += count
+
+    def _call(self, tracker: Tracker, kind: str, item: Any, logged: dict[str, int]) -> None:
         count = len(item.episode_id) if kind == "episodes" else 1
         try:
             if kind == "config":
@@ -529,7 +559,7 @@ class Trackers:
         except Exception as error:  # reported; the run goes on
             self._failure(tracker, kind, count, error)
         else:
-            self._written[tracker.name][kind] += count
+            logged[kind] += count
 
     def _failure(self, tracker: Tracker, kind: str, count: int, error: BaseException) -> None:
         first = not self._failed[tracker.name][kind]

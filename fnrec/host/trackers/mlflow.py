@@ -3,7 +3,8 @@
 The client is used directly (not ``mlflow``'s module-level active run), so that logging from a
 background thread never touches the caller's MLflow state. Scalars are metrics at their step;
 episodes are metrics ``<prefix>/episode/return``, ``/length``, ``/terminated``, ``/env`` at the
-episode id, sent with ``log_batch`` (up to 1,000 values a request); videos and images are
+episode id, sent with ``log_batch`` (up to 1,000 values a request, one request for all the
+scalars and episodes ``Trackers`` had queued at once: see ``Tracker.flush``); videos and images are
 artifacts (``<prefix>/videos/``, ``<prefix>/images/``: the mp4 files as written); the
 configuration is parameters (nested keys joined by ``.``) and an artifact ``<prefix>/config.json``.
 """
@@ -62,10 +63,15 @@ class MLflow(Tracker):
             )
             run_id = self.client.create_run(experiment_id, run_name=run_name).info.run_id
         self.run_id = run_id
+        self._pending: list[Any] = []  # metrics waiting for `flush`
 
     def _metrics(self, rows: list[tuple[str, float, int]]) -> None:
         now = int(time.time() * 1000)
-        metrics = [self._entities.Metric(k, float(v), now, int(s)) for k, v, s in rows]
+        self._pending += [self._entities.Metric(k, float(v), now, int(s)) for k, v, s in rows]
+
+    def flush(self) -> None:
+        """Sends the metrics logged since the last flush, 1,000 a request."""
+        metrics, self._pending = self._pending, []
         for start in range(0, len(metrics), _BATCH):
             self.client.log_batch(self.run_id, metrics=metrics[start : start + _BATCH])
 
@@ -96,6 +102,7 @@ class MLflow(Tracker):
         self.client.log_artifact(self.run_id, str(path), self.tag("images"))
 
     def close(self) -> None:
+        self.flush()
         if self._owns_run:
             self.client.set_terminated(self.run_id)
 
