@@ -452,7 +452,7 @@ class Buffering(T.Tracker):
 
 
 def queue_while_the_first_flush_waits(tracker: Buffering, steps: int) -> T.Trackers:
-    trackers = T.Trackers([tracker])
+    trackers = T.Trackers([tracker], gather_seconds=0)
     trackers.scalars({"x": 1.0}, 0)
     assert tracker.flushing.wait(10)  # the worker took step 0 alone and waits in its flush
     for step in range(1, steps):
@@ -475,6 +475,20 @@ def test_what_is_queued_at_once_is_flushed_at_once_and_counted_when_sent():
     assert report.written["buffering"]["scalars"] == 1
 
 
+def test_items_queued_within_gather_seconds_are_one_burst_and_close_ends_the_wait():
+    tracker = Buffering()
+    tracker.go.set()
+    trackers = T.Trackers([tracker], gather_seconds=30)
+    for step in range(5):
+        trackers.scalars({"x": 1.0}, step)
+        time.sleep(0.05)  # spread out: each would be a burst of its own without the wait
+    assert trackers.pending == 5 and tracker.flushed == []
+    start = time.monotonic()
+    report = trackers.close()
+    assert time.monotonic() - start < 10  # close() does not wait out the 30 s
+    assert tracker.flushed == [list(range(5))] and report.written["buffering"]["scalars"] == 5
+
+
 def test_bad_arguments_name_the_argument(tmp_path):
     with pytest.raises(TypeError, match="`trackers` must be a non-empty sequence"):
         T.Trackers([])
@@ -482,6 +496,9 @@ def test_bad_arguments_name_the_argument(tmp_path):
         T.Trackers([Slow(0), Slow(0)])
     with pytest.raises(ValueError, match="`when_full` must be 'block' or 'drop', got 'wait'"):
         T.Trackers([Slow(0)], when_full="wait")
+    for bad in (-1, float("nan"), float("inf"), "1", True):
+        with pytest.raises(ValueError, match=r"`gather_seconds` must be a finite number >= 0, got"):
+            T.Trackers([Slow(0)], gather_seconds=bad)
     with T.Trackers([Slow(0)]) as trackers:
         with pytest.raises(ValueError, match=r"`path` must be an existing \.mp4 file"):
             trackers.video(tmp_path / "nope.mp4", 30)

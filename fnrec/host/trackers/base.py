@@ -233,6 +233,11 @@ class Trackers:
       max_pending: items the queue holds; then a call waits (``when_full="block"``, nothing is
         lost) or the item is dropped and counted (``"drop"``, the run never waits).
       when_full: ``"block"`` or ``"drop"``.
+      gather_seconds: after taking an item, the worker gathers what else is queued for up to
+        this long (at most ``max_pending`` items) and writes it as one burst, flushed once
+        (``Tracker.flush``): a tracker behind a server sends a burst in one request. Items
+        reach the trackers up to this much later; ``close()`` ends the wait at once. 0 writes
+        what is queued at that moment.
 
     Example::
 
@@ -260,6 +265,7 @@ class Trackers:
         *,
         max_pending: int = 1024,
         when_full: WhenFull = "block",
+        gather_seconds: float = 1.0,
     ) -> None:
         trackers = list(trackers)
         bad = [t for t in trackers if not isinstance(t, Tracker)]
@@ -275,6 +281,17 @@ class Trackers:
             raise ValueError(f"`max_pending` must be an int >= 1, got {max_pending!r}")
         if when_full not in ("block", "drop"):
             raise ValueError(f"`when_full` must be 'block' or 'drop', got {when_full!r}")
+        if (
+            isinstance(gather_seconds, bool)
+            or not isinstance(gather_seconds, (int, float))
+            or not 0 <= gather_seconds < float("inf")
+        ):
+            raise ValueError(
+                f"`gather_seconds` must be a finite number >= 0, got {gather_seconds!r}"
+            )
+        self.gather_seconds = float(gather_seconds)
+        self._max_pending = max_pending
+        self._gathered = 0  # items taken from the queue, not yet written
         self.trackers = trackers
         self.when_full = when_full
         self.closed = False
@@ -484,8 +501,8 @@ class Trackers:
 
     @property
     def pending(self) -> int:
-        """Items queued and not yet written (approximate)."""
-        return self._queue.qsize()
+        """Items queued or gathered and not yet written (approximate)."""
+        return self._queue.qsize() + self._gathered
 
     @property
     def videos_waiting(self) -> int:
@@ -515,21 +532,24 @@ class Trackers:
     def _work(self) -> None:
         ended = False
         while not ended and (entry := self._queue.get()) is not None:
-            burst = [entry]  # and everything queued meanwhile: one flush for all of it
-            while True:
+            # And what is queued within `gather_seconds` (close() ends it): one flush for all.
+            burst, deadline = [entry], time.monotonic() + self.gather_seconds
+            while len(burst) < self._max_pending:
                 try:
-                    entry = self._queue.get_nowait()
+                    entry = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
                 if entry is None:
                     ended = True
                     break
                 burst.append(entry)
+                self._gathered = len(burst)
             for tracker in self.trackers:
                 logged = dict.fromkeys(KINDS, 0)
                 for kind, item in burst:
                     self._call(tracker, kind, item, logged)
                 self._flush(tracker, logged)
+            self._gathered = 0
 
     def _flush(self, tracker: Tracker, logged: dict[str, int]) -> None:
         """Flushes `tracker`; the items it took since the last flush are written, or failed."""

@@ -3,10 +3,11 @@
 The client is used directly (not ``mlflow``'s module-level active run), so that logging from a
 background thread never touches the caller's MLflow state. Scalars are metrics at their step;
 episodes are metrics ``<prefix>/episode/return``, ``/length``, ``/terminated``, ``/env`` at the
-episode id, sent with ``log_batch`` (up to 1,000 values a request, one request for all the
-scalars and episodes ``Trackers`` had queued at once: see ``Tracker.flush``); videos and images are
-artifacts (``<prefix>/videos/``, ``<prefix>/images/``: the mp4 files as written); the
-configuration is parameters (nested keys joined by ``.``) and an artifact ``<prefix>/config.json``.
+episode id, sent with ``log_batch`` (up to 1,000 values a request; one request for all the
+scalars and episodes of a burst: see ``Trackers``' ``gather_seconds`` and ``Tracker.flush``);
+videos and images are artifacts (``<prefix>/videos/``, ``<prefix>/images/``: the mp4 files as
+written); the configuration is parameters (nested keys joined by ``.``) and an artifact
+``<prefix>/config.json``.
 """
 
 from __future__ import annotations
