@@ -131,8 +131,8 @@ class Tracker(abc.ABC):
         """Writes a PNG image (a learning curve); by default trackers skip images."""
 
     def flush(self) -> None:  # noqa: B027 (optional to implement)
-        """Sends what the tracker buffered. ``Trackers`` calls it after each burst of queued
-        items (everything waiting in its queue at once), so that a tracker behind a server can
+        """Sends what the tracker buffered. ``Trackers`` calls it after each burst of items
+        (what was queued within its ``gather_seconds``), so that a tracker behind a server can
         send a burst in one request; what was logged counts as written once this returns."""
 
     def close(self) -> None:  # noqa: B027
@@ -534,6 +534,7 @@ class Trackers:
         while not ended and (entry := self._queue.get()) is not None:
             # And what is queued within `gather_seconds` (close() ends it): one flush for all.
             burst, deadline = [entry], time.monotonic() + self.gather_seconds
+            self._gathered = 1
             while len(burst) < self._max_pending:
                 try:
                     entry = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
