@@ -69,10 +69,11 @@ def pytest_collection_modifyitems(config, items):
 
 # Most tests run small programs a few dozen steps: compiling them is most of their time, and XLA's
 # optimizations are most of the compiling (craftax's programs take most of a minute each with
-# them). Tests are compiled without them (the same results; the suite runs in about three quarters
-# of the time) except those marked `xla_optimized`: the ones about the optimized program itself
-# (collectives of a sharded step, copies XLA inserts, compensated sums over millions of steps)
-# and the ones whose time is running, not compiling (export, the guide's script, the examples).
+# them). Tests are compiled without them (the same results; the main venv's tests took 490-578 s
+# instead of 622 s) except those marked `xla_optimized`: the ones about the optimized program
+# itself (collectives of a sharded step, copies XLA inserts, compensated sums over millions of
+# steps) and the ones whose time is running, not compiling (export, the guide's scripts, the
+# examples, the demo, the snippets). See CONTRIBUTING.md.
 # craftax is compiled without them always. Snippets run in a subprocess read the variable.
 _UNOPTIMIZED = "JAX_DISABLE_MOST_OPTIMIZATIONS"
 
