@@ -54,11 +54,13 @@ def pack(tree: Any) -> Array:
 
 
 def unpack(packed: Any, where: Layout) -> Any:
-    """Host: the tree `pack` packed, as numpy arrays (copies, writable)."""
-    data = np.asarray(jax.device_get(packed))
+    """Host: the tree `pack` packed, as numpy arrays (writable views of one copy)."""
+    # One copy of the whole buffer (np.asarray of a CPU array may alias the device's), then
+    # a view per leaf: jax.device_get and a copy per leaf cost more than a small env's step.
+    data = np.array(packed, copy=True)
     leaves, offset = [], 0
     for shape, dtype in zip(where.shapes, where.dtypes, strict=True):
         size = math.prod(shape) * dtype.itemsize
-        leaves.append(data[offset : offset + size].view(dtype).reshape(shape).copy())
+        leaves.append(data[offset : offset + size].view(dtype).reshape(shape))
         offset += size
     return jax.tree.unflatten(where.treedef, leaves)

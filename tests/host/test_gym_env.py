@@ -236,15 +236,17 @@ def test_same_step_final_frames_are_rendered_from_the_final_states():
     assert "final_frame" not in info and "final_obs" in info  # no render_mode: no frames
 
 
-def test_one_jitted_call_and_one_device_get_per_step(monkeypatch):
+def test_one_jitted_call_and_one_fetch_per_step(monkeypatch):
     """The PRNG key is split inside the jitted step and all results come back in one fetch."""
     import jax
 
     env = FunctionalVectorEnv(CartPoleFunctional(), 4)
     env.reset(seed=0)
     env.step(np.zeros(4, int))
-    calls = {"split": 0, "device_get": 0}
-    split, device_get = jax.random.split, jax.device_get
+    from fnrec import _packed
+
+    calls = {"split": 0, "fetch": 0}
+    split, device_get, unpack = jax.random.split, jax.device_get, _packed.unpack
 
     def counting_split(*args, **kwargs):
         calls["split"] += 1
@@ -252,14 +254,20 @@ def test_one_jitted_call_and_one_device_get_per_step(monkeypatch):
 
     def counting_device_get(tree):  # only fetches from the device count
         leaves = jax.tree.leaves(tree)
-        calls["device_get"] += any(isinstance(x, jax.Array) for x in leaves)
+        calls["fetch"] += any(isinstance(x, jax.Array) for x in leaves)
         return device_get(tree)
+
+    def counting_unpack(packed, where):  # one array, every result packed in it
+        calls["fetch"] += 1
+        assert isinstance(packed, jax.Array)
+        return unpack(packed, where)
 
     monkeypatch.setattr(jax.random, "split", counting_split)
     monkeypatch.setattr(jax, "device_get", counting_device_get)
+    monkeypatch.setattr(_packed, "unpack", counting_unpack)
     for _ in range(10):
         env.step(np.ones(4, int))
-    assert calls == {"split": 0, "device_get": 10}
+    assert calls == {"split": 0, "fetch": 10}
 
 
 def test_episode_clock_starts_after_compilation(monkeypatch):
