@@ -21,6 +21,7 @@ import fnrec
 from fnrec.adapters.core import EnvFns, EnvReset, EnvStep
 
 LIMIT = 10  # the longest episode of every case: capture rows hold it
+BOTH_LAYOUTS = (12, ("shared", "per_env"))
 
 
 class Case(NamedTuple):
@@ -43,8 +44,11 @@ class Case(NamedTuple):
     time_limit: int | None = None
     content: Callable[[Any], Any] | None = None
     heavy: bool = False
-    # 12 envs: no env-sized axis is mistaken for an env's own (navix's 8-pixel sprites)
-    sharded: tuple[int, tuple[str, ...]] = (12, ("shared", "per_env"))
+    # 12 envs: no env-sized axis is mistaken for an env's own (navix's 8-pixel sprites). A
+    # family's case checks the shared layout, whose step has fnrec's collectives; the per-env
+    # layout (jax.vmap of one env, no collective of fnrec's) is checked sharded on the
+    # template and FuncEnv cases, whose recorders run the same fnrec code as every family's.
+    sharded: tuple[int, tuple[str, ...]] = (12, ("shared",))
 
 
 def fingerprint(env_state: Any) -> jax.Array:
@@ -79,7 +83,7 @@ def template() -> Case:
             action_space=gym.spaces.Discrete(2),
         )  # fmt: skip
 
-    return Case("template", make, "next_step", time_limit=LIMIT)
+    return Case("template", make, "next_step", time_limit=LIMIT, sharded=BOTH_LAYOUTS)
 
 
 def funcenv() -> Case:
@@ -88,7 +92,7 @@ def funcenv() -> Case:
     def make(recording, num_envs):
         return fnrec.adapters.funcenv.recorder(CartPoleFunctional(), recording, num_envs)
 
-    return Case("funcenv", make, "same_step", time_limit=LIMIT)
+    return Case("funcenv", make, "same_step", time_limit=LIMIT, sharded=BOTH_LAYOUTS)
 
 
 def gymnax() -> Case:

@@ -6,7 +6,8 @@ env) step the same trajectories in a jitted ``lax.scan`` and record the episodes
 reference reads off the steps; capture keeps env 0's episodes and exports them as mp4s that
 decode back frame for frame; a checkpoint round-trips and steps on identically; fnrec's
 ``FunctionalVectorEnv`` runs over the recorder and ``fnrec.utils.check_env`` passes; and the
-recorder sharded over 4 host devices equals one device (``sharding_check``). One test class
+recorder sharded over 4 host devices equals one device (``sharding_check``; ``Case.sharded``
+says in which layouts). One test class
 per family, so ``--dist loadscope`` spreads the families over the workers.
 """
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,6 +11,7 @@ brax_envs = pytest.importorskip("brax.envs")
 from brax.envs.wrappers import training  # noqa: E402
 from capture_reference import ReferenceCapture  # noqa: E402
 from conftest import assert_same_video, decode  # noqa: E402
+from readme_blocks import python_blocks  # noqa: E402
 
 import fnrec  # noqa: E402
 from fnrec.adapters import BraxAdapter  # noqa: E402
@@ -146,14 +145,21 @@ def test_mujoco_playground_capture():
     assert not np.allclose(episodes[0].items[-1], first)
 
 
+def ppo_train_snippet() -> str:
+    """The docs' snippet that streams out of brax's ``ppo.train`` (docs/concepts/capture.md)."""
+    found = [code for _, code in python_blocks("brax") if "ppo.train(" in code]
+    assert len(found) == 1, "docs/concepts/capture.md should hold one ppo.train snippet"
+    return found[0]
+
+
 @pytest.mark.xla_optimized  # brax's training runs longer than it compiles
 def test_streaming_inside_brax_ppo_train(tmp_path, monkeypatch):
-    """brax's trainer returns no env state: videos and every episode's statistics leave the
-    program as episodes end; the stream holds every episode brax's own logger saw."""
+    """The docs' snippet, run as written: brax's trainer returns no env state, so videos and
+    every episode's statistics leave the program as episodes end; the stream holds every
+    episode brax's own logger saw (it is the docs' test too: test_readme_brax leaves it)."""
     from brax.training import logger as brax_logger
-    from brax.training.agents.ppo import train as ppo
 
-    streams, chunks, brax_saw = [], [], []
+    brax_saw = []
     update = brax_logger.EpisodeMetricsLogger.update_episode_metrics
 
     def counting(self, episode_metrics, dones, train_metrics):
@@ -163,51 +169,24 @@ def test_streaming_inside_brax_ppo_train(tmp_path, monkeypatch):
         return update(self, episode_metrics, dones, train_metrics)
 
     monkeypatch.setattr(brax_logger.EpisodeMetricsLogger, "update_episode_metrics", counting)
-
-    def wrap_env_fn(env, episode_length, action_repeat, randomization_fn=None):
-        kind = "train" if not streams else "eval"
-        history = fnrec.history.episode_history(32, stream=chunks.append) if not streams else None
-        stream = fnrec.VideoStream(tmp_path / kind, fnrec.render.cartpole, name_prefix=kind)
-        streams.append(stream)
-        capture = fnrec.capture.episode_capture(
-            episode_length, watch=(0,), trigger=fnrec.schedules.every(3), content=cart_pole,
-            stream=stream,
-        )  # fmt: skip
-        wrapped = training.wrap(env, episode_length, action_repeat, randomization_fn)
-        return BraxAdapter(wrapped, fnrec.Recording(capture=capture, history=history))
-
-    _, _, metrics = ppo.train(
-        pendulum_env(),
-        num_timesteps=2_000,
-        num_envs=8,
-        episode_length=LENGTH,
-        wrap_env_fn=wrap_env_fn,
-        unroll_length=5,
-        batch_size=8,
-        num_minibatches=2,
-        num_updates_per_batch=1,
-        num_evals=2,
-        num_eval_envs=4,
-        log_training_metrics=True,
-        network_factory=functools.partial(
-            __import__("brax.training.agents.ppo.networks", fromlist=["x"]).make_ppo_networks,
-            policy_hidden_layer_sizes=(8,),
-            value_hidden_layer_sizes=(8,),
-        ),
-        seed=0,
-    )
-    assert "eval/episode_reward" in metrics
-    videos = [stream.close() for stream in streams]
-    assert any("-repeat-1" in v.path.name for v in videos[1])  # num_evals=2: two evaluations
+    monkeypatch.chdir(tmp_path)
+    snippet: dict = {}
+    exec(compile(ppo_train_snippet(), "docs/concepts/capture.md", "exec"), snippet)
+    assert "eval/episode_reward" in snippet["metrics"]
+    videos = [snippet["videos"].videos, snippet["eval_videos"].videos]
+    written = {p.name for p in (tmp_path / "videos" / "ppo").glob("*.mp4")}
+    assert written == {v.path.name for kind_videos in videos for v in kind_videos}
+    # num_evals=2: brax evaluates twice, each time from a reset env whose ids start again
+    assert any("-repeat-1" in v.path.name for v in videos[1])
     # Every training episode's statistics left the trainer, in id order: the ones brax's own
     # logger saw (flush="ended" leaves nothing staged in the state brax drops at the end).
-    log = fnrec.episode_log(chunks)
+    log = fnrec.episode_log(snippet["chunks"])
     np.testing.assert_array_equal(log.episode_id, np.arange(len(log.episode_id)))
     lengths = sorted(x for name, seen in brax_saw if name == "length" for x in seen)
     returns = sorted(x for name, seen in brax_saw if name == "sum_reward" for x in seen)
     assert len(lengths) >= 50 and sorted(log.length.tolist()) == lengths
     np.testing.assert_allclose(sorted(log.episode_return.tolist()), returns, rtol=1e-5)
-    assert ((log.length >= 1) & (log.length <= LENGTH)).all()
+    assert ((log.length >= 1) & (log.length <= 20)).all()
     assert set(log.env.tolist()) <= set(range(8))
     assert [len(v) > 0 for v in videos] == [True, True]
     for kind_videos in videos:
@@ -215,5 +194,5 @@ def test_streaming_inside_brax_ppo_train(tmp_path, monkeypatch):
         names = [v.path.name for v in kind_videos]
         assert len(set(names)) == len(names)  # restarted ids (each evaluation) get -repeat-<k>
         for video in kind_videos:
-            assert video.env == 0 and 1 <= video.length <= LENGTH
+            assert video.env == 0 and 1 <= video.length <= 20
             assert len(decode(video.path)) == video.length + 1
