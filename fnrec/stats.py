@@ -58,7 +58,10 @@ class EpisodeStats(NamedTuple):
         of the current episodes (see ``Metric``); empty without metrics.
       metric_queue: ``{name: f32[B]}``, each metric's value for the queued episodes.
 
-    ``E`` is ``()`` for one environment and ``(N,)`` for a batch; B is ``buffer_length``.
+    ``E`` is ``()`` for one environment and ``(N,)`` for a batch; B is ``buffer_length``. With
+    ``shards=S`` (``init``), the queue's leaves get a leading shard axis ([S, B], and [S] for
+    ``queue_head`` and ``episode_count``): shard s keeps the episodes of envs ``s * N/S`` to
+    ``(s + 1) * N/S - 1`` in its own ring, and the readers (``merged``) give one queue.
     """
 
     running_return: Array
@@ -456,6 +459,7 @@ class EpisodeStatistics(NamedTuple):
       buffer_length: how many finished episodes the queue keeps.
       autoreset_mode: ``"same_step"``, ``"next_step"`` or ``"disabled"``.
       metrics: the per-episode metrics recorded (``Metric``), in order.
+      shards: None, or the number of rings the shared queue is kept in (see ``init``).
 
     ``step`` also takes the keyword arguments ``info``, ``env_state`` and ``obs`` that the
     metrics read (``Transition``); a ``fnrec.Recording`` passes the env's.
@@ -467,12 +471,14 @@ class EpisodeStatistics(NamedTuple):
     buffer_length: int
     autoreset_mode: AutoresetMode
     metrics: tuple[Metric, ...] = ()
+    shards: int | None = None
 
 
 def episode_statistics(
     buffer_length: int = 100,
     autoreset_mode: AutoresetMode = "same_step",
     metrics: Sequence[Metric] = (),
+    shards: int | None = None,
 ) -> EpisodeStatistics:
     """The statistics as one object, settings bound once (what adapters and host envs take).
 
@@ -481,6 +487,9 @@ def episode_statistics(
       autoreset_mode: the env's autoreset convention, as in ``fnrec.stats.step``.
       metrics: per-episode metrics to record beside the return (``fnrec.stats.metric``,
         ``discounted_return``, ``success``).
+      shards: None, or S >= 1 to keep a batch's shared queue in S rings, one per shard of the
+        env axis (see ``init``): for a batch sharded over S devices, a step then has no
+        collective.
 
     Returns:
       An ``EpisodeStatistics`` of pure functions: nothing can mix autoreset modes between steps.
@@ -497,9 +506,10 @@ def episode_statistics(
     check_buffer_length(buffer_length)
     autoreset_mode = _checks.autoreset_mode(autoreset_mode)
     metrics = _check_metrics(metrics)
+    shards = _check_shards(shards)
 
     def bound_init(num_envs: int | None = None) -> EpisodeStats:
-        return init(num_envs, buffer_length, metrics)
+        return init(num_envs, buffer_length, metrics, shards)
 
     def bound_step(
         stats: EpisodeStats,
@@ -517,7 +527,9 @@ def episode_statistics(
             metrics=metrics, info=info, env_state=env_state, obs=obs,
         )  # fmt: skip
 
-    return EpisodeStatistics(bound_init, bound_step, reset, buffer_length, autoreset_mode, metrics)
+    return EpisodeStatistics(
+        bound_init, bound_step, reset, buffer_length, autoreset_mode, metrics, shards
+    )
 
 
 def _check_buffer(stats: Any, buffer_length: int) -> None:
@@ -529,7 +541,10 @@ def _check_buffer(stats: Any, buffer_length: int) -> None:
 
 
 def init(
-    num_envs: int | None = None, buffer_length: int = 100, metrics: Sequence[Metric] = ()
+    num_envs: int | None = None,
+    buffer_length: int = 100,
+    metrics: Sequence[Metric] = (),
+    shards: int | None = None,
 ) -> EpisodeStats:
     """Fresh statistics: no episode started or finished.
 
@@ -537,29 +552,74 @@ def init(
       num_envs: None for one environment, or N >= 1 for a batch of N with one shared queue.
       buffer_length: how many finished episodes the queue keeps (>= 1).
       metrics: the per-episode metrics the statistics will record (``Metric``).
+      shards: None, or S >= 1 dividing N: the shared queue is kept in S rings of
+        `buffer_length`, shard s holding the episodes of envs ``s * N/S`` to
+        ``(s + 1) * N/S - 1``. With the env axis sharded over S devices (and the rings'
+        leading axis with it), ``step`` then writes each device's episodes into its own ring
+        with no collective; ``queues``, ``summary`` and ``episode_count`` read the last
+        `buffer_length` episodes of all rings in Gymnasium's order (``merged``), the same as
+        one ring.
 
     Returns:
       An EpisodeStats; the same dtypes with ``jax_enable_x64`` on and off.
+
+    Example (8 envs, 2 rings; read as one queue)::
+
+        >>> import fnrec
+        >>> stats = fnrec.stats.init(num_envs=8, buffer_length=3, shards=2)
+        >>> stats.return_queue.shape, stats.running_return.shape
+        ((2, 3), (8,))
+        >>> stats, _ = fnrec.stats.step(stats, list(range(8)), [True] * 8, False)
+        >>> fnrec.stats.queues(stats)["return_queue"].tolist()  # the last 3, as with one ring
+        [5.0, 6.0, 7.0]
     """
     check_num_envs(num_envs)
     check_buffer_length(buffer_length)
     metrics = _check_metrics(metrics)
+    shards = _check_shards(shards, num_envs)
     env_shape = () if num_envs is None else (num_envs,)
+    queue_shape = (buffer_length,) if shards is None else (shards, buffer_length)
+    ring_shape = queue_shape[:-1]
     return EpisodeStats(
         running_return=jnp.zeros(env_shape, jnp.float32),
         running_compensation=jnp.zeros(env_shape, jnp.float32),
         running_length=jnp.zeros(env_shape, jnp.int32),
         prev_done=jnp.zeros(env_shape, jnp.bool_),
-        return_queue=jnp.zeros((buffer_length,), jnp.float32),
-        length_queue=jnp.zeros((buffer_length,), jnp.int32),
-        terminated_queue=jnp.zeros((buffer_length,), jnp.bool_),
-        end_queue=jnp.zeros((buffer_length,), jnp.uint32),
-        queue_head=jnp.zeros((), jnp.int32),
-        episode_count=counter.zeros(),
+        return_queue=jnp.zeros(queue_shape, jnp.float32),
+        length_queue=jnp.zeros(queue_shape, jnp.int32),
+        terminated_queue=jnp.zeros(queue_shape, jnp.bool_),
+        end_queue=jnp.zeros(queue_shape, jnp.uint32),
+        queue_head=jnp.zeros(ring_shape, jnp.int32),
+        episode_count=counter.zeros(ring_shape),
         env_steps=counter.zeros(),
         metric_running={m.name: _fresh_metric(m.reduce, env_shape) for m in metrics},
-        metric_queue={m.name: jnp.zeros((buffer_length,), jnp.float32) for m in metrics},
+        metric_queue={m.name: jnp.zeros(queue_shape, jnp.float32) for m in metrics},
     )
+
+
+def _check_shards(shards: Any, num_envs: int | Literal[False] | None = False) -> int | None:
+    """`shards` checked (and against `num_envs` unless False): None or an int S >= 1."""
+    shards = _checks.check_int("shards", shards, 1, None, none="one ring")
+    if shards is None or num_envs is False:
+        return shards
+    if num_envs is None:
+        raise ValueError(
+            f"`shards` splits a batch's shared queue: it needs num_envs=N, got shards={shards} "
+            "for one env (num_envs=None; under jax.vmap each env has its own queue already)"
+        )
+    if num_envs % shards:
+        raise ValueError(
+            f"`shards` must divide `num_envs` (each ring keeps one shard of the batch's envs), "
+            f"got shards={shards} for num_envs={num_envs}"
+        )
+    return shards
+
+
+def _shards(stats: EpisodeStats) -> int | None:
+    """S for a state made with ``shards=S`` (its rings have an axis that env_steps lacks)."""
+    if stats.queue_head.ndim > jnp.ndim(stats.env_steps.lo):
+        return stats.queue_head.shape[-1]
+    return None
 
 
 @auto_within
@@ -649,7 +709,7 @@ def step(
     )
     num_envs = int(np.prod(env_shape, dtype=np.int64))
     env_steps = counter.add(stats.env_steps, num_envs)
-    queue = _push_finished(stats, ended, env_steps.lo)
+    queue = _push(stats, ended, env_steps.lo)
     new_stats = EpisodeStats(
         # `where`, not multiplication: a NaN return must not survive into the next episode.
         running_return=jnp.where(done, 0.0, total),
@@ -751,6 +811,7 @@ def summary(
     check_instance("fnrec.stats.summary", "stats", stats, EpisodeStats)
     last = _checks.check_int("last", last, 1, None, none="every queued episode")
     percentiles = _check_percentiles(percentiles)
+    stats = merged(stats)
     valid = _queued(stats) if last is None else _most_recent(stats, last)
     fields = {"return": stats.return_queue, "length": stats.length_queue.astype(jnp.float32)}
     valid = valid.reshape(-1)
@@ -797,26 +858,34 @@ def _most_recent(stats: EpisodeStats, last: int) -> Array:
     then the ring order (a shared queue's episodes of one step).
     """
     valid = _queued(stats)
-    buffer_length = valid.shape[-1]
-    shape = valid.shape
     if last >= valid.size:
         return valid
-    age = stats.env_steps.lo[..., None] - stats.end_queue  # uint32: wraps exactly
+    order = _newest_first(stats, valid)
+    position = jnp.arange(valid.size, dtype=jnp.int32)
+    rank = jnp.zeros(valid.size, jnp.int32).at[order].set(position)
+    return valid & (rank < last).reshape(valid.shape)
+
+
+def _newest_first(stats: EpisodeStats, valid: Array) -> Array:
+    """int32[size of `valid`]: the flat indices of the queue slots, the newest episode first
+    and the empty slots last (see ``_most_recent``)."""
+    buffer_length = valid.shape[-1]
+    shape = valid.shape
+    env_steps = stats.env_steps.lo.reshape(stats.env_steps.lo.shape + (1,) * (len(shape) - 1))
+    age = env_steps - stats.end_queue  # uint32: wraps exactly
     num_states = valid.size // buffer_length
     state = jnp.arange(num_states, dtype=jnp.int32).reshape((*shape[:-1], 1))
     slot = jnp.arange(buffer_length, dtype=jnp.int32)
     newness = (stats.queue_head[..., None] - 1 - slot) % buffer_length  # 0: the newest
     keys = (
         (~valid).astype(jnp.int32),
-        age,
+        jnp.broadcast_to(age, shape),
         jnp.broadcast_to(-state, shape),
         jnp.broadcast_to(newness, shape),
     )
     flat = [k.reshape(-1) for k in keys]
     position = jnp.arange(valid.size, dtype=jnp.int32)
-    order = lax.sort((*flat, position), num_keys=len(flat))[-1]
-    rank = jnp.zeros(valid.size, jnp.int32).at[order].set(position)
-    return valid & (rank < last).reshape(shape)
+    return lax.sort((*flat, position), num_keys=len(flat))[-1]
 
 
 def _masked_mean(values: Array, valid: Array, count: Array) -> Array:
@@ -857,13 +926,90 @@ def _check_one_state(function: str, stats: Any) -> None:
     ``step`` would read them as a batch of N with one queue and mix every env's episodes.
     """
     check_instance(f"fnrec.stats.{function}", "stats", stats, EpisodeStats)
-    if stats.return_queue.ndim != 1 or stats.queue_head.ndim != 0:
+    shards = _shards(stats)
+    rings = () if shards is None else (shards,)
+    if stats.return_queue.shape[:-1] != rings or stats.queue_head.shape != rings:
         raise ValueError(
             f"fnrec.stats.{function}: `stats` holds one queue per env (queues of shape "
             f"{stats.return_queue.shape}, made under jax.vmap); {function} it under jax.vmap too "
             f"(jax.vmap(fnrec.stats.{function})), or make one shared queue with "
             "fnrec.stats.init(num_envs=N)"
         )
+    if shards is not None and stats.running_return.shape[-1:] != (
+        stats.running_return.shape[-1] // shards * shards,
+    ):
+        raise ValueError(
+            f"fnrec.stats.{function}: `stats` keeps {shards} rings (shards={shards}), which must "
+            f"divide its envs; got running fields of shape {stats.running_return.shape}"
+        )
+
+
+def merged(stats: EpisodeStats) -> EpisodeStats:
+    """Pure, jittable: a state made with ``shards=S`` as one queue (the same state otherwise).
+
+    The S rings hold each shard's last episodes; one ring over the same run holds the last B of
+    all of them, in the order they ended and, within a step, in env-index order. This picks
+    those B from the S rings (by ``end_queue``, then shard, then ring order), so that every
+    reader gives what one ring gives: ``queues``, ``summary``, ``episode_count`` (the sum of
+    the rings' counts). Readers call it themselves; call it to hand a tracker or a checkpoint
+    reader the one-queue form.
+
+    Args:
+      stats: statistics, possibly with ``shards`` (and leading vmapped axes).
+
+    Returns:
+      An EpisodeStats whose queue leaves have no shard axis (``[B]``, ``queue_head`` and
+      ``episode_count`` scalars per state); the running fields unchanged.
+
+    Example::
+
+        >>> import jax, fnrec
+        >>> stats = fnrec.stats.init(num_envs=4, buffer_length=2, shards=2)
+        >>> stats, _ = fnrec.stats.step(stats, [1.0, 2.0, 3.0, 4.0], True, False)
+        >>> one = jax.jit(fnrec.stats.merged)(stats)
+        >>> one.return_queue.shape, one.return_queue.tolist(), int(one.episode_count.lo)
+        ((2,), [3.0, 4.0], 4)
+    """
+    check_instance("fnrec.stats.merged", "stats", stats, EpisodeStats)
+    if _shards(stats) is None:
+        return stats
+    merge = _merge_rings
+    for _ in range(jnp.ndim(stats.env_steps.lo)):  # vmapped states: each merged on its own
+        merge = jax.vmap(merge)
+    return merge(stats)
+
+
+def _merge_rings(stats: EpisodeStats) -> EpisodeStats:
+    """One state's S rings ([S, B]) as the one ring of B the same run fills."""
+    shards, buffer_length = stats.return_queue.shape
+    total = counter.Counter64(jnp.sum(stats.episode_count.hi, dtype=jnp.uint32),
+                              jnp.zeros((), jnp.uint32))  # fmt: skip
+    for shard in range(shards):
+        total = counter.add(total, stats.episode_count.lo[shard])
+    # Slots of all rings, newest first (as summary's last=N orders pooled queues): the first
+    # min(total, B) of them are the queue. One ring writes the k-th episode to slot k mod B;
+    # so does this (its head, the total count mod B, is the sum of the rings' heads mod B),
+    # and sums over the queue add in the same order as one ring's.
+    valid = _queued(stats)
+    newest_first = _newest_first(stats, valid)
+    kept = jnp.minimum(jnp.sum(valid, dtype=jnp.int32), buffer_length)
+    head = jnp.sum(stats.queue_head % buffer_length, dtype=jnp.int32) % buffer_length
+    newness = (head - 1 - jnp.arange(buffer_length, dtype=jnp.int32)) % buffer_length
+    source = newest_first[newness]
+    filled = newness < kept
+
+    def one_ring(queue: Array) -> Array:
+        return jnp.where(filled, queue.reshape(-1)[source], jnp.zeros((), queue.dtype))
+
+    return stats._replace(
+        return_queue=one_ring(stats.return_queue),
+        length_queue=one_ring(stats.length_queue),
+        terminated_queue=one_ring(stats.terminated_queue),
+        end_queue=one_ring(stats.end_queue),
+        queue_head=head,
+        episode_count=total,
+        metric_queue={name: one_ring(values) for name, values in stats.metric_queue.items()},
+    )
 
 
 def _kahan_add(total: Array, compensation: Array, value: Array) -> tuple[Array, Array]:
@@ -889,6 +1035,22 @@ class _Queue(NamedTuple):
     queue_head: Array
     num_finished: Array
     metric_queue: dict[str, Array]
+
+
+def _push(stats: EpisodeStats, ended: EpisodeEnded, now: Array) -> _Queue:
+    """Writes this step's finished episodes into the ring, or each shard's into its own ring."""
+    shards = _shards(stats)
+    if shards is None:
+        return _push_finished(stats, ended, now)
+    # Shard s's envs are the s-th block of the env axis: split along it, one ring per block.
+    by_shard = lambda x: x.reshape(shards, -1, *x.shape[1:])  # noqa: E731
+    ended = jax.tree.map(by_shard, ended)
+    rings = EpisodeStats(  # vmapped over the queue's leaves; the rest is not read
+        running_return=None, running_compensation=None, running_length=None, prev_done=None,
+        return_queue=0, length_queue=0, terminated_queue=0, end_queue=0, queue_head=0,
+        episode_count=0, env_steps=None, metric_running=None, metric_queue=0,
+    )  # fmt: skip
+    return jax.vmap(_push_finished, in_axes=(rings, 0, None))(stats, ended, now)
 
 
 def _push_finished(stats: EpisodeStats, ended: EpisodeEnded, now: Array) -> _Queue:
@@ -1022,6 +1184,8 @@ def queues(stats: EpisodeStats) -> dict[str, np.ndarray] | list[dict[str, np.nda
     check_instance("fnrec.stats.queues", "stats", stats, EpisodeStats)
     _checks.check_concrete("fnrec.stats.queues", "stats", stats, "fnrec.stats.summary(stats)")
     host = jax.device_get(gathered(stats))  # whole, also when it spans processes
+    if _shards(host) is not None:
+        host = jax.device_get(jax.jit(merged)(host))
     batch_shape = np.shape(host.return_queue)[:-1]
     if batch_shape:
         return [
@@ -1064,11 +1228,14 @@ def episode_count(stats: EpisodeStats) -> int | np.ndarray:
         "fnrec.stats.episode_count", "stats", stats, "stats.episode_count (a Counter64)"
     )
     stats = gathered(stats)
-    hi = np.asarray(jax.device_get(stats.episode_count.hi))
-    lo = np.asarray(jax.device_get(stats.episode_count.lo))
-    if hi.ndim == 0:
-        return (int(hi) << 32) + int(lo)
-    return (hi.astype(object) << 32) + lo.astype(object)
+    hi = np.asarray(jax.device_get(stats.episode_count.hi)).astype(object)
+    lo = np.asarray(jax.device_get(stats.episode_count.lo)).astype(object)
+    counts = (hi << 32) + lo
+    if _shards(stats) is not None:  # one count per ring
+        counts = counts.sum(axis=-1)
+    if np.ndim(counts) == 0:
+        return int(counts)
+    return counts
 
 
 def host_info(ended: EpisodeEnded, elapsed: ArrayLike | None = None) -> dict[str, Any]:

@@ -719,3 +719,97 @@ def test_buffer_length_past_the_int32_ring_index_or_not_an_int_is_refused(buffer
         fnrec.stats.episode_statistics(buffer_length=buffer_length)
     with pytest.raises(error, match=r"`buffer_length` must be an int from 1 to 2147483647"):
         fnrec.stats.init(2, buffer_length)
+
+
+# (num_envs, buffer_length, steps, shards): the shared queue kept in one ring per shard.
+SHARDED = [(2, 3, 40, 2), (3, 3, 40, 3), (4, 7, 12, 2), (4, 7, 12, 4), (6, 2, 40, 3)]
+
+
+def _assert_same_leaves(a, b):
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.sampled_from(SHARDED).flatmap(
+        lambda f: st.tuples(streams(f[:3]), st.just(f[3]))
+    ),
+    mode=st.sampled_from(MODES),
+)  # fmt: skip
+def test_rings_kept_per_shard_read_as_the_one_ring(data, mode):
+    """``shards=S``: every step ends the same episodes, and ``merged`` gives the one ring's
+    state leaf for leaf (so queues, counts and summaries are the one ring's, bit for bit)."""
+    (num_envs, buffer_length, steps), shards = data
+    one = fnrec.stats.init(num_envs, buffer_length)
+    rings = fnrec.stats.init(num_envs, buffer_length, shards=shards)
+    assert rings.return_queue.shape == (shards, buffer_length)
+    for rewards, term, trunc, reset in steps:
+        if reset is not None:
+            one, rings = (jit_reset(s, np.array(reset)) for s in (one, rings))
+        args = (np.float32(rewards), np.array(term), np.array(trunc))
+        one, ended = jit_step(one, *args, autoreset_mode=mode)
+        rings, ended_rings = jit_step(rings, *args, autoreset_mode=mode)
+        _assert_same_leaves(ended_rings, ended)
+    _assert_same_leaves(jax.jit(fnrec.stats.merged)(rings), one)
+    assert fnrec.stats.episode_count(rings) == fnrec.stats.episode_count(one)
+    for name, values in fnrec.stats.queues(one).items():
+        np.testing.assert_array_equal(fnrec.stats.queues(rings)[name], values)
+    for last in (None, 2):
+        _assert_same_leaves(fnrec.stats.summary(rings, last), fnrec.stats.summary(one, last))
+
+
+def test_rings_under_vmap_and_scan_equal_the_one_ring(x64):
+    """Three independent runs (``jax.vmap`` over them) of 8 envs in 4 rings, in a jitted
+    ``lax.scan`` with metrics: each merged run is its one-ring run."""
+    statistics = [
+        fnrec.stats.episode_statistics(5, metrics=[fnrec.stats.discounted_return(0.9)], shards=s)
+        for s in (None, 4)
+    ]
+
+    def run(statistics, key):
+        def body(stats, key):
+            reward = jax.random.normal(key, (8,))
+            done = jax.random.uniform(jax.random.fold_in(key, 1), (8,)) < 0.3
+            return statistics.step(stats, reward, done, ~done & (reward > 1.5))[0], None
+
+        keys = jax.random.split(key, 30)
+        return jax.lax.scan(body, statistics.init(8), keys)[0]
+
+    keys = jax.random.split(jax.random.key(0), 3)
+    one, rings = (jax.jit(jax.vmap(functools.partial(run, s)))(keys) for s in statistics)
+    assert rings.return_queue.shape == (3, 4, 5) and rings.env_steps.lo.shape == (3,)
+    _assert_same_leaves(jax.jit(fnrec.stats.merged)(rings), one)
+    np.testing.assert_array_equal(fnrec.stats.episode_count(rings), fnrec.stats.episode_count(one))
+    assert fnrec.stats.queues(rings)[2].keys() == fnrec.stats.queues(one)[2].keys()
+    _assert_same_leaves(fnrec.stats.summary(rings, 4), fnrec.stats.summary(one, 4))
+    assert fnrec.stats.merged(one) is one  # one ring: nothing to merge
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"num_envs": 6, "shards": 4}, ValueError, ["`shards` must divide `num_envs`", "6"]),
+        ({"num_envs": None, "shards": 2}, ValueError, ["`shards`", "num_envs=N", "one env"]),
+        ({"num_envs": 4, "shards": 0}, ValueError, ["`shards`", "int >= 1", "got 0"]),
+        ({"num_envs": 4, "shards": 2.0}, TypeError, ["`shards`", "got float: 2.0"]),
+    ],
+)
+def test_bad_shards_are_named(kwargs, error, words):
+    with pytest.raises(error) as info:
+        fnrec.stats.init(buffer_length=3, **kwargs)
+    for word in words:
+        assert word in str(info.value)
+    if "`num_envs`" not in str(info.value) and kwargs["num_envs"] is not None:
+        with pytest.raises(error, match="`shards`"):  # wrong whatever the batch
+            fnrec.stats.episode_statistics(shards=kwargs["shards"])
+
+
+def test_rings_that_do_not_divide_the_batch_are_named():
+    rings = fnrec.stats.init(6, 3, shards=3)
+    wrong = rings._replace(
+        **{f: getattr(rings, f)[:4] for f in ("running_return", "running_compensation",
+                                              "running_length", "prev_done")}
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"keeps 3 rings \(shards=3\).*\(4,\)"):
+        fnrec.stats.step(wrong, 1.0, True, False)

@@ -1,7 +1,8 @@
 """fnrec.stats inside a sharded program: envs split over 2 and 4 (host-platform) devices.
 
 The batch sizes include those whose shards do not hold whole 32-env words (4, 12, 96 and 1000
-envs over 4 devices), where an earlier packing of the done flags all-gathered them.
+envs over 4 devices), where an earlier packing of the done flags all-gathered them. The shared
+queue kept in one ring per device (``shards``) steps with no collective and reads as one ring.
 """
 
 from __future__ import annotations
@@ -63,6 +64,33 @@ SCRIPT = textwrap.dedent(
         words = -(-n // min(32, n & -n))
         assert ops[0] == f"all-reduce u32[{{words}}]", (n, ops)
         assert ops[1] == f"all-reduce (s32[{{buffer_length}}], s32[{{buffer_length}}])", (n, ops)
+
+        # shards=devices: one ring per device, sharded with the env axis; nothing crosses
+        # devices in a step, and the rings read as the one ring above (one env per shard,
+        # a few, many).
+        if n not in {sizes}[:2] + {sizes}[-1:]:
+            continue
+        rings = fnrec.stats.init(n, buffer_length, shards=devices)
+        split = lambda x: per_env if x.shape[:1] in ((n,), (devices,)) else replicated
+        on_devices = jax.tree.map(lambda x: jax.device_put(x, split(x)), rings)
+        compiled = jax.jit(rollout).lower(on_devices, *args[1:]).compile()
+        result, ended = compiled(on_devices, *args[1:])
+        assert collectives(compiled.as_text()) == [], (n, collectives(compiled.as_text()))
+        assert np.asarray(result.episode_count.lo).shape == (devices,)
+        assert result.return_queue.sharding.spec == P("envs"), result.return_queue.sharding
+        one = jax.jit(fnrec.stats.merged)(result)
+        for name in ("return_queue", "length_queue", "terminated_queue", "end_queue", "queue_head"):
+            np.testing.assert_array_equal(getattr(one, name), getattr(expected, name), name)
+        for name, values in fnrec.stats.queues(expected).items():
+            np.testing.assert_array_equal(fnrec.stats.queues(result)[name], values, name)
+        assert fnrec.stats.episode_count(result) == fnrec.stats.episode_count(expected)
+        for last in (None, 7):
+            got = jax.jit(fnrec.stats.summary, static_argnums=1)(result, last)
+            want = fnrec.stats.summary(expected, last)
+            for key in want:
+                np.testing.assert_array_equal(got[key], want[key], key)
+        for a, b in zip(ended, expected_ended):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     print("ok")
     """
 )

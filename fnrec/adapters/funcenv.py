@@ -115,7 +115,10 @@ class FuncEnvAdapter(FuncEnv):
         # The FuncEnv protocol's `transition` never resets: the same recording, autoreset off.
         self._transition_recording = self.recording._replace(
             statistics=episode_statistics(
-                recording.statistics.buffer_length, "disabled", recording.statistics.metrics
+                recording.statistics.buffer_length,
+                "disabled",
+                recording.statistics.metrics,
+                recording.statistics.shards,
             )
         )
         self.env = env

@@ -284,6 +284,7 @@ class LiveProgress:
         """
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"`every` must be an int >= 1, got {every!r}")
+        stats = stats_lib.merged(stats)  # one queue, also from rings kept per shard
         values = {
             **stats_lib.summary(stats),
             "env_steps": stats.env_steps,

@@ -38,7 +38,7 @@ from fnrec import counter
 from fnrec.episodes import Episode
 from fnrec.history import HistoryChunk, HistoryState
 from fnrec.host.episode_log import EpisodeLog, episode_log
-from fnrec.stats import EpisodeStats, summary
+from fnrec.stats import EpisodeStats, merged, summary
 
 KINDS = ("config", "scalars", "episodes", "video", "image")
 _LABELS = {  # kind -> (one, several)
@@ -361,6 +361,7 @@ class Trackers:
         """
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"`every` must be an int >= 1, got {every!r}")
+        stats = merged(stats)  # one queue, also from rings kept per shard
         values = {**summary(stats), "episodes": stats.episode_count, **(extra or {})}
 
         def send() -> None:
