@@ -8,7 +8,10 @@ CartPole) along one mesh axis and runs a jitted ``lax.scan`` of 500 steps, in th
 - shared: ``FuncEnvAdapter(num_envs=N)`` with one shared queue and a capture of env 0;
 - shared, global ids: the same with a capture of every 250th episode of the batch
   (``watch=None``, 64 stored episodes: rows for every env, split with the env axis);
-- per_env: ``jax.vmap`` of the unbatched adapter (a queue and capture per env).
+- per_env: ``jax.vmap`` of the unbatched adapter (a queue and capture per env);
+- stats: ``FuncEnvAdapter(num_envs=N)`` with the shared queue only (no capture), in one ring;
+- stats_rings: the same with ``episode_statistics(shards=D)``: one ring per device, sharded
+  with the env axis (no collective in the step).
 
 Within each process the variants are compiled and warmed up, then run interleaved round after
 round; a ratio is the median of per-round ratios against bare with the same device count. On a
@@ -42,8 +45,8 @@ mesh = Mesh(np.array(jax.devices()), ("envs",))
 cartpole = CartPole()
 
 def shard(tree):
-    def put(x):
-        spec = P("envs") if x.ndim and x.shape[0] == n and x.size else P()
+    def put(x):  # the env axis, and the rings of shards=D, split over the devices
+        spec = P("envs") if x.ndim and x.shape[0] in (n, len(jax.devices())) and x.size else P()
         return jax.device_put(x, NamedSharding(mesh, spec))
     return jax.tree.map(put, tree)
 
@@ -79,10 +82,19 @@ def per_env():
     step = lambda s, k: jax.vmap(env.step)(s, actions(s.env_state), jax.random.split(k, n)).state
     return init, step
 
+def stats(shards=None):
+    statistics = fnrec.stats.episode_statistics(100, shards=shards)
+    recording = fnrec.Recording(statistics, max_episode_steps=500)
+    env = fnrec.adapters.FuncEnvAdapter(cartpole, recording, num_envs=n)
+    return env.initial, lambda s, k: env.step(s, actions(s.env_state), k).state
+
+def stats_rings():
+    return stats(shards=len(jax.devices()))
+
 runs = {{}}
 keys = jax.random.split(jax.random.key(1), steps)
 variants = (("bare", bare), ("shared", shared), ("shared_global", shared_global),
-            ("per_env", per_env))
+            ("per_env", per_env), ("stats", stats), ("stats_rings", stats_rings))
 for name, make in variants:
     init, step = make()
     body = lambda s, k, step=step: (step(s, k), None)
@@ -98,7 +110,7 @@ for _ in range(rounds):
         jax.block_until_ready(run(start, keys))
         times[name].append(time.perf_counter() - begin)
 ratios = {{name: statistics.median(t / b for t, b in zip(times[name], times["bare"]))
-          for name in ("shared", "shared_global", "per_env")}}
+          for name in runs if name != "bare"}}
 print(json.dumps({{"bare": statistics.median(times["bare"]), **ratios,
                    "platform": jax.devices()[0].platform, "count": len(jax.devices())}}))
 """
@@ -134,13 +146,16 @@ def main() -> None:
         f"## Sharded rollouts: CartPole, {STEPS} steps, envs split over 1/2/4 devices",
         "",
         "| envs | devices | bare env (median) | shared queue + capture vs bare | "
-        "shared queue + global-id capture vs bare | per-env queues + captures (vmap) vs bare |",
-        "|---:|---:|---|---|---|---|",
+        "shared queue + global-id capture vs bare | per-env queues + captures (vmap) vs bare | "
+        "shared queue alone, one ring vs bare | shared queue alone, a ring per device "
+        "(`shards`) vs bare |",
+        "|---:|---:|---|---|---|---|---|---|",
     ]
     for envs, devices, r in rows:
         lines.append(
             f"| {envs} | {devices} ({r['platform']}) | {r['bare'] * 1e3:.0f} ms | "
-            f"{r['shared']:.2f}x | {r['shared_global']:.2f}x | {r['per_env']:.2f}x |"
+            f"{r['shared']:.2f}x | {r['shared_global']:.2f}x | {r['per_env']:.2f}x | "
+            f"{r['stats']:.2f}x | {r['stats_rings']:.2f}x |"
         )
     lines += [
         "",

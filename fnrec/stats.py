@@ -7,7 +7,8 @@ recorded state into numpy arrays and Python ints.
 ``num_envs=None`` records one environment (scalar running fields); ``num_envs=N`` records a batch
 of N environments with running fields of shape [N] and one shared queue, filled in env-index order
 (as Gymnasium's vector ``RecordEpisodeStatistics`` does). ``jax.vmap`` over an unbatched state gives
-one queue per environment instead.
+one queue per environment instead. ``shards=S`` keeps the shared queue in one ring per shard of
+the batch (no collective when the batch is sharded over S devices); ``merged`` reads them as one.
 """
 
 from __future__ import annotations
