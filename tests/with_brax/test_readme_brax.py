@@ -12,7 +12,7 @@ BLOCKS = [(where, code) for where, code in python_blocks("brax") if "ppo.train("
 
 
 def test_there_are_brax_snippets():
-    assert len(BLOCKS) >= 2
+    assert len(BLOCKS) >= 1  # and the ppo.train one, run by test_brax_capture.py
 
 
 @pytest.mark.parametrize("code", [c for _, c in BLOCKS], ids=[n for n, _ in BLOCKS])
