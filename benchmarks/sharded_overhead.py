@@ -161,7 +161,8 @@ def main() -> None:
         "",
         f"Medians of {args.rounds} interleaved rounds after a warm-up, one process per device "
         "count; ratios are per-round against the bare env on the same devices. Every leaf with "
-        "the env axis first is sharded, the rest replicated. On a CPU the host devices share "
+        "the env axis first is sharded (and the rings' axis with `shards`), the rest "
+        "replicated. On a CPU the host devices share "
         "the same cores: this shows the collectives' overhead, not a speed-up.",
         "",
         f"Command: `{command_line()}`",
