@@ -730,7 +730,7 @@ def _assert_same_leaves(a, b):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.sampled_from(SHARDED).flatmap(
         lambda f: st.tuples(streams(f[:3]), st.just(f[3]))
