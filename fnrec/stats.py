@@ -977,11 +977,11 @@ def merged(stats: EpisodeStats) -> EpisodeStats:
     merge = _merge_rings
     for _ in range(jnp.ndim(stats.env_steps.lo)):  # vmapped states: each merged on its own
         merge = jax.vmap(merge)
-    return merge(stats)
+    return stats._replace(**auto_within(merge)(stats))
 
 
-def _merge_rings(stats: EpisodeStats) -> EpisodeStats:
-    """One state's S rings ([S, B]) as the one ring of B the same run fills."""
+def _merge_rings(stats: EpisodeStats) -> dict[str, Any]:
+    """One state's S rings ([S, B]) as the one ring of B the same run fills: its fields."""
     shards, buffer_length = stats.return_queue.shape
     total = counter.Counter64(jnp.sum(stats.episode_count.hi, dtype=jnp.uint32),
                               jnp.zeros((), jnp.uint32))  # fmt: skip
@@ -1002,15 +1002,15 @@ def _merge_rings(stats: EpisodeStats) -> EpisodeStats:
     def one_ring(queue: Array) -> Array:
         return jnp.where(filled, queue.reshape(-1)[source], jnp.zeros((), queue.dtype))
 
-    return stats._replace(
-        return_queue=one_ring(stats.return_queue),
-        length_queue=one_ring(stats.length_queue),
-        terminated_queue=one_ring(stats.terminated_queue),
-        end_queue=one_ring(stats.end_queue),
-        queue_head=head,
-        episode_count=total,
-        metric_queue={name: one_ring(values) for name, values in stats.metric_queue.items()},
-    )
+    return {
+        "return_queue": one_ring(stats.return_queue),
+        "length_queue": one_ring(stats.length_queue),
+        "terminated_queue": one_ring(stats.terminated_queue),
+        "end_queue": one_ring(stats.end_queue),
+        "queue_head": head,
+        "episode_count": total,
+        "metric_queue": {name: one_ring(values) for name, values in stats.metric_queue.items()},
+    }
 
 
 def _kahan_add(total: Array, compensation: Array, value: Array) -> tuple[Array, Array]:

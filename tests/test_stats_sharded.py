@@ -181,6 +181,24 @@ EXPLICIT = textwrap.dedent(
             a, b = jax.random.key_data(a), jax.random.key_data(b)
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert int(np.sum(np.asarray(got.capture.num_stored))) >= n
+    # The shared queue in one ring per device (shards=4): the rings stay split, and read as
+    # the one ring (merged, queues, summary).
+    def run_stats(stats):
+        def body(stats, key):
+            reward = jax.random.normal(key, (n,))
+            done = jax.random.uniform(jax.random.fold_in(key, 1), (n,)) < 0.3
+            return fnrec.stats.step(stats, reward, done, False)[0], None
+        return jax.lax.scan(body, stats, jax.random.split(jax.random.key(2), steps))[0]
+
+    put_rings = lambda x: jax.device_put(x, split) if np.shape(x)[:1] in ((n,), (4,)) else x
+    rings = jax.jit(run_stats)(jax.tree.map(put_rings, fnrec.stats.init(n, 5, shards=4)))
+    one = jax.jit(run_stats)(fnrec.stats.init(n, 5))
+    assert rings.return_queue.sharding.spec == P("envs", None), rings.return_queue.sharding
+    merged = jax.jit(fnrec.stats.merged)(rings)
+    for a, b in zip(jax.tree.leaves(merged), jax.tree.leaves(one)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert int(jax.jit(fnrec.stats.summary)(rings)["count"]) == 5
+    assert fnrec.stats.episode_count(rings) == fnrec.stats.episode_count(one) > n
     print("ok")
     """
 )
@@ -188,8 +206,8 @@ EXPLICIT = textwrap.dedent(
 
 def test_a_jax_make_mesh_mesh_with_explicit_axes_gives_the_one_device_result():
     """jax.make_mesh's Explicit axes: both layouts (statistics with metrics, a ranked capture
-    store, history through a recorder; one over the batch, and jax.vmap of one env's) equal one
-    device, stay sharded."""
+    store, history through a recorder; one over the batch, and jax.vmap of one env's), and the
+    shared queue in a ring per device, equal one device, stay sharded."""
     flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"
     env = {**os.environ, "XLA_FLAGS": flags.strip(), "JAX_PLATFORMS": "cpu"}
     done = subprocess.run(
