@@ -936,8 +936,8 @@ def _check_one_state(function: str, stats: Any) -> None:
             f"(jax.vmap(fnrec.stats.{function})), or make one shared queue with "
             "fnrec.stats.init(num_envs=N)"
         )
-    if shards is not None and stats.running_return.shape[-1:] != (
-        stats.running_return.shape[-1] // shards * shards,
+    if shards is not None and (
+        stats.running_return.ndim != 1 or stats.running_return.shape[0] % shards
     ):
         raise ValueError(
             f"fnrec.stats.{function}: `stats` keeps {shards} rings (shards={shards}), which must "
